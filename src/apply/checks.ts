@@ -1,0 +1,59 @@
+import { connect } from 'node:net';
+import type { DesiredCheck } from '../plan/desired-types.js';
+import type { Transport } from '../transport/transport.js';
+
+export interface CheckOutcome {
+  ok: boolean;
+  /** What was last observed, for the failure record. */
+  observed: string;
+  exitCode?: number | null;
+  stderr?: string;
+  httpStatus?: number;
+}
+
+const POLL_INTERVAL_MS = 500;
+
+/** Runs a readiness check, polling until it passes or its timeout ends (services need a moment after start). */
+export async function runCheck(check: DesiredCheck, transport: Transport, signal: AbortSignal, sleep: (ms: number) => Promise<void>, now: () => number): Promise<CheckOutcome> {
+  const deadline = now() + check.timeoutSeconds * 1000;
+  let last: CheckOutcome = { ok: false, observed: 'not run' };
+  while (!signal.aborted) {
+    const remaining = deadline - now();
+    last = await attempt(check, transport, Math.max(1000, Math.min(remaining, 10_000)), signal);
+    if (last.ok || now() + POLL_INTERVAL_MS >= deadline) return last;
+    await sleep(POLL_INTERVAL_MS);
+  }
+  return { ...last, observed: `${last.observed} (interrupted)` };
+}
+
+async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: number, signal: AbortSignal): Promise<CheckOutcome> {
+  switch (check.type) {
+    case 'tcp':
+      return tcpProbe(check.host, check.port, timeoutMs);
+    case 'http':
+      try {
+        const response = await fetch(check.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'manual' });
+        await response.body?.cancel();
+        return { ok: response.status === check.status, observed: `HTTP ${response.status} from ${check.url} (expected ${check.status})`, httpStatus: response.status };
+      } catch (error) {
+        return { ok: false, observed: `GET ${check.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}` };
+      }
+    case 'command': {
+      const result = await transport.run(check.run, { timeoutMs, signal });
+      return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr };
+    }
+  }
+}
+
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<CheckOutcome> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (outcome: CheckOutcome) => {
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.once('connect', () => done({ ok: true, observed: `${host}:${port} accepts connections` }));
+    socket.once('timeout', () => done({ ok: false, observed: `${host}:${port} did not answer within ${timeoutMs} ms` }));
+    socket.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, observed: `${host}:${port}: ${error.code ?? error.message}` }));
+  });
+}

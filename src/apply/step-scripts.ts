@@ -1,0 +1,81 @@
+import { shellQuote, shellWords } from '../transport/shell-quote.js';
+import type { DesiredResource } from '../plan/desired-types.js';
+import type { PlanStep } from '../plan/plan-types.js';
+
+/** Exit code a file write uses when the node changed since the plan (compare-and-swap failed). */
+export const DRIFT_EXIT_CODE = 86;
+const HEREDOC_END = '__BOOTSTRAP_CONTENT_END__';
+
+/**
+ * The remote script that performs one planned step. Every value is quoted; content travels as a
+ * base64 here-document inside the script (stdin), never as an argument.
+ */
+export function stepScript(step: PlanStep, resource: DesiredResource | undefined, options: { compareBefore: boolean }): string {
+  if (step.kind === 'handler') return serviceAction('restart', step.service!);
+  if (!resource) throw new Error(`no desired resource for step ${step.id}`);
+  switch (resource.type) {
+    case 'package':
+      return packageScript(step.changes);
+    case 'directory':
+      return [
+        'set -e',
+        `p=${shellQuote(resource.path)}`,
+        'if [ -e "$p" ] && [ ! -d "$p" ]; then echo "$p exists and is not a directory" >&2; exit 1; fi',
+        'mkdir -p -- "$p"',
+        `chown ${shellQuote(`${resource.owner}:${resource.group}`)} -- "$p"`,
+        `chmod ${resource.mode} -- "$p"`,
+      ].join('\n');
+    case 'file':
+      return fileScript(resource, options.compareBefore ? (step.before?.sha256 ?? 'absent') : undefined, step.after!.sha256!);
+    case 'service':
+      return [
+        ...(step.changes.includes('enable') ? [`systemctl enable ${shellQuote(resource.name)}`] : []),
+        ...(step.changes.includes('start') ? [serviceAction('start', resource.name)] : []),
+        'true',
+      ].join('\n');
+    case 'command':
+      // The command is barclamp-authored shell; it runs in a subshell so `exit` cannot skip our epilogue.
+      return ['cd /', 'export DEBIAN_FRONTEND=noninteractive', '(', resource.run, ')'].join('\n');
+  }
+}
+
+function packageScript(missing: string[]): string {
+  const install = `apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --no-install-recommends -- ${shellWords(missing)}`;
+  return [
+    'export DEBIAN_FRONTEND=noninteractive',
+    // Package lists may be missing or stale on a fresh node: refresh once and try again.
+    `${install} || { apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; }`,
+  ].join('\n');
+}
+
+function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expectedBefore: string | undefined, after: string): string {
+  const encoded = Buffer.from(resource.content, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
+  return [
+    'set -e',
+    `p=${shellQuote(resource.path)}`,
+    'd=$(dirname -- "$p")',
+    // Compare-and-swap: refuse to overwrite a file that changed since the plan was computed.
+    ...(expectedBefore === undefined
+      ? []
+      : [
+          'if [ -f "$p" ]; then current=$(sha256sum -- "$p" | cut -d" " -f1); elif [ -e "$p" ]; then current=other; else current=absent; fi',
+          `if [ "$current" != ${shellQuote(expectedBefore)} ] && [ "$current" != ${shellQuote(after)} ]; then echo "$p changed on the node since the plan (sha256 $current)" >&2; exit ${DRIFT_EXIT_CODE}; fi`,
+        ]),
+    'mkdir -p -- "$d"',
+    'tmp=$(mktemp "$d/.bootstrap.XXXXXX")',
+    "trap 'rm -f \"$tmp\"' EXIT",
+    `base64 -d > "$tmp" <<'${HEREDOC_END}'`,
+    `${encoded}${HEREDOC_END}`,
+    `chown ${shellQuote(`${resource.owner}:${resource.group}`)} "$tmp"`,
+    `chmod ${resource.mode} "$tmp"`,
+    'sync "$tmp" 2>/dev/null || true',
+    'mv -f "$tmp" "$p"',
+    'trap - EXIT',
+  ].join('\n');
+}
+
+/** start/restart with the journal excerpt on failure, so the failure record carries the reason. */
+function serviceAction(verb: 'start' | 'restart', service: string): string {
+  const q = shellQuote(service);
+  return `systemctl ${verb} ${q} || { rc=$?; echo "--- systemctl status ${service}" >&2; systemctl status --no-pager -n 0 ${q} >&2; echo "--- journal ${service}" >&2; journalctl -u ${q} -n 25 --no-pager -o cat >&2; exit $rc; }`;
+}

@@ -1,0 +1,65 @@
+import ejs from 'ejs';
+import type { Diagnostic } from '../core/diagnostic.js';
+
+/** What a template can see. Attribute and secret lookups of undeclared names are errors, not `undefined`. */
+export interface TemplateContext {
+  deployment: string;
+  release: string;
+  node: TemplateNode;
+  nodes: TemplateNode[];
+  networks: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+  secrets: Record<string, string>;
+  /** Nodes that hold a barclamp role, e.g. `nodesWith('ntp/server')`, sorted by name. */
+  nodesWith: (ref: string) => TemplateNode[];
+}
+
+export interface TemplateNode {
+  name: string;
+  address: string;
+  addresses: Record<string, string>;
+  roles: string[];
+  barclampRoles: string[];
+}
+
+const CONTEXT_NAMES = ['deployment', 'release', 'node', 'nodes', 'networks', 'attributes', 'secrets', 'nodesWith'] as const;
+
+export class TemplateError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.summary);
+  }
+}
+
+/**
+ * Renders an ejs template in strict mode. Reading an attribute the barclamp does not declare throws,
+ * so a typo in a template is a render error naming the template and line instead of an empty value.
+ */
+export function renderTemplate(text: string, file: string, what: string, context: TemplateContext): string {
+  const locals = { ...context, attributes: strictRecord(context.attributes, 'attribute'), secrets: strictRecord(context.secrets, 'secret') };
+  try {
+    return ejs.render(text, locals, { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, escape: (s: unknown) => String(s), async: false }) as string;
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    const line = /:(\d+)\n/.exec(message)?.[1];
+    const cause = message.split('\n').filter((l) => l.trim() !== '').at(-1) ?? message;
+    throw new TemplateError({
+      severity: 'error',
+      code: 'template.render',
+      location: { file, line: line ? Number(line) : 1, col: 1 },
+      summary: `cannot render ${what}: ${cause}`,
+      suggestion: 'declare the attribute in barclamp.yaml (attributes:) or fix the name used in the template',
+    });
+  }
+}
+
+function strictRecord<T>(record: Record<string, T>, kind: string): Record<string, T> {
+  return new Proxy(record, {
+    get(target, key, receiver) {
+      if (typeof key === 'symbol' || key === 'toJSON' || key === 'then') return Reflect.get(target, key, receiver);
+      if (!Object.prototype.hasOwnProperty.call(target, key)) {
+        throw new ReferenceError(`unknown ${kind} '${key}' (declared: ${Object.keys(target).join(', ') || 'none'})`);
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}

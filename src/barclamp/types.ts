@@ -1,0 +1,104 @@
+/** A barclamp as loaded from `barclamps/<name>/barclamp.yaml`. */
+export interface Barclamp {
+  name: string;
+  description: string;
+  version: string;
+  requires: string[];
+  /** Absolute directory of the barclamp (templates are looked up under it). */
+  dir: string;
+  manifestFile: string;
+  attributes: Record<string, AttributeSpec>;
+  secrets: Record<string, SecretSpec>;
+  roles: Record<string, RoleSpec>;
+}
+
+export type AttributeType = 'string' | 'integer' | 'boolean' | 'list' | 'map' | 'ipv4' | 'cidr';
+
+export interface AttributeSpec {
+  type: AttributeType;
+  description: string;
+  default?: unknown;
+  required?: boolean;
+  enum?: string[];
+  min?: number;
+  max?: number;
+  items?: AttributeSpec;
+  values?: AttributeSpec;
+}
+
+export interface SecretSpec {
+  description: string;
+  length: number;
+}
+
+export interface RoleSpec {
+  name: string;
+  description: string;
+  /** Batches run in ascending order within a barclamp (e.g. servers before clients). */
+  order: number;
+  min?: number;
+  max?: number;
+  /** Attribute (boolean) of this barclamp that lifts `max` to `clusterMax` when true. */
+  clusterAttribute?: string;
+  clusterMax?: number;
+  resources: ResourceSpec[];
+  checks: CheckSpec[];
+}
+
+export type ResourceSpec = PackageResource | FileResource | DirectoryResource | ServiceResource | CommandResource;
+
+export interface PackageResource {
+  type: 'package';
+  names: string[];
+}
+
+export interface FileResource {
+  type: 'file';
+  path: string;
+  /** Template file name under the barclamp's `templates/` (or the shared `templates/`). */
+  template?: string;
+  /** Inline ejs content, for one-liners. */
+  content?: string;
+  mode: string;
+  owner: string;
+  group: string;
+  /** Services (of the same role) restarted when this file changes. */
+  notify: string[];
+  /** Never show content or diff (also detected automatically when a secret is rendered into it). */
+  sensitive: boolean;
+}
+
+export interface DirectoryResource {
+  type: 'directory';
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+export interface ServiceResource {
+  type: 'service';
+  name: string;
+  enabled: boolean;
+  started: boolean;
+}
+
+export interface CommandResource {
+  type: 'command';
+  name: string;
+  /** ejs-rendered shell command. */
+  run: string;
+  /** Skip when this path exists on the node. */
+  creates?: string;
+  /** Skip when this (read-only) shell command exits 0. */
+  unless?: string;
+  timeoutSeconds: number;
+  retries: number;
+  /** Services (of the same role) restarted when this command runs. */
+  notify: string[];
+}
+
+export type CheckSpec =
+  | { type: 'tcp'; name: string; port: number; host?: string; timeoutSeconds: number }
+  | { type: 'http'; name: string; url: string; status: number; timeoutSeconds: number }
+  | { type: 'command'; name: string; run: string; timeoutSeconds: number };

@@ -1,0 +1,53 @@
+import { UserError } from '../core/user-error.js';
+
+export interface ParsedArgs {
+  positionals: string[];
+  flags: Map<string, string | true>;
+}
+
+/** `--name value`, `--name=value` and boolean `--name`; which flags take values is declared per command. */
+export function parseArgs(argv: readonly string[], valueFlags: ReadonlySet<string>, booleanFlags: ReadonlySet<string>): ParsedArgs {
+  const positionals: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (valueFlags.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw usage(`--${name} needs a value`);
+      flags.set(name, value);
+    } else if (booleanFlags.has(name)) {
+      if (inline !== undefined) throw usage(`--${name} takes no value`);
+      flags.set(name, true);
+    } else {
+      throw usage(`unknown option --${name}`);
+    }
+  }
+  return { positionals, flags };
+}
+
+export function usage(message: string): UserError {
+  return new UserError('invalid-input', message, [{ severity: 'error', code: 'cli.usage', summary: message, suggestion: "run 'bootstrap help' for the commands and options" }]);
+}
+
+export function intFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw === true || !Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be an integer between ${min} and ${max}`);
+  return value;
+}
+
+export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined || raw === true) return undefined;
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

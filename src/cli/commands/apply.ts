@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { openDeployment } from '../../engine/deployment.js';
+import { runApply } from '../../engine/run.js';
+import { intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
+import { EXIT, type CommandIO } from '../io.js';
+import { progressSink } from './progress.js';
+import { labDeps, requireLabHost } from './lab.js';
+import { labStatus, labUp } from '../../lab/lab.js';
+import { labSpecOf } from '../../lab/lab-spec.js';
+
+export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const file = args.positionals[0];
+  if (!file) throw usage('apply needs an inventory file: bootstrap apply INVENTORY');
+  const json = args.flags.has('json');
+  const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
+  const lab = labSpecOf(deployment.inventory);
+  if (lab && !(await labStatus(lab)).up) {
+    // The embedded default: an inventory with a lab: section brings its lab up first.
+    await requireLabHost(io.env);
+    await labUp(lab, labDeps(io));
+  }
+  const planFile = args.flags.get('plan');
+  const progress = progressSink(io, json, io.stdout, args.flags.has('verbose'));
+  try {
+    const outcome = await runApply(io.env, deployment, {
+      limit: listFlag(args, 'limit'),
+      parallel: intFlag(args, 'parallel', 16, 1, 1024),
+      sink: progress.sink,
+      stop: io.stop,
+      kill: io.kill,
+      ...(typeof planFile === 'string' ? { planFile: resolve(io.env.cwd, planFile) } : {}),
+    });
+    progress.stop();
+    if (!json && outcome.failures.length > 0) io.stdout.write(failureSummary(outcome.failures));
+    if (outcome.execution.interrupted) return EXIT.interrupted;
+    return outcome.failures.length > 0 || [...outcome.execution.nodes.values()].some((n) => n.status !== 'ok') ? EXIT.failed : EXIT.ok;
+  } finally {
+    progress.stop();
+  }
+}
+
+function failureSummary(records: { gene: string; title: string; mitigation: string; node: string }[]): string {
+  const byGene = new Map<string, typeof records>();
+  for (const r of records) byGene.set(r.gene, [...(byGene.get(r.gene) ?? []), r]);
+  const lines = ['', 'Failures by gene:'];
+  for (const [gene, list] of byGene) {
+    lines.push(`  ${gene} — ${list[0]!.title} (${list.length}×: ${[...new Set(list.map((r) => r.node))].join(', ')})`, `    what to do: ${list[0]!.mitigation}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,23 @@
+import { join, resolve } from 'node:path';
+import { formatDiagnostic, hasErrors } from '../../core/diagnostic.js';
+import { loadInventory } from '../../inventory/load.js';
+import type { ParsedArgs } from '../args.js';
+import { usage } from '../args.js';
+import { EXIT, type CommandIO } from '../io.js';
+
+export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const file = args.positionals[0];
+  if (!file) throw usage('validate needs an inventory file: bootstrap validate INVENTORY');
+  const loaded = loadInventory(resolve(io.env.cwd, file), { builtinBarclamps: join(io.env.packageRoot, 'barclamps'), home: io.env.home });
+  if (args.flags.has('json')) {
+    io.stdout.write(`${JSON.stringify({ valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`);
+  } else if (loaded.diagnostics.length === 0) {
+    const inv = loaded.inventory!;
+    io.stdout.write(`${file}: valid — deployment ${inv.deployment}, ${inv.nodes.length} node(s), ${Object.keys(inv.networks).length} network(s)\n`);
+  } else {
+    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+    io.stderr.write(`${errors} error(s) in ${file}; nothing was changed\n`);
+  }
+  return hasErrors(loaded.diagnostics) ? EXIT.invalid : EXIT.ok;
+}

@@ -1,0 +1,84 @@
+import ora, { type Ora } from 'ora';
+import type { BootstrapEvent, EventSink } from '../core/events.js';
+
+export interface HumanRenderer {
+  sink: EventSink;
+  stop: () => void;
+}
+
+/**
+ * Human progress: on a TTY one ora spinner shows what every busy node is doing right now, and finished
+ * steps scroll above it; elsewhere (CI logs) plain lines.
+ */
+export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbose: boolean): HumanRenderer {
+  const active = new Map<string, string>();
+  let spinner: Ora | undefined;
+  const print = (line: string) => {
+    if (spinner) spinner.clear();
+    stream.write(`${line}\n`);
+    if (spinner) spinner.render();
+  };
+  const refresh = () => {
+    if (!isTTY) return;
+    if (active.size === 0) {
+      spinner?.stop();
+      spinner = undefined;
+      return;
+    }
+    const text = [...active].map(([node, what]) => `${node}: ${what}`).join('  │  ');
+    if (!spinner) spinner = ora({ text, stream, discardStdin: false }).start();
+    else spinner.text = text;
+  };
+  const sink = (event: BootstrapEvent) => {
+    const line = describeEvent(event, verbose);
+    switch (event.type) {
+      case 'gather.start':
+        active.set(event.node, 'gathering facts');
+        break;
+      case 'step.start':
+        active.set(event.node, event.summary);
+        break;
+      case 'gather.ok':
+      case 'gather.fail':
+      case 'node.done':
+        active.delete(event.node);
+        break;
+    }
+    if (line !== undefined) print(line);
+    refresh();
+  };
+  return { sink, stop: () => spinner?.stop() };
+}
+
+function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined {
+  switch (e.type) {
+    case 'run.start':
+      return `${e.command} ${e.deployment}: ${e.nodes.length} node(s), run ${e.runId}`;
+    case 'secrets.generated':
+      return `generated ${e.names.length} secret(s): ${e.names.join(', ')} (stored 0600, values never shown)`;
+    case 'gather.ok':
+      return verbose ? `  ${e.node}: facts gathered in ${e.ms} ms` : undefined;
+    case 'gather.fail':
+      return `✗ ${e.node}: cannot gather facts [${e.gene}] ${e.message}`;
+    case 'batch.start':
+      return `» ${e.barclamp}/${e.role} on ${e.nodes.join(', ')}`;
+    case 'step.ok':
+      return `  ✓ ${e.node}: ${e.summary} (${e.action}, ${e.ms} ms${e.attempt > 1 ? `, attempt ${e.attempt}` : ''})`;
+    case 'step.retry':
+      return `  ↻ ${e.node}: ${e.summary} failed (attempt ${e.attempt}), retrying: ${e.message}`;
+    case 'step.fail':
+      return `  ✗ ${e.node}: ${e.summary} [${e.gene}] ${e.message}`;
+    case 'check.ok':
+      return verbose ? `  ✓ ${e.node}: check ${e.check} (${e.ms} ms)` : undefined;
+    case 'check.fail':
+      return `  ✗ ${e.node}: check ${e.check} [${e.gene}] ${e.message}`;
+    case 'node.done':
+      return e.status === 'ok' ? undefined : `${e.status === 'failed' ? '✗' : '–'} ${e.node}: ${e.status}`;
+    case 'run.interrupt':
+      return `! ${e.message}`;
+    case 'run.done':
+      return `${e.status === 'ok' ? '✓' : '✗'} ${e.status}: ${e.nodesOk} node(s) ok, ${e.nodesFailed} failed, ${e.changed} change(s), ${e.failures} failure record(s) in ${(e.ms / 1000).toFixed(1)} s`;
+    default:
+      return undefined;
+  }
+}

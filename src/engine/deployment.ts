@@ -1,0 +1,75 @@
+import { join, resolve } from 'node:path';
+import { hasErrors } from '../core/diagnostic.js';
+import { UserError } from '../core/user-error.js';
+import type { Catalog } from '../barclamp/catalog.js';
+import { loadInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/types.js';
+import { loadTaxonomy, type Taxonomy } from '../failures/taxonomy.js';
+import { computeDesired, declaredSecrets } from '../plan/desired.js';
+import type { DesiredState } from '../plan/desired-types.js';
+import { digestOf } from '../plan/planner.js';
+import { ensureSecrets, readSecrets, type Secrets } from '../secrets/secret-store.js';
+import { KnownHosts } from '../transport/known-hosts.js';
+import { SshTransport } from '../transport/ssh-transport.js';
+import type { Transport } from '../transport/transport.js';
+import type { Environment } from './environment.js';
+
+/** An inventory opened for work: validated input, its state directory and the derived desired state. */
+export interface Deployment {
+  inventory: Inventory;
+  catalog: Catalog;
+  stateDir: string;
+  taxonomy: Taxonomy;
+  paths: { secrets: string; knownHosts: string; lock: string };
+}
+
+export function openDeployment(env: Environment, inventoryFile: string, stateDirOption?: string): Deployment {
+  const loaded = loadInventory(resolve(env.cwd, inventoryFile), { builtinBarclamps: join(env.packageRoot, 'barclamps'), home: env.home });
+  if (!loaded.inventory || hasErrors(loaded.diagnostics)) {
+    throw new UserError('invalid-input', `${inventoryFile} is not valid`, loaded.diagnostics);
+  }
+  const inventory = loaded.inventory;
+  const stateDir = resolve(env.cwd, stateDirOption ?? env.env.BOOTSTRAP_STATE_DIR ?? join('.bootstrap', inventory.deployment));
+  return {
+    inventory,
+    catalog: loaded.catalog,
+    stateDir,
+    taxonomy: loadTaxonomy(join(env.packageRoot, 'src', 'failures', 'taxonomy.yaml')),
+    paths: { secrets: join(stateDir, 'secrets.json'), knownHosts: join(stateDir, 'known_hosts.json'), lock: join(stateDir, 'apply.lock') },
+  };
+}
+
+/** The explicit secret step: generate what is missing (crypto-random, 0600), reuse the rest. */
+export function prepareSecrets(deployment: Deployment): { secrets: Secrets; generated: string[] } {
+  return ensureSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+}
+
+export function existingSecrets(deployment: Deployment): Secrets {
+  return readSecrets(deployment.paths.secrets);
+}
+
+export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets): { desired: DesiredState; inputDigest: string } {
+  const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates') });
+  if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', result.diagnostics);
+  return { desired: result.desired, inputDigest: digestOf(result.desired) };
+}
+
+export function selectNodes(deployment: Deployment, limit: readonly string[] | undefined): string[] {
+  const all = deployment.inventory.nodes.map((n) => n.name);
+  if (!limit || limit.length === 0) return all;
+  const unknown = limit.filter((n) => !all.includes(n));
+  if (unknown.length > 0) {
+    throw new UserError('invalid-input', `unknown node(s) in --limit: ${unknown.join(', ')}`, [{ severity: 'error', code: 'cli.unknown-node', summary: `--limit names unknown node(s): ${unknown.join(', ')}`, suggestion: `nodes in this inventory: ${all.join(', ')}` }]);
+  }
+  return all.filter((n) => limit.includes(n));
+}
+
+export function sshTransports(deployment: Deployment, nodes: readonly string[]): Map<string, Transport> {
+  const knownHosts = new KnownHosts(deployment.paths.knownHosts);
+  const transports = new Map<string, Transport>();
+  for (const node of deployment.inventory.nodes) {
+    if (!nodes.includes(node.name)) continue;
+    transports.set(node.name, new SshTransport({ node: node.name, address: node.ssh.address, port: node.ssh.port, user: node.ssh.user, ...(node.ssh.key !== undefined ? { keyFile: node.ssh.key } : {}), connectTimeoutMs: node.ssh.connectTimeoutMs }, knownHosts));
+  }
+  return transports;
+}

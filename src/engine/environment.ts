@@ -1,0 +1,18 @@
+/** Everything the core needs from the outside world, handed in by the CLI entry (the only place that reads `process`). */
+export interface Environment {
+  cwd: string;
+  home: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Repository/package root: barclamps/, templates/, src/failures/taxonomy.yaml live under it. */
+  packageRoot: string;
+  toolVersion: string;
+  pid: number;
+  hostname: string;
+  now: () => Date;
+  nowMs: () => number;
+  sleep: (ms: number) => Promise<void>;
+  isAlive: (pid: number) => boolean;
+  randomId: () => string;
+  isRoot: boolean;
+  kill: (pid: number, signal: NodeJS.Signals) => void;
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/user-error.js';
+import { fanOut, type EventSink } from '../core/events.js';
+import { acquireLock } from '../apply/lock.js';
+import { executePlan, type ExecutionResult } from '../apply/executor.js';
+import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
+import { FailureRecorder } from '../failures/record.js';
+import { gatherFacts } from '../plan/gather.js';
+import { computePlan } from '../plan/planner.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { DesiredState } from '../plan/desired-types.js';
+import type { Secrets } from '../secrets/secret-store.js';
+import type { Transport } from '../transport/transport.js';
+import { desiredState, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
+import type { Environment } from './environment.js';
+
+export interface RunOptions {
+  limit?: string[];
+  parallel: number;
+  sink: EventSink;
+  /** First interrupt: stop scheduling. */
+  stop: AbortSignal;
+  /** Second interrupt or deadline: kill running steps. */
+  kill: AbortSignal;
+  /** Tests and the lab may supply transports; by default SSH per inventory. */
+  transports?: (nodes: string[]) => Map<string, Transport>;
+}
+
+interface Started {
+  run: RunDir;
+  sink: EventSink;
+  recorder: FailureRecorder;
+  secrets: Secrets;
+  desired: DesiredState;
+  inputDigest: string;
+  nodes: string[];
+  transports: Map<string, Transport>;
+}
+
+function start(env: Environment, deployment: Deployment, command: string, options: RunOptions): Started {
+  const nodes = selectNodes(deployment, options.limit);
+  const { secrets, generated } = prepareSecrets(deployment);
+  const { desired, inputDigest } = desiredState(env, deployment, secrets);
+  const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
+  const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
+  const secretValues = Object.values(secrets);
+  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => secretValues, now: env.now });
+  sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir });
+  if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
+  const transports = options.transports ? options.transports(nodes) : sshTransports(deployment, nodes);
+  return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports };
+}
+
+async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
+  const gathered = await gatherFacts(s.desired, s.nodes, s.transports, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.kill, nowMs: env.nowMs });
+  const plan = computePlan(s.desired, gathered.facts, s.inputDigest, gathered.unreachable);
+  writeJson(s.run.plan, plan);
+  s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
+  return plan;
+}
+
+/** `bootstrap plan`: gather (read-only) and compute the plan. Nothing on any node changes. */
+export async function runPlan(env: Environment, deployment: Deployment, options: RunOptions): Promise<{ plan: Plan; run: RunDir; failures: number }> {
+  const s = start(env, deployment, 'plan', options);
+  try {
+    const plan = await planWith(env, s, options);
+    s.sink({ type: 'run.done', runId: s.run.id, status: plan.unreachable.length > 0 ? 'failed' : 'ok', nodesOk: plan.nodes.length, nodesFailed: plan.unreachable.length, changed: 0, failures: s.recorder.records.length, ms: 0 });
+    return { plan, run: s.run, failures: s.recorder.records.length };
+  } finally {
+    for (const t of s.transports.values()) t.close();
+  }
+}
+
+export interface ApplyOutcome {
+  plan: Plan;
+  run: RunDir;
+  execution: ExecutionResult;
+  failures: FailureRecorder['records'];
+}
+
+/** `bootstrap apply`: lock, gather + plan (or load a saved plan), execute exactly that plan, summarise. */
+export async function runApply(env: Environment, deployment: Deployment, options: RunOptions & { planFile?: string }): Promise<ApplyOutcome> {
+  const startedMs = env.nowMs();
+  const lockRunId = `${env.pid}-${env.randomId()}`;
+  const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), { pid: env.pid, host: env.hostname, isAlive: env.isAlive });
+  let s: Started | undefined;
+  try {
+    s = start(env, deployment, 'apply', options);
+    let plan: Plan;
+    if (options.planFile !== undefined) {
+      plan = loadSavedPlan(options.planFile, s.inputDigest);
+      writeJson(s.run.plan, plan);
+      s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
+    } else {
+      plan = await planWith(env, s, options);
+    }
+    const limited: Plan = { ...plan, nodes: plan.nodes.filter((n) => s!.nodes.includes(n.name)) };
+    const execution = await executePlan({
+      plan: limited,
+      desired: s.desired,
+      transports: s.transports,
+      sink: s.sink,
+      recorder: s.recorder,
+      parallel: options.parallel,
+      stop: options.stop,
+      kill: options.kill,
+      failedNodes: new Set(plan.unreachable.map((u) => u.node)),
+      sleep: env.sleep,
+      nowMs: env.nowMs,
+    });
+    for (const u of plan.unreachable) if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
+    const outcomes = [...execution.nodes.values()];
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    const status = execution.interrupted ? 'interrupted' : failed > 0 || s.recorder.records.length > 0 ? 'failed' : 'ok';
+    const summary = { runId: s.run.id, status, nodesOk: outcomes.filter((o) => o.status === 'ok').length, nodesFailed: failed, changed: outcomes.reduce((n, o) => n + o.changed, 0), failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
+    writeJson(s.run.summary, { ...summary, nodes: Object.fromEntries(execution.nodes), failuresByGene: countBy(s.recorder.records.map((r) => r.gene)) });
+    s.sink({ type: 'run.done', ...summary });
+    return { plan, run: s.run, execution, failures: s.recorder.records };
+  } finally {
+    for (const t of s?.transports.values() ?? []) t.close();
+    lock.release();
+  }
+}
+
+function loadSavedPlan(file: string, inputDigest: string): Plan {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  } catch (error) {
+    throw new UserError('invalid-input', `cannot read plan ${file}`, [{ severity: 'error', code: 'plan.unreadable', location: { file, line: 1, col: 1 }, summary: `cannot read plan: ${(error as Error).message}`, suggestion: 'write a plan with: bootstrap plan INVENTORY --out plan.json' }]);
+  }
+  if (plan.format !== 'bootstrap-plan/1') {
+    throw new UserError('invalid-input', `${file} is not a bootstrap plan`, [{ severity: 'error', code: 'plan.format', location: { file, line: 1, col: 1 }, summary: `unknown plan format '${String(plan.format)}'` }]);
+  }
+  if (plan.inputDigest !== inputDigest) {
+    throw new UserError('stale-plan', 'the saved plan no longer matches the inventory, barclamps or secrets', [{ severity: 'error', code: 'plan.stale', location: { file, line: 1, col: 1 }, summary: 'the plan was made from different inputs (inventory, barclamps, templates or secrets changed since)', suggestion: 'run bootstrap plan again, review it, and apply the new plan' }]);
+  }
+  return plan;
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}

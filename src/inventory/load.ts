@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../core/diagnostic.js';
+import { checkSchema } from '../core/schema.js';
+import { loadCatalog, type Catalog } from '../barclamp/catalog.js';
+import { normalizeMac } from '../util/ipv4.js';
+import { parseYaml } from '../util/yaml-source.js';
+import { inventorySchema } from './schema.js';
+import { semanticChecks } from './semantic-checks.js';
+import type { Inventory, Network, NodeSpec, SecretSource, SshSettings } from './types.js';
+
+export interface LoadedInventory {
+  inventory?: Inventory;
+  catalog: Catalog;
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** The tool's own barclamps directory (searched after the inventory's barclamp_paths). */
+  builtinBarclamps: string;
+  /** Home directory, for `~/` in key paths. */
+  home: string;
+}
+
+/** Reads, validates and normalises an inventory. Collects every problem; `inventory` is set only when there are none. */
+export function loadInventory(file: string, options: LoadOptions): LoadedInventory {
+  const absolute = resolve(file);
+  const emptyCatalog: Catalog = { barclamps: new Map(), diagnostics: [] };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      catalog: emptyCatalog,
+      diagnostics: [{ severity: 'error', code: 'inventory.unreadable', location: { file, line: 1, col: 1 }, summary: code === 'ENOENT' ? 'inventory file does not exist' : `cannot read inventory (${code})`, suggestion: 'check the path; inventory/lab.yaml is the embedded example' }],
+    };
+  }
+  const parsed = parseYaml(file, bytes, 'inventory');
+  if (!parsed.ok) return { catalog: emptyCatalog, diagnostics: parsed.diagnostics };
+  const source = parsed.source;
+  const raw = source.value as Record<string, any>;
+  const baseDir = dirname(absolute);
+
+  const diagnostics: Diagnostic[] = [];
+  checkSchema({ source, codePrefix: 'inventory', diagnostics }, inventorySchema, raw, []);
+  const extraPaths = Array.isArray(raw?.barclamp_paths) ? raw.barclamp_paths.filter((p: unknown) => typeof p === 'string').map((p: string) => resolve(baseDir, p)) : [];
+  const catalog = loadCatalog([...extraPaths, options.builtinBarclamps]);
+  diagnostics.push(...catalog.diagnostics);
+  diagnostics.push(...semanticChecks(source, catalog.barclamps));
+  const sorted = sortDiagnostics(diagnostics);
+  if (hasErrors(sorted)) return { catalog, diagnostics: sorted };
+  return { inventory: normalize(raw, absolute, extraPaths, options.home), catalog, diagnostics: sorted };
+}
+
+function normalize(raw: Record<string, any>, file: string, barclampPaths: string[], home: string): Inventory {
+  const baseDir = dirname(file);
+  const resolvePath = (p: string) => (p.startsWith('~/') ? resolve(home, p.slice(2)) : isAbsolute(p) ? p : resolve(baseDir, p));
+  const resolveSecret = (s: SecretSource | undefined): SecretSource | undefined => (s && 'file' in s ? { file: resolvePath(s.file) } : s);
+  const sshDefaults: SshSettings = {
+    user: raw.ssh?.user ?? 'root',
+    port: raw.ssh?.port ?? 22,
+    ...(raw.ssh?.key !== undefined ? { key: resolvePath(raw.ssh.key) } : {}),
+    connectTimeoutMs: (raw.ssh?.connect_timeout ?? 10) * 1000,
+  };
+  const nodes: NodeSpec[] = (raw.nodes as Record<string, any>[]).map((n) => {
+    const addresses: Record<string, string> = n.addresses ?? {};
+    const key = n.ssh?.key !== undefined ? resolvePath(n.ssh.key) : sshDefaults.key;
+    const bmcPassword = resolveSecret(n.bmc?.password);
+    return {
+      name: n.name,
+      macs: (n.macs ?? []).map((m: string) => normalizeMac(m)!),
+      addresses,
+      ...(n.bmc ? { bmc: { address: n.bmc.address, ...(n.bmc.username !== undefined ? { username: n.bmc.username } : {}), ...(bmcPassword ? { password: bmcPassword } : {}) } } : {}),
+      ssh: {
+        address: n.ssh?.address ?? addresses.admin!,
+        user: n.ssh?.user ?? sshDefaults.user,
+        port: n.ssh?.port ?? sshDefaults.port,
+        ...(key !== undefined ? { key } : {}),
+        connectTimeoutMs: n.ssh?.connect_timeout !== undefined ? n.ssh.connect_timeout * 1000 : sshDefaults.connectTimeoutMs,
+      },
+      roles: n.roles,
+      attributes: n.attributes ?? {},
+    };
+  });
+  const bmcPassword = resolveSecret(raw.bmc?.password);
+  return {
+    file,
+    deployment: raw.deployment,
+    release: raw.release,
+    os: raw.os,
+    networks: Object.fromEntries(Object.entries<Record<string, any>>(raw.networks).map(([name, n]) => [name, { name, ...n } as Network])),
+    bmc: { ...(raw.bmc?.username !== undefined ? { username: raw.bmc.username } : {}), ...(bmcPassword ? { password: bmcPassword } : {}), ...(raw.bmc?.cipher_suites ? { cipherSuites: raw.bmc.cipher_suites } : {}) },
+    ssh: sshDefaults,
+    nodes: [...nodes].sort((a, b) => a.name.localeCompare(b.name)),
+    roles: Object.fromEntries(Object.entries<string[]>(raw.roles).map(([role, refs]) => [role, refs.map((r) => { const [barclamp, name] = r.split('/') as [string, string]; return { barclamp, role: name }; })])),
+    attributes: raw.attributes ?? {},
+    barclampPaths,
+    lab: raw.lab,
+  };
+}

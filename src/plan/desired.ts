@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { dependencyOrder } from '../barclamp/graph.js';
+import { renderTemplate, TemplateError, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
+import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
+import { resourceKey } from '../barclamp/manifest.js';
+import type { Inventory, NodeSpec } from '../inventory/types.js';
+import type { Secrets } from '../secrets/secret-store.js';
+import type { Batch, DesiredCheck, DesiredResource, DesiredState, NodeBatch } from './desired-types.js';
+
+export interface DesiredInput {
+  inventory: Inventory;
+  barclamps: ReadonlyMap<string, Barclamp>;
+  secrets: Secrets;
+  /** Shared templates directory (`templates/`), searched after the barclamp's own. */
+  sharedTemplates: string;
+}
+
+export type DesiredResult = { ok: true; desired: DesiredState } | { ok: false; diagnostics: Diagnostic[] };
+
+/** Barclamps the inventory deploys, in dependency order. */
+export function deployedBarclamps(inventory: Inventory, barclamps: ReadonlyMap<string, Barclamp>): string[] {
+  const wanted = new Set(Object.values(inventory.roles).flat().map((r) => r.barclamp));
+  const order = dependencyOrder(wanted, barclamps);
+  if (!order.ok) throw new Error('inventory was validated, so barclamp order must resolve');
+  return order.order;
+}
+
+/** Secrets every deployed barclamp declares, as `barclamp.name` keys. */
+export function declaredSecrets(inventory: Inventory, barclamps: ReadonlyMap<string, Barclamp>): { key: string; length: number }[] {
+  return deployedBarclamps(inventory, barclamps).flatMap((name) => Object.entries(barclamps.get(name)!.secrets).map(([secret, spec]) => ({ key: `${name}.${secret}`, length: spec.length })));
+}
+
+/**
+ * Renders every template and resource for every node. Pure apart from reading template files,
+ * and deterministic: the same inputs give byte-identical output.
+ */
+export function computeDesired(input: DesiredInput): DesiredResult {
+  const { inventory, barclamps } = input;
+  const order = deployedBarclamps(inventory, barclamps);
+  const refsOf = (node: NodeSpec) => new Set(node.roles.flatMap((role) => (inventory.roles[role] ?? []).map((r) => `${r.barclamp}/${r.role}`)));
+  const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, refsOf(n)]));
+  const templateNodes = inventory.nodes.map((n): TemplateNode => ({ name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort() }));
+  const nodesWith = (ref: string) => templateNodes.filter((n) => n.barclampRoles.includes(ref));
+
+  const batches: Batch[] = [];
+  for (const barclampName of order) {
+    const roles = Object.values(barclamps.get(barclampName)!.roles).sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+    for (const role of roles) {
+      if (inventory.nodes.some((n) => nodeRefs.get(n.name)!.has(`${barclampName}/${role.name}`))) batches.push({ index: batches.length, barclamp: barclampName, role: role.name });
+    }
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  const secretValues = Object.values(input.secrets).filter((v) => v.length > 0);
+  const templateCache = new Map<string, { text: string; file: string }>();
+  const nodes = inventory.nodes.map((node, nodeIndex) => {
+    const nodeBatches: NodeBatch[] = [];
+    const claimed = new Map<string, string>();
+    for (const batch of batches) {
+      if (!nodeRefs.get(node.name)!.has(`${batch.barclamp}/${batch.role}`)) continue;
+      const barclamp = barclamps.get(batch.barclamp)!;
+      const context: TemplateContext = {
+        deployment: inventory.deployment,
+        release: inventory.release,
+        node: templateNodes[nodeIndex]!,
+        nodes: templateNodes,
+        networks: inventory.networks as Record<string, unknown>,
+        attributes: effectiveAttributes(barclamp, inventory, node),
+        secrets: visibleSecrets(barclamp.name, input.secrets),
+        nodesWith,
+      };
+      const render = (text: string, file: string, what: string): string | undefined => {
+        try {
+          return renderTemplate(text, file, what, context);
+        } catch (error) {
+          if (!(error instanceof TemplateError)) throw error;
+          diagnostics.push({ ...error.diagnostic, summary: `${error.diagnostic.summary} (barclamp ${barclamp.name}, node ${node.name})` });
+          return undefined;
+        }
+      };
+      const prefix = `${batch.barclamp}/${batch.role}`;
+      const resources: DesiredResource[] = [];
+      for (const spec of barclamp.roles[batch.role]!.resources) {
+        let resource: DesiredResource | undefined;
+        try {
+          resource = renderResource(spec, prefix, barclamp, input.sharedTemplates, templateCache, render, secretValues);
+        } catch (error) {
+          if (!(error instanceof TemplateError)) throw error;
+          diagnostics.push(error.diagnostic);
+        }
+        if (!resource) continue;
+        const key = resourceKey(spec);
+        const owner = claimed.get(key);
+        if (owner !== undefined && spec.type !== 'package' && spec.type !== 'service') {
+          diagnostics.push({ severity: 'error', code: 'plan.resource-conflict', location: { file: barclamp.manifestFile, line: 1, col: 1 }, summary: `${key} on node ${node.name} is managed by both ${owner} and ${prefix}`, suggestion: 'let exactly one barclamp role manage each file or command' });
+        }
+        claimed.set(key, prefix);
+        resources.push(resource);
+      }
+      const checks = barclamp.roles[batch.role]!.checks.map((c) => renderCheck(c, prefix, node, barclamp, render)).filter((c): c is DesiredCheck => c !== undefined);
+      nodeBatches.push({ batch: batch.index, resources, checks });
+    }
+    return { node: node.name, batches: nodeBatches };
+  });
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  return { ok: true, desired: { deployment: inventory.deployment, batches, nodes } };
+}
+
+type Render = (text: string, file: string, what: string) => string | undefined;
+
+function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>, render: Render, secretValues: string[]): DesiredResource | undefined {
+  const id = `${prefix}:${resourceKey(spec)}`;
+  const containsSecret = (text: string) => secretValues.some((s) => text.includes(s));
+  switch (spec.type) {
+    case 'package':
+      return { type: 'package', id, names: [...spec.names] };
+    case 'directory':
+      return { type: 'directory', id, path: spec.path, mode: spec.mode, owner: spec.owner, group: spec.group };
+    case 'service':
+      return { type: 'service', id, name: spec.name, enabled: spec.enabled, started: spec.started };
+    case 'file': {
+      const source = spec.template !== undefined ? loadTemplate(spec.template, barclamp, sharedTemplates, cache) : { text: spec.content!, file: barclamp.manifestFile };
+      const content = render(source.text, source.file, `file ${spec.path}`);
+      if (content === undefined) return undefined;
+      return { type: 'file', id, path: spec.path, content, mode: spec.mode, owner: spec.owner, group: spec.group, notify: [...spec.notify], sensitive: spec.sensitive || containsSecret(content) };
+    }
+    case 'command': {
+      const run = render(spec.run, barclamp.manifestFile, `command ${spec.name}`);
+      const unless = spec.unless !== undefined ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`) : undefined;
+      if (run === undefined || (spec.unless !== undefined && unless === undefined)) return undefined;
+      return { type: 'command', id, name: spec.name, run, ...(spec.creates !== undefined ? { creates: spec.creates } : {}), ...(unless !== undefined ? { unless } : {}), timeoutSeconds: spec.timeoutSeconds, retries: spec.retries, notify: [...spec.notify], sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)) };
+    }
+  }
+}
+
+function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render): DesiredCheck | undefined {
+  const id = `${prefix}:check:${spec.name}`;
+  switch (spec.type) {
+    case 'tcp': {
+      const host = spec.host !== undefined ? render(spec.host, barclamp.manifestFile, `check ${spec.name}`) : node.ssh.address;
+      return host === undefined ? undefined : { type: 'tcp', id, name: spec.name, host, port: spec.port, timeoutSeconds: spec.timeoutSeconds };
+    }
+    case 'http': {
+      const url = render(spec.url, barclamp.manifestFile, `check ${spec.name}`);
+      return url === undefined ? undefined : { type: 'http', id, name: spec.name, url, status: spec.status, timeoutSeconds: spec.timeoutSeconds };
+    }
+    case 'command': {
+      const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`);
+      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds };
+    }
+  }
+}
+
+function loadTemplate(name: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>): { text: string; file: string } {
+  for (const file of [join(barclamp.dir, 'templates', name), join(sharedTemplates, name)]) {
+    const cached = cache.get(file);
+    if (cached) return cached;
+    try {
+      const entry = { text: readFileSync(file, 'utf8'), file };
+      cache.set(file, entry);
+      return entry;
+    } catch {
+      // try the next location
+    }
+  }
+  throw new TemplateError({ severity: 'error', code: 'template.missing', location: { file: barclamp.manifestFile, line: 1, col: 1 }, summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`, suggestion: 'check the file name in the file resource' });
+}
+
+export function effectiveAttributes(barclamp: Barclamp, inventory: Inventory, node?: NodeSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(barclamp.attributes)) if (spec.default !== undefined) out[key] = spec.default;
+  Object.assign(out, inventory.attributes[barclamp.name] ?? {}, node?.attributes[barclamp.name] ?? {});
+  return out;
+}
+
+function visibleSecrets(barclamp: string, secrets: Secrets): Record<string, string> {
+  const own = Object.entries(secrets).filter(([k]) => k.startsWith(`${barclamp}.`)).map(([k, v]) => [k.slice(barclamp.length + 1), v] as const);
+  return Object.fromEntries([...Object.entries(secrets), ...own]);
+}

@@ -1,0 +1,105 @@
+import { normalizeMode } from '../barclamp/manifest.js';
+import { shellQuote, shellWords } from '../transport/shell-quote.js';
+import type { DesiredState } from './desired-types.js';
+import type { FactRequest, NodeFacts, PathFact } from './facts.js';
+
+/** Files up to this size are fetched whole so the plan can show a diff; larger ones by checksum only. */
+const MAX_CONTENT_BYTES = 256 * 1024;
+const END_MARKER = '__BOOTSTRAP_GATHER_END__';
+
+export function factRequestFor(desired: DesiredState, node: string): FactRequest {
+  const request: FactRequest = { paths: [], packages: [], services: [], guards: [] };
+  const nodeDesired = desired.nodes.find((n) => n.node === node);
+  for (const batch of nodeDesired?.batches ?? []) {
+    for (const r of batch.resources) {
+      if (r.type === 'file' || r.type === 'directory') request.paths.push(r.path);
+      else if (r.type === 'package') request.packages.push(...r.names);
+      else if (r.type === 'service') request.services.push(r.name);
+      else if (r.creates !== undefined || r.unless !== undefined) request.guards.push({ id: r.id, ...(r.creates !== undefined ? { creates: r.creates } : {}), ...(r.unless !== undefined ? { unless: r.unless } : {}) });
+    }
+  }
+  request.paths = [...new Set(request.paths)].sort();
+  request.packages = [...new Set(request.packages)].sort();
+  request.services = [...new Set(request.services)].sort();
+  return request;
+}
+
+/** One POSIX sh script that probes everything a node's plan needs, in a single SSH round trip. */
+export function gatherScript(request: FactRequest): string {
+  const lines = [
+    'export LC_ALL=C',
+    'probe() {',
+    '  if [ -L "$2" ] || [ -e "$2" ]; then',
+    '    if [ -d "$2" ]; then k=directory; elif [ -f "$2" ]; then k=file; else k=other; fi',
+    '    st=$(stat -c "%a %U %G" -- "$2")',
+    '    sum=-; b=-',
+    '    if [ "$k" = file ]; then',
+    '      sum=$(sha256sum -- "$2" | cut -d" " -f1)',
+    `      if [ "$(stat -c %s -- "$2")" -le ${MAX_CONTENT_BYTES} ]; then b=$(base64 -w0 -- "$2"); fi`,
+    '    fi',
+    '    printf "P\\t%s\\t%s\\t%s\\t%s\\t%s\\n" "$1" "$k" "$st" "$sum" "$b"',
+    '  else printf "P\\t%s\\tabsent\\n" "$1"; fi',
+    '}',
+  ];
+  request.paths.forEach((path, i) => lines.push(`probe ${i} ${shellQuote(path)}`));
+  if (request.packages.length > 0) {
+    lines.push(`dpkg-query -W -f='K\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${shellWords(request.packages)} 2>/dev/null || true`);
+  }
+  for (const service of request.services) {
+    const q = shellQuote(service);
+    lines.push(`printf "S\\t%s\\t%s\\t%s\\n" ${q} "$(systemctl is-enabled ${q} 2>/dev/null)" "$(systemctl is-active ${q} 2>/dev/null)"`);
+  }
+  request.guards.forEach((guard, i) => {
+    const tests: string[] = [];
+    if (guard.creates !== undefined) tests.push(`[ -e ${shellQuote(guard.creates)} ]`);
+    if (guard.unless !== undefined) tests.push(`timeout 60 sh -c ${shellQuote(guard.unless)} </dev/null >/dev/null 2>&1`);
+    lines.push(`if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi`);
+  });
+  lines.push(`echo ${END_MARKER}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export type GatherParse = { ok: true; facts: NodeFacts } | { ok: false; problem: string };
+
+export function parseGatherOutput(node: string, request: FactRequest, stdout: string): GatherParse {
+  if (!stdout.includes(END_MARKER)) return { ok: false, problem: 'gather output ended early (probe script did not finish)' };
+  const facts: NodeFacts = { node, paths: {}, packages: {}, services: {}, guards: {} };
+  for (const name of request.packages) facts.packages[name] = { installed: false };
+  for (const line of stdout.split('\n')) {
+    const fields = line.split('\t');
+    switch (fields[0]) {
+      case 'P': {
+        const path = request.paths[Number(fields[1])];
+        if (path === undefined) break;
+        facts.paths[path] = parsePath(fields);
+        break;
+      }
+      case 'K': {
+        const [, name, status, version] = fields;
+        if (name !== undefined && name in facts.packages) facts.packages[name] = status?.startsWith('ii') ? { installed: true, ...(version ? { version } : {}) } : { installed: false };
+        break;
+      }
+      case 'S': {
+        const [, name, enabled, active] = fields;
+        if (name !== undefined) facts.services[name] = { enabled: enabled === 'enabled' || enabled === 'static' || enabled === 'alias' || enabled === 'indirect' || enabled === 'generated', active: active === 'active' };
+        break;
+      }
+      case 'G': {
+        const guard = request.guards[Number(fields[1])];
+        if (guard) facts.guards[guard.id] = fields[2] === '1';
+        break;
+      }
+    }
+  }
+  for (const path of request.paths) if (!(path in facts.paths)) return { ok: false, problem: `no probe result for ${path}` };
+  return { ok: true, facts };
+}
+
+function parsePath(fields: string[]): PathFact {
+  if (fields[2] === 'absent') return { exists: false };
+  const [mode = '0', owner = '', group = ''] = (fields[3] ?? '').split(' ');
+  const fact: PathFact = { exists: true, kind: fields[2] as 'file' | 'directory' | 'other', mode: normalizeMode(mode), owner, group };
+  if (fields[4] && fields[4] !== '-') fact.sha256 = fields[4];
+  if (fields[5] !== undefined && fields[5] !== '-') fact.content = Buffer.from(fields[5], 'base64').toString('utf8');
+  return fact;
+}

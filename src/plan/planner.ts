@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import type { DesiredResource, DesiredState } from './desired-types.js';
+import type { NodeFacts } from './facts.js';
+import type { Plan, PlanStep, PlanSummary } from './plan-types.js';
+
+export const SENSITIVE = '(sensitive)';
+
+/**
+ * The pure heart of the tool: desired state + gathered facts → plan. No clock, no randomness, no I/O;
+ * the same inputs always give the same plan, so it can be reviewed, stored and snapshot-tested.
+ */
+export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, NodeFacts>, inputDigest: string, unreachable: Plan['unreachable'] = []): Plan {
+  const batchByIndex = new Map(desired.batches.map((b) => [b.index, b]));
+  const nodes = desired.nodes.filter((n) => facts.has(n.node)).map((nodeDesired) => {
+    const nodeFacts = facts.get(nodeDesired.node)!;
+    const steps: PlanStep[] = [];
+    for (const nodeBatch of nodeDesired.batches) {
+      const batch = batchByIndex.get(nodeBatch.batch)!;
+      const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
+      steps.push(...batchSteps, ...handlerSteps(nodeBatch.resources, batchSteps, nodeFacts));
+    }
+    return { name: nodeDesired.node, steps, checks: nodeDesired.batches.flatMap((b) => b.checks) };
+  });
+  const summary: PlanSummary = { create: 0, update: 0, run: 0, noop: 0 };
+  for (const node of nodes) for (const step of node.steps) summary[step.action]++;
+  return { format: 'bootstrap-plan/1', deployment: desired.deployment, inputDigest, batches: desired.batches, nodes, unreachable, summary };
+}
+
+type StepBase = Pick<PlanStep, 'node' | 'batch' | 'barclamp' | 'role'>;
+
+function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBase): PlanStep {
+  const common = { ...base, id: resource.id, digest: digestOf(resource) };
+  switch (resource.type) {
+    case 'package': {
+      const missing = resource.names.filter((name) => !facts.packages[name]?.installed);
+      return { ...common, kind: 'package', action: missing.length > 0 ? 'create' : 'noop', summary: `install ${resource.names.join(' ')}`, changes: missing };
+    }
+    case 'directory': {
+      const fact = facts.paths[resource.path];
+      const after = { sha256: null, mode: resource.mode, owner: resource.owner, group: resource.group };
+      if (!fact?.exists) return { ...common, kind: 'directory', action: 'create', summary: `directory ${resource.path}`, changes: ['create'], before: null, after };
+      const changes = attributeChanges(fact, resource);
+      if (fact.kind !== 'directory') changes.unshift(`replace ${fact.kind} with directory`);
+      return { ...common, kind: 'directory', action: changes.length > 0 ? 'update' : 'noop', summary: `directory ${resource.path}`, changes, before: { sha256: null, mode: fact.mode, owner: fact.owner, group: fact.group }, after };
+    }
+    case 'file': {
+      const fact = facts.paths[resource.path];
+      const sha256 = sha(resource.content);
+      const after = { sha256, mode: resource.mode, owner: resource.owner, group: resource.group };
+      const diffOf = (before: string) => (resource.sensitive ? SENSITIVE : createTwoFilesPatch(resource.path, resource.path, before, resource.content, '', '', { context: 3 }));
+      if (!fact?.exists) return { ...common, kind: 'file', action: 'create', summary: `write ${resource.path}`, changes: ['create'], diff: diffOf(''), before: null, after };
+      const changes = attributeChanges(fact, resource);
+      const contentChanged = fact.sha256 !== sha256;
+      if (contentChanged) changes.unshift('content');
+      if (fact.kind !== 'file') changes.unshift(`replace ${fact.kind} with file`);
+      const step: PlanStep = { ...common, kind: 'file', action: changes.length > 0 ? 'update' : 'noop', summary: `write ${resource.path}`, changes, before: { sha256: fact.sha256 ?? null, mode: fact.mode, owner: fact.owner, group: fact.group }, after };
+      if (contentChanged) step.diff = fact.content !== undefined || resource.sensitive ? diffOf(fact.content ?? '') : '(previous content too large to show)';
+      return step;
+    }
+    case 'service': {
+      const fact = facts.services[resource.name] ?? { enabled: false, active: false };
+      const changes = [...(resource.enabled && !fact.enabled ? ['enable'] : []), ...(resource.started && !fact.active ? ['start'] : [])];
+      return { ...common, kind: 'service', action: changes.length > 0 ? 'update' : 'noop', summary: `service ${resource.name}`, changes };
+    }
+    case 'command': {
+      const done = facts.guards[resource.id] === true;
+      return { ...common, kind: 'command', action: done ? 'noop' : 'run', summary: `run ${resource.name}`, changes: done ? [] : [resource.creates !== undefined ? `${resource.creates} is missing` : resource.unless !== undefined ? 'guard (unless) failed' : 'unguarded: always runs'] };
+    }
+  }
+}
+
+/** A notified service restarts at the end of its role's batch — unless this run starts it anyway. */
+function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: NodeFacts): PlanStep[] {
+  const triggers = new Map<string, string[]>();
+  resources.forEach((r, i) => {
+    if ((r.type !== 'file' && r.type !== 'command') || steps[i]!.action === 'noop') return;
+    for (const service of r.notify) triggers.set(service, [...(triggers.get(service) ?? []), r.id]);
+  });
+  const out: PlanStep[] = [];
+  for (const [service, ids] of [...triggers].sort(([a], [b]) => a.localeCompare(b))) {
+    const serviceStep = steps.find((s) => s.kind === 'service' && s.summary === `service ${service}`)!;
+    const wanted = resources.find((r) => r.type === 'service' && r.name === service) as Extract<DesiredResource, { type: 'service' }>;
+    // Starting picks up the new configuration anyway; a service meant to stay stopped is left alone.
+    const startsThisRun = serviceStep.changes.includes('start');
+    const staysStopped = !wanted.started && !facts.services[service]?.active;
+    if (startsThisRun || staysStopped) continue;
+    out.push({ ...pick(serviceStep), id: `${serviceStep.id}:restart`, kind: 'handler', action: 'run', summary: `restart ${service}`, changes: ids.map((id) => `notified by ${id.split(':').slice(1).join(':')}`), digest: digestOf({ restart: service, triggers: ids }), service, triggers: ids });
+  }
+  return out;
+}
+
+function pick(step: PlanStep): StepBase {
+  return { node: step.node, batch: step.batch, barclamp: step.barclamp, role: step.role };
+}
+
+function attributeChanges(fact: { mode: string; owner: string; group: string }, want: { mode: string; owner: string; group: string }): string[] {
+  const changes: string[] = [];
+  if (fact.mode !== want.mode) changes.push(`mode ${fact.mode} → ${want.mode}`);
+  if (fact.owner !== want.owner) changes.push(`owner ${fact.owner} → ${want.owner}`);
+  if (fact.group !== want.group) changes.push(`group ${fact.group} → ${want.group}`);
+  return changes;
+}
+
+export function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function digestOf(value: unknown): string {
+  return sha(JSON.stringify(value));
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { Client, type ClientChannel } from 'ssh2';
+import { fingerprintOf, type KnownHosts } from './known-hosts.js';
+import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+
+export interface SshTarget {
+  node: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  connectTimeoutMs: number;
+}
+
+const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * One reused SSH connection per node (ssh2). Scripts travel on stdin to `sh -s`, so nothing the
+ * tool sends — values, file contents, secrets — ever appears in a remote process's arguments.
+ */
+export class SshTransport implements Transport {
+  readonly node: string;
+  private connection?: Promise<Client>;
+
+  constructor(private readonly target: SshTarget, private readonly knownHosts: KnownHosts) {
+    this.node = target.node;
+  }
+
+  async run(script: string, options: ExecOptions): Promise<ExecResult> {
+    const client = await this.connect();
+    const command = this.target.user === 'root' ? 'sh -s' : 'sudo -n -- sh -s';
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(command, (error, channel) => {
+        if (error) {
+          this.connection = undefined;
+          return reject(new TransportError(`cannot start remote command: ${error.message}`, 'unreachable'));
+        }
+        collect(channel, script, options, resolve);
+      });
+    });
+  }
+
+  close(): void {
+    const pending = this.connection;
+    this.connection = undefined;
+    pending?.then((c) => c.end(), () => undefined);
+  }
+
+  private connect(): Promise<Client> {
+    if (!this.connection) {
+      this.connection = this.open();
+      this.connection.catch(() => {
+        this.connection = undefined;
+      });
+    }
+    return this.connection;
+  }
+
+  private open(): Promise<Client> {
+    const { address, port, user, keyFile, connectTimeoutMs } = this.target;
+    const endpoint = `${address}:${port}`;
+    let privateKey: Buffer | undefined;
+    if (keyFile !== undefined) {
+      try {
+        privateKey = readFileSync(keyFile);
+      } catch (error) {
+        return Promise.reject(new TransportError(`cannot read SSH key ${keyFile}: ${(error as NodeJS.ErrnoException).code}`, 'key-unreadable'));
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let presented: string | undefined;
+      let mismatch = false;
+      client.on('ready', () => {
+        if (presented !== undefined && this.knownHosts.verify(endpoint, presented) === 'new') this.knownHosts.pin(endpoint, presented);
+        resolve(client);
+      });
+      client.on('error', (error: Error & { level?: string; code?: string }) => {
+        if (mismatch) {
+          return reject(new TransportError(`host key mismatch for ${endpoint}: pinned ${this.knownHosts.pinned(endpoint)}, presented ${presented}`, 'host-key-mismatch'));
+        }
+        const auth = error.level === 'client-authentication';
+        const timeout = /Timed out/i.test(error.message);
+        reject(new TransportError(`ssh ${user}@${endpoint}: ${error.message}`, auth ? 'auth' : timeout ? 'timeout' : 'unreachable', error.code));
+      });
+      client.on('close', () => {
+        this.connection = undefined;
+      });
+      client.connect({
+        host: address,
+        port,
+        username: user,
+        ...(privateKey ? { privateKey } : {}),
+        readyTimeout: connectTimeoutMs,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          presented = fingerprintOf(key);
+          mismatch = this.knownHosts.verify(endpoint, presented) === 'mismatch';
+          return !mismatch;
+        },
+      });
+    });
+  }
+}
+
+function collect(channel: ClientChannel, script: string, options: ExecOptions, resolve: (r: ExecResult) => void): void {
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let size = 0;
+  let timedOut = false;
+  const keep = (into: Buffer[]) => (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_OUTPUT_BYTES) into.push(chunk);
+  };
+  channel.on('data', keep(stdout));
+  channel.stderr.on('data', keep(stderr));
+  const stop = () => {
+    channel.signal('KILL');
+    channel.close();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, options.timeoutMs);
+  const onAbort = () => stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  channel.on('close', (code: number | null) => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    resolve({ code: timedOut ? null : (code ?? null), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+  });
+  channel.end(script);
+}

@@ -1,0 +1,107 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, createTestRack, type TestRack } from './support/test-rack.js';
+
+/**
+ * The core engine against real machines: OpenSSH in container nodes that run real systemd and install
+ * real Debian packages (through the rack's apt-cacher-ng). Needs root; .ci/run installs the packages.
+ */
+describe('plan and apply over SSH on real systemd nodes', () => {
+  let rack: TestRack;
+  let inventory: string;
+
+  beforeAll(async () => {
+    rack = await createTestRack('e1', 201, ['ctl1', 'cmp1']);
+    inventory = rack.writeInventory(rack.baseInventory());
+  });
+  afterAll(async () => {
+    await rack?.destroy();
+  });
+
+  const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const changedSteps = (stdout: string) => events(stdout).filter((e) => e.type === 'step.ok').map((e) => `${e.node} ${e.summary}`).sort();
+  const mainPid = async (node: string) => (await rack.exec(node, 'systemctl show -p MainPID --value chrony')).stdout.trim();
+
+  it('first apply installs, writes and starts everything, and the nodes end up configured', async () => {
+    const result = await rack.cli(['apply', inventory, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const done = events(result.stdout).find((e) => e.type === 'run.done')!;
+    expect(done.status).toBe('ok');
+    expect(done.changed).toBeGreaterThan(6);
+    expect(rack.diskFile('cmp1', 'etc/chrony/chrony.conf')).toContain(`server ${rack.subnet}.11 iburst`);
+    expect(rack.diskFile('ctl1', 'etc/chrony/chrony.conf')).toContain('local stratum 10');
+    expect(rack.diskFile('ctl1', 'etc/hosts')).toMatch(new RegExp(`${rack.subnet}\\.12\\s+cmp1`));
+    for (const node of ['ctl1', 'cmp1']) {
+      expect((await rack.exec(node, 'systemctl is-active chrony')).stdout.trim()).toBe('active');
+      expect((await rack.exec(node, 'dpkg-query -W -f=\'${Status}\' chrony')).stdout).toBe('install ok installed');
+    }
+  });
+
+  it('a second plan shows zero changes and a second apply changes nothing', async () => {
+    const plan = await rack.cli(['plan', inventory, '--json']);
+    expect(plan.code).toBe(0);
+    const parsed = JSON.parse(plan.stdout);
+    expect(parsed.summary).toMatchObject({ create: 0, update: 0, run: 0 });
+    const before = await mainPid('ctl1');
+    const apply = await rack.cli(['apply', inventory, '--json']);
+    expect(apply.code).toBe(0);
+    expect(changedSteps(apply.stdout)).toEqual([]);
+    expect(await mainPid('ctl1')).toBe(before);
+  });
+
+  it('a changed attribute rewrites exactly one file and restarts exactly its service, on that node only', async () => {
+    const doc = rack.baseInventory();
+    doc.nodes[1].attributes = { ntp: { makestep: '0.5 5' } };
+    inventory = rack.writeInventory(doc);
+    const human = await rack.cli(['plan', inventory]);
+    expect(human.stdout).toContain('~ ntp/client write /etc/chrony/chrony.conf (content)');
+    expect(human.stdout).toContain('-makestep 1.0 3');
+    expect(human.stdout).toContain('+makestep 0.5 5');
+    const ctlBefore = await mainPid('ctl1');
+    const cmpBefore = await mainPid('cmp1');
+    const apply = await rack.cli(['apply', inventory, '--json']);
+    expect(apply.code).toBe(0);
+    expect(changedSteps(apply.stdout)).toEqual(['cmp1 restart chrony', 'cmp1 write /etc/chrony/chrony.conf']);
+    expect(await mainPid('ctl1')).toBe(ctlBefore);
+    expect(await mainPid('cmp1')).not.toBe(cmpBefore);
+    expect(rack.diskFile('cmp1', 'etc/chrony/chrony.conf')).toContain('makestep 0.5 5');
+  });
+
+  it('a failing command on one node stops that node only, and the failure is classified', async () => {
+    const doc = rack.baseInventory();
+    doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
+    doc.roles.controller.push('canary/probe');
+    doc.roles.compute.push('canary/probe');
+    doc.attributes.canary = { fail_on: ['cmp1'] };
+    inventory = rack.writeInventory(doc);
+    const result = await rack.cli(['apply', inventory]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('CMD-FAILED');
+    expect(result.stdout).toContain('what to do:');
+    expect(rack.diskFile('ctl1', 'etc/canary-done')).toBe('done on ctl1\n');
+    expect(rack.diskFile('cmp1', 'etc/canary-done')).toBeUndefined();
+    const runs = readdirSync(join(rack.stateDir, 'runs')).sort();
+    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ node: 'cmp1', gene: 'CMD-FAILED', barclamp: 'canary', role: 'probe', evidence: { exitCode: 3 } });
+    expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
+  });
+
+  it('a changed host key is refused until the operator forgets the old one', async () => {
+    inventory = rack.writeInventory(rack.baseInventory());
+    const node = rack.nodes[0]!;
+    await rack.exec('ctl1', 'rm -f /etc/ssh/ssh_host_*');
+    await rack.restart('ctl1');
+    const refused = await rack.cli(['apply', inventory]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('SSH-HOSTKEY-CHANGED');
+    expect(refused.stdout).toContain('bootstrap hostkey forget');
+    const forget = await rack.cli(['hostkey', 'forget', inventory, 'ctl1']);
+    expect(forget.code).toBe(0);
+    expect(forget.stdout).toContain(`${node.address}:22`);
+    const accepted = await rack.cli(['apply', inventory]);
+    expect(accepted.code).toBe(0);
+  });
+});

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { ensureBaseImage, hostMirror } from '../../../src/lab/base-image.js';
+import { mustRun, runCommand } from '../../../src/lab/exec.js';
+import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../../src/lab/network.js';
+import { startNode, stopNode, waitForSsh, type ContainerNode } from '../../../src/lab/container-node.js';
+import { portOpen, startPackageCache } from '../../../src/lab/package-cache.js';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+export const LAB_CACHE = '/var/cache/bootstrap-lab';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A few real container nodes (systemd + sshd) on a private bridge, plus a package cache on the bridge. */
+export interface TestRack {
+  dir: string;
+  subnet: string;
+  nodes: ContainerNode[];
+  keyFile: string;
+  stateDir: string;
+  writeInventory(doc: Record<string, unknown>): string;
+  baseInventory(): Record<string, any>;
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs a shell command inside a node (nsenter into its namespaces and root). */
+  exec(node: string, command: string): Promise<CliResult>;
+  /** Reads a file from a node's disk (its overlay upper dir). */
+  diskFile(node: string, path: string): string | undefined;
+  restart(node: string): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function createTestRack(name: string, subnetIndex: number, nodeNames: string[]): Promise<TestRack> {
+  const dir = mkdtempSync(join(tmpdir(), `bootstrap-${name}-`));
+  const subnet = `10.79.${subnetIndex}`;
+  const bridge = `bst${name}`;
+  const image = await ensureBaseImage(LAB_CACHE, () => undefined);
+  await ensureBridge(bridge, `${subnet}.1/24`);
+  const keyFile = join(dir, 'id_ed25519');
+  await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bootstrap-test', '-f', keyFile]);
+  const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
+  const cachePid = startPackageCache({ bindAddress: `${subnet}.1`, port: 3142, dir: join(dir, 'acng'), cacheDir: join(LAB_CACHE, 'apt-cacher-ng'), mirror: hostMirror() });
+  const nodes: ContainerNode[] = [];
+  for (const [i, nodeName] of nodeNames.entries()) {
+    const node: ContainerNode = { name: nodeName, namespace: `bst${name}-${nodeName}`, address: `${subnet}.${11 + i}`, dir: join(dir, 'nodes', nodeName), baseImage: image, authorizedKey: publicKey };
+    await ensureNamespace(node.namespace, bridge, `bsv${name}${i}`, `${node.address}/24`);
+    startNode(node);
+    nodes.push(node);
+  }
+  for (const node of nodes) {
+    if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${node.name} did not bring up sshd: ${readFileSync(join(node.dir, 'console.log'), 'utf8').slice(-2000)}`);
+  }
+  for (let i = 0; i < 50 && !(await portOpen(`${subnet}.1`, 3142)); i++) await sleep(100);
+  const stateDir = join(dir, 'state');
+  const byName = (n: string) => nodes.find((x) => x.name === n)!;
+  const rack: TestRack = {
+    dir,
+    subnet,
+    nodes,
+    keyFile,
+    stateDir,
+    writeInventory(doc) {
+      const file = join(dir, 'inventory.yaml');
+      writeFileSync(file, stringify(doc));
+      return file;
+    },
+    baseInventory() {
+      return {
+        deployment: `test-${name}`,
+        release: 'zed',
+        os: 'debian-12',
+        networks: { admin: { cidr: `${subnet}.0/24`, gateway: `${subnet}.1`, static: `${subnet}.10-${subnet}.99`, dhcp: `${subnet}.100-${subnet}.199` } },
+        ssh: { user: 'root', key: keyFile, connect_timeout: 5 },
+        nodes: nodes.map((n, i) => ({ name: n.name, addresses: { admin: n.address }, roles: [i === 0 ? 'controller' : 'compute'] })),
+        roles: { controller: ['base/node', 'ntp/server'], compute: ['base/node', 'ntp/client'] },
+        attributes: { base: { apt_proxy: `http://${subnet}.1:3142` }, ntp: { clock_control: false } },
+      };
+    },
+    cli(args, env = {}) {
+      return new Promise((resolveCli) => {
+        execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args, '--state-dir', stateDir], { cwd: dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 }, (error, stdout, stderr) => {
+          resolveCli({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
+      });
+    },
+    async exec(nodeName, command) {
+      const pid1 = await systemdPid(byName(nodeName));
+      const result = await runCommand('nsenter', ['-t', String(pid1), '-m', '-u', '-p', '-n', '-i', '-r', '-w', '/bin/sh', '-c', command]);
+      return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+    },
+    diskFile(nodeName, path) {
+      try {
+        return readFileSync(join(byName(nodeName).dir, 'upper', path), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    async restart(nodeName) {
+      const node = byName(nodeName);
+      await stopNode(node, sleep);
+      startNode(node);
+      if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${nodeName} did not come back`);
+    },
+    async destroy() {
+      for (const [i, node] of nodes.entries()) {
+        await stopNode(node, sleep);
+        await deleteNamespace(node.namespace, `bsv${name}${i}`);
+      }
+      try {
+        process.kill(cachePid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await deleteLink(bridge);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return rack;
+}
+
+async function systemdPid(node: ContainerNode): Promise<number> {
+  const holder = readFileSync(join(node.dir, 'pid'), 'utf8').trim();
+  // ip netns exec → unshare → (fork) systemd: walk down to the process whose command is systemd.
+  let current = holder;
+  for (let depth = 0; depth < 4; depth++) {
+    const comm = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
+    if (comm === 'systemd') return Number(current);
+    const children = (await runCommand('pgrep', ['-P', current])).stdout.split('\n').filter(Boolean);
+    if (children.length === 0) break;
+    current = children[0]!;
+  }
+  throw new Error(`no systemd found under pid ${holder} for node ${node.name}`);
+}
