@@ -1,0 +1,92 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInventory } from '../../src/inventory/load.js';
+import { computeDesired } from '../../src/plan/desired.js';
+import type { DesiredState } from '../../src/plan/desired-types.js';
+import type { NodeFacts } from '../../src/plan/facts.js';
+import { computePlan, sha } from '../../src/plan/planner.js';
+import { factRequestFor } from '../../src/plan/gather-script.js';
+
+const REPO = join(import.meta.dirname, '../..');
+
+function desiredFor(inventoryFile: string, secrets: Record<string, string> = {}): DesiredState {
+  const loaded = loadInventory(inventoryFile, { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
+  expect(loaded.diagnostics).toEqual([]);
+  const result = computeDesired({ inventory: loaded.inventory!, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+  return result.desired;
+}
+
+/** Facts of a node that already is exactly as desired. */
+function convergedFacts(desired: DesiredState, node: string): NodeFacts {
+  const facts: NodeFacts = { node, paths: {}, packages: {}, services: {}, guards: {} };
+  for (const batch of desired.nodes.find((n) => n.node === node)!.batches) {
+    for (const r of batch.resources) {
+      if (r.type === 'file') facts.paths[r.path] = { exists: true, kind: 'file', mode: r.mode, owner: r.owner, group: r.group, sha256: sha(r.content), content: r.content };
+      if (r.type === 'directory') facts.paths[r.path] = { exists: true, kind: 'directory', mode: r.mode, owner: r.owner, group: r.group };
+      if (r.type === 'package') for (const name of r.names) facts.packages[name] = { installed: true };
+      if (r.type === 'service') facts.services[r.name] = { enabled: true, active: true };
+      if (r.type === 'command') facts.guards[r.id] = true;
+    }
+  }
+  return facts;
+}
+
+const emptyFacts = (node: string): NodeFacts => ({ node, paths: {}, packages: {}, services: {}, guards: {} });
+
+describe('planner', () => {
+  const desired = desiredFor(join(REPO, 'inventory/lab.yaml'));
+  const nodes = desired.nodes.map((n) => n.node);
+
+  it('plans everything on fresh nodes, in dependency and batch order, the same way every time', () => {
+    const facts = new Map(nodes.map((n) => [n, emptyFacts(n)]));
+    const plan = computePlan(desired, facts, 'digest');
+    expect(JSON.stringify(computePlan(desired, facts, 'digest'))).toBe(JSON.stringify(plan));
+    expect(plan.batches.map((b) => `${b.barclamp}/${b.role}`)).toEqual(['base/node', 'ntp/server', 'ntp/client']);
+    expect(plan.nodes.find((n) => n.name === 'ctl1')!.steps.map((s) => `${s.action} ${s.summary}`)).toMatchSnapshot();
+    expect(plan.summary).toEqual({ create: 21, update: 3, run: 0, noop: 0 });
+  });
+
+  it('plans nothing on converged nodes', () => {
+    const plan = computePlan(desired, new Map(nodes.map((n) => [n, convergedFacts(desired, n)])), 'digest');
+    expect(plan.summary).toEqual({ create: 0, update: 0, run: 0, noop: 24 });
+  });
+
+  it('updates one changed file with a diff and restarts only the service it notifies', () => {
+    const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
+    const cmp1 = facts.get('cmp1')!;
+    const path = '/etc/chrony/chrony.conf';
+    const edited = (cmp1.paths[path] as { content: string }).content.replace('makestep 1.0 3', 'makestep 9 9');
+    cmp1.paths[path] = { exists: true, kind: 'file', mode: '0644', owner: 'root', group: 'root', sha256: sha(edited), content: edited };
+    const plan = computePlan(desired, facts, 'digest');
+    const changes = plan.nodes.flatMap((n) => n.steps.filter((s) => s.action !== 'noop').map((s) => `${n.name} ${s.action} ${s.summary}`));
+    expect(changes).toEqual(['cmp1 update write /etc/chrony/chrony.conf', 'cmp1 run restart chrony']);
+    const step = plan.nodes.find((n) => n.name === 'cmp1')!.steps.find((s) => s.summary === `write ${path}`)!;
+    expect(step.diff).toContain('-makestep 9 9');
+    expect(step.diff).toContain('+makestep 1.0 3');
+  });
+
+  it('does not restart a service that this run starts anyway', () => {
+    const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
+    const ctl1 = facts.get('ctl1')!;
+    ctl1.services.chrony = { enabled: true, active: false };
+    ctl1.paths['/etc/default/chrony'] = { exists: false };
+    const steps = computePlan(desired, facts, 'digest').nodes.find((n) => n.name === 'ctl1')!.steps.filter((s) => s.action !== 'noop');
+    expect(steps.map((s) => `${s.action} ${s.summary} ${s.changes.join(',')}`)).toEqual(['create write /etc/default/chrony create', 'update service chrony start']);
+  });
+
+  it('never puts a secret into the plan: sensitive files and commands are redacted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'planner-'));
+    const inventory = join(dir, 'inventory.yaml');
+    writeFileSync(inventory, ['deployment: s', 'release: zed', 'os: debian-12', `barclamp_paths: [${join(REPO, 'tests/fixtures/barclamps')}]`, 'networks: {admin: {cidr: 10.5.0.0/24}}', 'nodes: [{name: n1, addresses: {admin: 10.5.0.5}, roles: [r]}]', 'roles: {r: [base/node, keeper/holder]}', ''].join('\n'));
+    const secret = 'Zq8secretvalueXy7Zq8secre';
+    const withSecret = desiredFor(inventory, { 'keeper.token': secret });
+    const plan = computePlan(withSecret, new Map([['n1', emptyFacts('n1')]]), 'digest');
+    const file = plan.nodes[0]!.steps.find((s) => s.summary === 'write /etc/keeper.conf')!;
+    expect(file.diff).toBe('(sensitive)');
+    expect(JSON.stringify(plan)).not.toContain(secret);
+    expect(factRequestFor(withSecret, 'n1').guards).toEqual([{ id: 'keeper/holder:command:register', creates: '/var/lib/keeper/registered' }]);
+  });
+});
