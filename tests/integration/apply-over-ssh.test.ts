@@ -89,6 +89,32 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
   });
 
+  it('apply --plan executes a saved plan, and refuses it when the node or the inputs changed since', async () => {
+    inventory = rack.writeInventory(rack.baseInventory());
+    expect((await rack.cli(['apply', inventory])).code).toBe(0);
+    await rack.exec('cmp1', 'echo "# local edit" >> /etc/motd');
+    const planFile = `${rack.dir}/plan.json`;
+    expect((await rack.cli(['plan', inventory, '--out', planFile])).code).toBe(0);
+    const saved = await rack.cli(['apply', inventory, '--plan', planFile, '--json']);
+    expect(saved.code).toBe(0);
+    expect(changedSteps(saved.stdout)).toEqual(['cmp1 write /etc/motd']);
+
+    await rack.exec('cmp1', 'echo "# local edit" >> /etc/motd');
+    expect((await rack.cli(['plan', inventory, '--out', planFile])).code).toBe(0);
+    await rack.exec('cmp1', 'echo "# another edit after the plan" >> /etc/motd');
+    const drifted = await rack.cli(['apply', inventory, '--plan', planFile]);
+    expect(drifted.code).toBe(1);
+    expect(drifted.stdout).toContain('CFG-DRIFT-SINCE-PLAN');
+    expect(rack.diskFile('cmp1', 'etc/motd')).toContain('another edit after the plan');
+
+    const doc = rack.baseInventory();
+    doc.attributes.base.motd = 'changed after planning';
+    const stale = await rack.cli(['apply', rack.writeInventory(doc), '--plan', planFile]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain('[plan.stale]');
+    expect((await rack.cli(['apply', rack.writeInventory(rack.baseInventory())])).code).toBe(0);
+  });
+
   it('a changed host key is refused until the operator forgets the old one', async () => {
     inventory = rack.writeInventory(rack.baseInventory());
     const node = rack.nodes[0]!;

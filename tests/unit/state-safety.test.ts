@@ -1,0 +1,48 @@
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/apply/lock.js';
+import { UserError } from '../../src/core/user-error.js';
+import { ensureSecrets, readSecrets } from '../../src/secrets/secret-store.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'state-'));
+
+describe('the apply lock', () => {
+  it('lets one apply in and refuses a second while the first is alive', () => {
+    const file = join(dir(), 'apply.lock');
+    const first = acquireLock(file, 'run-1', 't0', { pid: 100, host: 'h', isAlive: () => true });
+    expect(() => acquireLock(file, 'run-2', 't1', { pid: 200, host: 'h', isAlive: () => true })).toThrow(UserError);
+    first.release();
+    expect(existsSync(file)).toBe(false);
+    acquireLock(file, 'run-2', 't1', { pid: 200, host: 'h', isAlive: () => true }).release();
+  });
+
+  it('takes over a stale lock whose owner died (crash, SIGKILL) and says from whom', () => {
+    const file = join(dir(), 'apply.lock');
+    acquireLock(file, 'run-1', 't0', { pid: 100, host: 'h', isAlive: () => true });
+    const second = acquireLock(file, 'run-2', 't1', { pid: 200, host: 'h', isAlive: (pid) => pid !== 100 });
+    expect(second.tookOverFrom).toMatchObject({ pid: 100, runId: 'run-1' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: 200, runId: 'run-2' });
+  });
+});
+
+describe('generated secrets', () => {
+  it('are generated once, stored 0600 and reused', () => {
+    const file = join(dir(), 'secrets.json');
+    const first = ensureSecrets(file, [{ key: 'keystone.db_password', length: 32 }]);
+    expect(first.generated).toEqual(['keystone.db_password']);
+    expect(first.secrets['keystone.db_password']).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const second = ensureSecrets(file, [{ key: 'keystone.db_password', length: 32 }, { key: 'nova.db_password', length: 16 }]);
+    expect(second.generated).toEqual(['nova.db_password']);
+    expect(second.secrets['keystone.db_password']).toBe(first.secrets['keystone.db_password']);
+  });
+
+  it('are refused when the file is readable by group or others', () => {
+    const file = join(dir(), 'secrets.json');
+    writeFileSync(file, '{}');
+    chmodSync(file, 0o644);
+    expect(() => readSecrets(file)).toThrow(/readable by group or others/);
+  });
+});
