@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, createTestRack, type TestRack } from './support/test-rack.js';
@@ -87,6 +88,35 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ node: 'cmp1', gene: 'CMD-FAILED', barclamp: 'canary', role: 'probe', evidence: { exitCode: 3 } });
     expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
+  });
+
+  it('Ctrl-C lets the running step finish, starts nothing new, releases the lock, and a re-run converges', async () => {
+    const doc = rack.baseInventory();
+    doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
+    doc.roles.controller.push('canary/probe');
+    doc.roles.compute.push('canary/probe');
+    doc.attributes.canary = { delay: 2 };
+    inventory = rack.writeInventory(doc);
+    await rack.exec('ctl1', 'rm -f /etc/canary-done');
+    await rack.exec('cmp1', 'rm -f /etc/canary-done');
+    const child = spawn('node', [join(REPO, 'bin/bootstrap.js'), 'apply', inventory, '--json', '--state-dir', rack.stateDir], { cwd: rack.dir });
+    let output = '';
+    const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"summary":"run maybe-fail"') && !child.killed) child.kill('SIGINT');
+    });
+    expect(await exit).toBe(130);
+    const seen = events(output);
+    expect(seen.filter((e) => e.type === 'step.ok' && e.summary === 'run maybe-fail').length).toBeGreaterThan(0);
+    expect(seen.some((e) => e.type === 'step.start' && e.summary === 'write /etc/canary-done')).toBe(false);
+    expect(seen.at(-1)).toMatchObject({ type: 'run.done', status: 'interrupted' });
+    expect(existsSync(join(rack.stateDir, 'apply.lock'))).toBe(false);
+    const rerun = await rack.cli(['apply', inventory, '--json']);
+    expect(rerun.code).toBe(0);
+    expect(changedSteps(rerun.stdout)).toEqual(expect.arrayContaining(['cmp1 write /etc/canary-done', 'ctl1 write /etc/canary-done']));
+    const settled = await rack.cli(['apply', inventory, '--json']);
+    expect(changedSteps(settled.stdout)).toEqual([]);
   });
 
   it('apply --plan executes a saved plan, and refuses it when the node or the inputs changed since', async () => {
