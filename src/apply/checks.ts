@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { DesiredCheck } from '../plan/desired-types.js';
-import type { Transport } from '../transport/transport.js';
+import { TransportError, type Transport } from '../transport/transport.js';
 
 export interface CheckOutcome {
   ok: boolean;
@@ -39,8 +39,13 @@ async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: num
         return { ok: false, observed: `GET ${check.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}` };
       }
     case 'command': {
-      const result = await transport.run(check.run, { timeoutMs, signal });
-      return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr };
+      try {
+        const result = await transport.run(check.run, { timeoutMs, signal });
+        return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr };
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        return { ok: false, observed: error.message };
+      }
     }
   }
 }

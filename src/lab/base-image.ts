@@ -61,7 +61,7 @@ export async function ensureBaseImage(cacheDir: string, log: (line: string) => v
   writeFileSync(join(building, 'etc/ssh/sshd_config.d/bootstrap-lab.conf'), 'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n');
   rmSync(join(building, 'var/cache/apt/archives'), { recursive: true, force: true });
   mkdirSync(join(building, 'var/cache/apt/archives/partial'), { recursive: true });
-  writeFileSync(join(building, '.complete'), `${new Date().toISOString()}\n`);
+  writeFileSync(join(building, '.complete'), `${IMAGE_PACKAGES.join(' ')}\n`);
   renameSync(building, image);
   return image;
 }

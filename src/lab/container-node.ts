@@ -40,15 +40,22 @@ export function nodePidFile(node: ContainerNode): string {
   return join(node.dir, 'pid');
 }
 
-export function nodeRunning(node: ContainerNode): boolean {
+/** Process control handed in by the caller (only the CLI entry touches `process`). */
+export interface ProcessControl {
+  isAlive: (pid: number) => boolean;
+  kill: (pid: number, signal: NodeJS.Signals) => void;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export function nodeRunning(node: ContainerNode, isAlive: (pid: number) => boolean): boolean {
   const pid = readPid(node);
-  return pid !== undefined && processAlive(pid);
+  return pid !== undefined && isAlive(pid);
 }
 
 /** Power on: boot systemd in the node's namespaces. Idempotent: a running node is left alone. */
-export function startNode(node: ContainerNode): number {
+export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean): number {
   const running = readPid(node);
-  if (running !== undefined && processAlive(running)) return running;
+  if (running !== undefined && isAlive(running)) return running;
   for (const sub of ['upper', 'work', 'root']) mkdirSync(join(node.dir, sub), { recursive: true });
   const upperEtc = join(node.dir, 'upper', 'etc');
   mkdirSync(upperEtc, { recursive: true });
@@ -66,18 +73,12 @@ export function startNode(node: ContainerNode): number {
 }
 
 /** Power off: kill the namespace holder; --kill-child takes systemd and everything below it along. */
-export async function stopNode(node: ContainerNode, sleep: (ms: number) => Promise<void>): Promise<void> {
+export async function stopNode(node: ContainerNode, control: ProcessControl): Promise<void> {
   const pid = readPid(node);
-  if (pid !== undefined && processAlive(pid)) {
+  if (pid !== undefined && control.isAlive(pid)) {
     const children = (await runCommand('pgrep', ['-P', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
-    for (const p of [pid, ...children]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(50);
+    for (const p of [pid, ...children]) control.kill(p, 'SIGKILL');
+    for (let i = 0; i < 100 && control.isAlive(pid); i++) await control.sleep(50);
   }
   rmSync(nodePidFile(node), { force: true });
 }
@@ -116,11 +117,3 @@ function readPid(node: ContainerNode): number | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

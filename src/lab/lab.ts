@@ -66,7 +66,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<void> {
       saveState(spec, state);
     }
     await ensureNamespace(names.namespace, bridge, names.hostVeth, `${node.address}/${spec.adminBridgeAddress.split('/')[1]}`);
-    if (!nodeRunning(node)) startNode(node);
+    if (!nodeRunning(node, deps.isAlive)) startNode(node, deps.isAlive);
   }
   for (const node of nodes) {
     if (!(await waitForSsh(node.address, 90_000, deps.sleep, deps.nowMs))) throw new Error(`lab node ${node.name} did not bring up sshd within 90 s; see ${join(node.dir, 'console.log')}`);
@@ -83,7 +83,7 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
     return;
   }
   for (const [i, n] of state.nodes.entries()) {
-    await stopNode({ name: n.name, namespace: n.namespace, address: n.address, dir: join(spec.dir, 'nodes', n.name), baseImage: '', authorizedKey: '' }, deps.sleep);
+    await stopNode({ name: n.name, namespace: n.namespace, address: n.address, dir: join(spec.dir, 'nodes', n.name), baseImage: '', authorizedKey: '' }, deps);
     await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
   }
   if (state.packageCachePid !== undefined && deps.isAlive(state.packageCachePid)) deps.kill(state.packageCachePid, 'SIGTERM');
@@ -99,12 +99,12 @@ export interface LabNodeStatus {
   sshReady: boolean;
 }
 
-export async function labStatus(spec: LabSpec): Promise<{ up: boolean; nodes: LabNodeStatus[] }> {
+export async function labStatus(spec: LabSpec, isAlive: (pid: number) => boolean): Promise<{ up: boolean; nodes: LabNodeStatus[] }> {
   const state = readState(spec);
   const nodes: LabNodeStatus[] = [];
   for (const n of spec.nodes) {
     const node: ContainerNode = { name: n.name, namespace: '', address: n.address, dir: join(spec.dir, 'nodes', n.name), baseImage: '', authorizedKey: '' };
-    const running = state !== undefined && nodeRunning(node);
+    const running = state !== undefined && nodeRunning(node, isAlive);
     nodes.push({ name: n.name, address: n.address, running, sshReady: running && (await portOpen(n.address, 22)) });
   }
   return { up: state !== undefined && nodes.every((n) => n.sshReady), nodes };

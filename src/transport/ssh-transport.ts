@@ -30,12 +30,20 @@ export class SshTransport implements Transport {
     const client = await this.connect();
     const command = this.target.user === 'root' ? 'sh -s' : 'sudo -n -- sh -s';
     return new Promise<ExecResult>((resolve, reject) => {
+      // A connection that dies mid-command (node lost, sshd killed) must fail the command, not hang it.
+      const onLost = () => reject(new TransportError(`connection to ${this.target.address}:${this.target.port} lost while running a command`, 'unreachable', 'ECONNRESET'));
+      client.once('close', onLost);
+      const settle = (result: ExecResult) => {
+        client.off('close', onLost);
+        resolve(result);
+      };
       client.exec(command, (error, channel) => {
         if (error) {
+          client.off('close', onLost);
           this.connection = undefined;
           return reject(new TransportError(`cannot start remote command: ${error.message}`, 'unreachable'));
         }
-        collect(channel, script, options, resolve);
+        collect(channel, script, options, settle);
       });
     });
   }
@@ -109,15 +117,27 @@ function collect(channel: ClientChannel, script: string, options: ExecOptions, r
   const stderr: Buffer[] = [];
   let size = 0;
   let timedOut = false;
+  let settled = false;
   const keep = (into: Buffer[]) => (chunk: Buffer) => {
     size += chunk.length;
     if (size <= MAX_OUTPUT_BYTES) into.push(chunk);
   };
   channel.on('data', keep(stdout));
   channel.stderr.on('data', keep(stderr));
+  const finish = (code: number | null) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(grace);
+    options.signal?.removeEventListener('abort', onAbort);
+    resolve({ code: timedOut ? null : code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+  };
+  let grace: NodeJS.Timeout | undefined;
   const stop = () => {
     channel.signal('KILL');
     channel.close();
+    // If the peer never confirms the close (dead connection), give up waiting after a grace period.
+    grace = setTimeout(() => finish(null), 2000);
   };
   const timer = setTimeout(() => {
     timedOut = true;
@@ -125,10 +145,6 @@ function collect(channel: ClientChannel, script: string, options: ExecOptions, r
   }, options.timeoutMs);
   const onAbort = () => stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  channel.on('close', (code: number | null) => {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    resolve({ code: timedOut ? null : (code ?? null), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
-  });
+  channel.on('close', (code: number | null) => finish(code ?? null));
   channel.end(script);
 }

@@ -14,7 +14,7 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
   const spec = labSpecFor(io.env, file);
   const deps = labDeps(io);
   if (verb === 'status') {
-    const status = await labStatus(spec);
+    const status = await labStatus(spec, io.env.isAlive);
     if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ name: spec.name, ...status })}\n`);
     else {
       io.stdout.write(`lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}\n`);

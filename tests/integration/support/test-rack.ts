@@ -12,6 +12,15 @@ import { portOpen, startPackageCache } from '../../../src/lab/package-cache.js';
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const LAB_CACHE = '/var/cache/bootstrap-lab';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const control = { sleep, isAlive, kill: (pid: number, signal: NodeJS.Signals) => isAlive(pid) && process.kill(pid, signal) && undefined };
 
 export interface CliResult {
   code: number;
@@ -51,7 +60,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
   for (const [i, nodeName] of nodeNames.entries()) {
     const node: ContainerNode = { name: nodeName, namespace: `bst${name}-${nodeName}`, address: `${subnet}.${11 + i}`, dir: join(dir, 'nodes', nodeName), baseImage: image, authorizedKey: publicKey };
     await ensureNamespace(node.namespace, bridge, `bsv${name}${i}`, `${node.address}/24`);
-    startNode(node);
+    startNode(node, isAlive);
     nodes.push(node);
   }
   for (const node of nodes) {
@@ -104,13 +113,13 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     },
     async restart(nodeName) {
       const node = byName(nodeName);
-      await stopNode(node, sleep);
-      startNode(node);
+      await stopNode(node, control);
+      startNode(node, isAlive);
       if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${nodeName} did not come back`);
     },
     async destroy() {
       for (const [i, node] of nodes.entries()) {
-        await stopNode(node, sleep);
+        await stopNode(node, control);
         await deleteNamespace(node.namespace, `bsv${name}${i}`);
       }
       try {
