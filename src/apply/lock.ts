@@ -37,7 +37,7 @@ export function acquireLock(file: string, runId: string, since: string, deps: Lo
     const stale = current === undefined || (current.host === deps.host && !deps.isAlive(current.pid));
     if (!stale) {
       throw new UserError('locked', `another apply is running on this deployment: pid ${current.pid} on ${current.host}, run ${current.runId}, since ${current.since}`, [
-        { severity: 'error', code: 'apply.locked', summary: `state directory is locked by run ${current.runId} (pid ${current.pid} on ${current.host})`, suggestion: `wait for it to finish; 'bootstrap plan' and 'bootstrap status' work meanwhile. If that process is gone on another host, remove ${file}` },
+        { severity: 'error', code: 'apply.locked', summary: `state directory is locked by run ${current.runId} (pid ${current.pid} on ${current.host})`, suggestion: `wait for it to finish ('bootstrap plan' works meanwhile). If that process is gone on another host, remove ${file}` },
       ]);
     }
     tookOverFrom = current;

@@ -26,7 +26,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
-  lab: { run: labCommand, values: [], booleans: ['json'] },
+  lab: { run: labCommand, values: ['state-dir'], booleans: ['json'] },
 };
 
 /** The only place that touches `process`: argv, env, streams, signals and the exit code. */

@@ -11,21 +11,23 @@ export interface HumanRenderer {
  * steps scroll above it; elsewhere (CI logs) plain lines.
  */
 export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbose: boolean): HumanRenderer {
+  // A pseudo-terminal without a size (columns 0) makes spinner redraws unbounded: plain lines there.
+  const spin = isTTY && (stream.columns ?? 0) > 0;
   const active = new Map<string, string>();
   let spinner: Ora | undefined;
-  const print = (line: string) => {
-    if (spinner) spinner.clear();
-    stream.write(`${line}\n`);
-    if (spinner) spinner.render();
-  };
+  // ora hooks the stream while spinning: plain writes land above the spinner line.
+  const print = (line: string) => stream.write(`${line}\n`);
   const refresh = () => {
-    if (!isTTY) return;
+    if (!spin) return;
     if (active.size === 0) {
       spinner?.stop();
       spinner = undefined;
       return;
     }
-    const text = [...active].map(([node, what]) => `${node}: ${what}`).join('  │  ');
+    const full = [...active].map(([node, what]) => `${node}: ${what}`).join('  │  ');
+    // One line only: a wrapped spinner line cannot be redrawn cleanly.
+    const width = Math.max(20, (stream.columns ?? 80) - 4);
+    const text = full.length > width ? `${full.slice(0, width - 1)}…` : full;
     if (!spinner) spinner = ora({ text, stream, discardStdin: false }).start();
     else spinner.text = text;
   };

@@ -7,6 +7,7 @@ import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from './ne
 import { nodeRunning, startNode, stopNode, waitForSsh, type ContainerNode } from './container-node.js';
 import { portOpen, startPackageCache } from './package-cache.js';
 import { labNames, type LabSpec } from './lab-spec.js';
+import { fingerprintOf } from '../transport/known-hosts.js';
 
 /** Recorded by `lab up` so that `lab down` removes exactly what was created, even after a crash. */
 interface LabState {
@@ -41,7 +42,13 @@ function containerNode(spec: LabSpec, image: string, key: string, index: number,
 }
 
 /** Creates (or completes, after a crash) the lab: bridge, package cache, container nodes, and waits for SSH. */
-export async function labUp(spec: LabSpec, deps: LabDeps): Promise<void> {
+/** A lab node's SSH endpoint and the fingerprint of the host key the lab generated for it. */
+export interface LabHostKey {
+  endpoint: string;
+  fingerprint: string;
+}
+
+export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabHostKey[]> {
   const started = deps.nowMs();
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   const image = await ensureBaseImage(spec.cacheDir, deps.log);
@@ -73,6 +80,12 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<void> {
   }
   for (let i = 0; i < 50 && !(await portOpen(bridgeIp, spec.packageCachePort)); i++) await deps.sleep(100);
   deps.log(`'${spec.name}' is up: ${nodes.length} node(s) reachable over SSH in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`);
+  // The lab made these keys itself: it can vouch for them, so a recreated lab is not a "changed host key".
+  return nodes.map((node) => ({ endpoint: `${node.address}:22`, fingerprint: fingerprintOf(publicKeyBlob(readFileSync(join(node.dir, 'upper/etc/ssh/ssh_host_ed25519_key.pub'), 'utf8'))) }));
+}
+
+function publicKeyBlob(line: string): Buffer {
+  return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 }
 
 /** Removes exactly what `up` recorded: processes, namespaces, veths, the bridge, node disks. Idempotent. */

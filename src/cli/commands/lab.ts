@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
-import { openDeployment } from '../../engine/deployment.js';
+import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
-import { labDown, labStatus, labUp, missingTools, type LabDeps } from '../../lab/lab.js';
-import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
+import { labDown, labStatus, labUp, missingTools, type LabDeps, type LabHostKey } from '../../lab/lab.js';
+import { KnownHosts } from '../../transport/known-hosts.js';
+import { labSpecOf } from '../../lab/lab-spec.js';
 import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
@@ -11,7 +12,9 @@ import { EXIT, type CommandIO } from '../io.js';
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const [verb, file] = args.positionals;
   if (verb !== 'up' && verb !== 'down' && verb !== 'status') throw usage('usage: bootstrap lab up|down|status [INVENTORY]');
-  const spec = labSpecFor(io.env, file);
+  const deployment = openDeployment(io.env, file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'), args.flags.get('state-dir') as string | undefined);
+  const spec = labSpecOf(deployment.inventory);
+  if (!spec) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
   const deps = labDeps(io);
   if (verb === 'status') {
     const status = await labStatus(spec, io.env.isAlive);
@@ -23,17 +26,15 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
     return status.up ? EXIT.ok : EXIT.failed;
   }
   await requireLabHost(io.env);
-  if (verb === 'up') await labUp(spec, deps);
+  if (verb === 'up') pinLabHostKeys(deployment, await labUp(spec, deps));
   else await labDown(spec, deps);
   return EXIT.ok;
 }
 
-export function labSpecFor(env: Environment, file: string | undefined): LabSpec {
-  const inventoryFile = file ? resolve(env.cwd, file) : join(env.packageRoot, 'inventory', 'lab.yaml');
-  const deployment = openDeployment(env, inventoryFile);
-  const spec = labSpecOf(deployment.inventory);
-  if (!spec) throw usage(`${inventoryFile} has no lab: section, so it describes real machines, not a lab`);
-  return spec;
+/** Records the keys of nodes the lab just created as trusted for this deployment. */
+export function pinLabHostKeys(deployment: Deployment, keys: LabHostKey[]): void {
+  const knownHosts = new KnownHosts(deployment.paths.knownHosts);
+  for (const key of keys) if (knownHosts.verify(key.endpoint, key.fingerprint) !== 'match') knownHosts.pin(key.endpoint, key.fingerprint);
 }
 
 export function labDeps(io: CommandIO): LabDeps {
