@@ -36,6 +36,21 @@ printf '%s\\n' "$key" > "$root/root/.ssh/authorized_keys"; chmod 600 "$root/root
 exec chroot "$root" /lib/systemd/systemd --system
 `;
 
+/** The command that boots a node: enter its network namespace, unshare the rest, run systemd. */
+export function bootCommand(node: ContainerNode): string[] {
+  prepareDisk(node);
+  return ['ip', 'netns', 'exec', node.namespace, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', BOOT_SCRIPT, 'boot', node.baseImage, join(node.dir, 'upper'), join(node.dir, 'work'), join(node.dir, 'root'), node.name, node.authorizedKey];
+}
+
+function prepareDisk(node: ContainerNode): void {
+  for (const sub of ['upper', 'work', 'root']) mkdirSync(join(node.dir, sub), { recursive: true });
+  const upperEtc = join(node.dir, 'upper', 'etc');
+  mkdirSync(upperEtc, { recursive: true });
+  // systemd takes the host name from /etc/hostname; Debian packages want it resolvable.
+  if (!existsSync(join(upperEtc, 'hostname'))) writeFileSync(join(upperEtc, 'hostname'), `${node.name}\n`);
+  if (!existsSync(join(upperEtc, 'machine-id'))) writeFileSync(join(upperEtc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
+}
+
 export function nodePidFile(node: ContainerNode): string {
   return join(node.dir, 'pid');
 }
@@ -56,15 +71,10 @@ export function nodeRunning(node: ContainerNode, isAlive: (pid: number) => boole
 export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean): number {
   const running = readPid(node);
   if (running !== undefined && isAlive(running)) return running;
-  for (const sub of ['upper', 'work', 'root']) mkdirSync(join(node.dir, sub), { recursive: true });
-  const upperEtc = join(node.dir, 'upper', 'etc');
-  mkdirSync(upperEtc, { recursive: true });
-  // systemd takes the host name from /etc/hostname; Debian packages want it resolvable.
-  if (!existsSync(join(upperEtc, 'hostname'))) writeFileSync(join(upperEtc, 'hostname'), `${node.name}\n`);
-  if (!existsSync(join(upperEtc, 'machine-id'))) writeFileSync(join(upperEtc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
   const log = openSync(join(node.dir, 'console.log'), 'a');
   try {
-    const pid = spawnDetached('ip', ['netns', 'exec', node.namespace, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', BOOT_SCRIPT, 'boot', node.baseImage, join(node.dir, 'upper'), join(node.dir, 'work'), join(node.dir, 'root'), node.name, node.authorizedKey], log);
+    const [file, ...args] = bootCommand(node);
+    const pid = spawnDetached(file!, args, log);
     writeFileSync(nodePidFile(node), `${pid}\n`);
     return pid;
   } finally {
