@@ -71,9 +71,9 @@ export function nodeRunning(node: ContainerNode, isAlive: (pid: number) => boole
 export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean): number {
   const running = readPid(node);
   if (running !== undefined && isAlive(running)) return running;
+  const [file, ...args] = bootCommand(node);
   const log = openSync(join(node.dir, 'console.log'), 'a');
   try {
-    const [file, ...args] = bootCommand(node);
     const pid = spawnDetached(file!, args, log);
     writeFileSync(nodePidFile(node), `${pid}\n`);
     return pid;

@@ -10,7 +10,9 @@ export interface LabSpec {
   /** Shared cache for the base image and packages. */
   cacheDir: string;
   packageCachePort: number;
-  nodes: { name: string; address: string }[];
+  /** Host side of the BMC bridge, e.g. 10.78.0.1/24. */
+  bmcBridgeAddress: string;
+  nodes: { name: string; address: string; bmcAddress: string; bmcMac: string }[];
 }
 
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
@@ -21,6 +23,7 @@ export function labSpecOf(inventory: Inventory): LabSpec | undefined {
   if (!lab) return undefined;
   const name = typeof lab.name === 'string' ? lab.name : inventory.deployment;
   const admin = inventory.networks.admin;
+  const bmc = inventory.networks.bmc;
   const prefix = admin?.cidr.split('/')[1] ?? '24';
   const adminBridgeAddress = `${typeof lab.admin_address === 'string' ? lab.admin_address : (admin?.gateway ?? '10.77.0.1')}/${prefix}`;
   return {
@@ -29,11 +32,23 @@ export function labSpecOf(inventory: Inventory): LabSpec | undefined {
     dir: typeof lab.dir === 'string' ? lab.dir : `${DEFAULT_LAB_ROOT}/${name}`,
     cacheDir: typeof lab.cache_dir === 'string' ? lab.cache_dir : DEFAULT_CACHE_DIR,
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
-    nodes: inventory.nodes.map((n) => ({ name: n.name, address: n.ssh.address })),
+    bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
+    nodes: inventory.nodes.map((n, i) => ({ name: n.name, address: n.ssh.address, bmcAddress: n.bmc?.address ?? `10.78.0.${11 + i}`, bmcMac: `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}` })),
   };
 }
 
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
 /** Interface names are limited to 15 characters; lab names are kept short for that. */
-export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; namespace: string; hostVeth: string } {
-  return { bridge: `bsa-${spec.name}`.slice(0, 15), namespace: `bsn-${spec.name}-${node}`, hostVeth: `bsv-${spec.name}-${index}`.slice(0, 15) };
+export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; namespace: string; hostVeth: string; bmcNamespace: string; bmcVeth: string } {
+  return {
+    bridge: `bsa-${spec.name}`.slice(0, 15),
+    bmcBridge: `bsm-${spec.name}`.slice(0, 15),
+    namespace: `bsn-${spec.name}-${node}`,
+    hostVeth: `bsv-${spec.name}-${index}`.slice(0, 15),
+    bmcNamespace: `bsb-${spec.name}-${node}`,
+    bmcVeth: `bsw-${spec.name}-${index}`.slice(0, 15),
+  };
 }

@@ -21,7 +21,8 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
     if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ name: spec.name, ...status })}\n`);
     else {
       io.stdout.write(`lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}\n`);
-      for (const n of status.nodes) io.stdout.write(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.running ? 'running' : 'off'}${n.sshReady ? ', ssh ready' : ''}\n`);
+      io.stdout.write(`  ${'node'.padEnd(12)} ${'admin'.padEnd(15)} ${'bmc'.padEnd(15)} state\n`);
+      for (const n of status.nodes) io.stdout.write(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.bmcAddress.padEnd(15)} ${n.running ? 'power on' : 'power off'}${n.bmcRunning ? '' : ', BMC down'}${n.sshReady ? ', ssh ready' : ''}\n`);
     }
     return status.up ? EXIT.ok : EXIT.failed;
   }
@@ -38,7 +39,14 @@ export function pinLabHostKeys(deployment: Deployment, keys: LabHostKey[]): void
 }
 
 export function labDeps(io: CommandIO): LabDeps {
-  return { log: (line) => io.stderr.write(`lab: ${line}\n`), sleep: io.env.sleep, nowMs: io.env.nowMs, isAlive: io.env.isAlive, kill: io.env.kill };
+  return {
+    log: (line) => io.stderr.write(`lab: ${line}\n`),
+    sleep: io.env.sleep,
+    nowMs: io.env.nowMs,
+    isAlive: io.env.isAlive,
+    kill: io.env.kill,
+    hooks: { chassisControl: join(io.env.packageRoot, 'templates/lab/chassis-control.sh'), lanConfig: join(io.env.packageRoot, 'templates/lab/lan-config.sh') },
+  };
 }
 
 export async function requireLabHost(env: Environment): Promise<void> {
