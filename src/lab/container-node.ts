@@ -86,7 +86,7 @@ export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean
 export async function stopNode(node: ContainerNode, control: ProcessControl): Promise<void> {
   const pid = readPid(node);
   if (pid !== undefined && control.isAlive(pid)) {
-    const children = (await runCommand('pgrep', ['-P', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
+    const children = (await runCommand('pgrep', ['--parent', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
     for (const p of [pid, ...children]) control.kill(p, 'SIGKILL');
     for (let i = 0; i < 100 && control.isAlive(pid); i++) await control.sleep(50);
   }

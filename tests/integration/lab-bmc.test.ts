@@ -7,17 +7,8 @@ import { startBmc, type BmcSim } from '../../src/lab/bmc-sim.js';
 import { bootCommand, nodeRunning, waitForSsh, type ContainerNode } from '../../src/lab/container-node.js';
 import { runCommand } from '../../src/lab/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../src/lab/network.js';
-import { LAB_CACHE, REPO } from './support/test-rack.js';
+import { LAB_CACHE, REPO, isAlive, sleep } from './support/test-rack.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A lab BMC is real OpenIPMI ipmi_sim, driven by the real ipmitool over RMCP+, powering a real systemd node. */
 describe('lab BMC powers its machine', () => {

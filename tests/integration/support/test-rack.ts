@@ -11,8 +11,8 @@ import { portOpen, startPackageCache } from '../../../src/lab/package-cache.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const LAB_CACHE = '/var/cache/bootstrap-lab';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const isAlive = (pid: number) => {
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -141,7 +141,7 @@ async function systemdPid(node: ContainerNode): Promise<number> {
   for (let depth = 0; depth < 4; depth++) {
     const comm = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
     if (comm === 'systemd') return Number(current);
-    const children = (await runCommand('pgrep', ['-P', current])).stdout.split('\n').filter(Boolean);
+    const children = (await runCommand('pgrep', ['--parent', current])).stdout.split('\n').filter(Boolean);
     if (children.length === 0) break;
     current = children[0]!;
   }
