@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import type { DesiredCheck } from '../plan/desired-types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
+import { tcpProbe } from '../util/tcp-probe.js';
 
 export interface CheckOutcome {
   ok: boolean;
@@ -50,15 +50,3 @@ async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: num
   }
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<CheckOutcome> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
-    const done = (outcome: CheckOutcome) => {
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.once('connect', () => done({ ok: true, observed: `${host}:${port} accepts connections` }));
-    socket.once('timeout', () => done({ ok: false, observed: `${host}:${port} did not answer within ${timeoutMs} ms` }));
-    socket.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, observed: `${host}:${port}: ${error.code ?? error.message}` }));
-  });
-}

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
 import { mustRun, runCommand } from './exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from './network.js';
@@ -8,7 +9,8 @@ import { bootCommand, nodeRunning, stopNode, waitForSsh, type ContainerNode } fr
 import { startBmc, type BmcSim } from './bmc-sim.js';
 import { randomSecret } from '../secrets/secret-store.js';
 import { createHash } from 'node:crypto';
-import { portOpen, startPackageCache } from './package-cache.js';
+import { startPackageCache } from './package-cache.js';
+import { portOpen } from '../util/tcp-probe.js';
 import { labNames, type LabSpec } from './lab-spec.js';
 import { LabError } from './lab-error.js';
 import { fingerprintOf } from '../transport/known-hosts.js';
@@ -66,13 +68,16 @@ function containerNode(spec: LabSpec, image: string, key: string, index: number,
   return { name: node.name, namespace: labNames(spec, index, node.name).namespace, address: node.address, dir: join(spec.dir, 'nodes', node.name), baseImage: image, authorizedKey: key };
 }
 
-/** Creates (or completes, after a crash) the lab: bridge, package cache, container nodes, and waits for SSH. */
 /** A lab node's SSH endpoint and the fingerprint of the host key the lab generated for it. */
 export interface LabHostKey {
   endpoint: string;
   fingerprint: string;
 }
 
+/**
+ * Creates (or completes, after a crash) the lab: bridges, package cache, BMCs, machines powered on through
+ * their BMCs; waits for SSH and returns the host keys of the nodes it made.
+ */
 export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabHostKey[]> {
   const started = deps.nowMs();
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
@@ -140,7 +145,7 @@ function bmcOf(spec: LabSpec, index: number, node: ContainerNode, password: stri
     node: node.name,
     namespace: labNames(spec, index, node.name).bmcNamespace,
     address: n.bmcAddress,
-    netmask: prefixToNetmask(Number(spec.bmcBridgeAddress.split('/')[1])),
+    netmask: netmaskOf(Number(spec.bmcBridgeAddress.split('/')[1])),
     mac: n.bmcMac,
     guid: createHash('md5').update(`bootstrap-lab/${spec.name}/${node.name}`).digest('hex'),
     username: 'admin',
@@ -151,10 +156,6 @@ function bmcOf(spec: LabSpec, index: number, node: ContainerNode, password: stri
   };
 }
 
-function prefixToNetmask(prefix: number): string {
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (mask >>> s) & 0xff).join('.');
-}
 
 function publicKeyBlob(line: string): Buffer {
   return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');

@@ -1,5 +1,4 @@
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { spawnDetached } from './exec.js';
 
@@ -47,17 +46,3 @@ export function startPackageCache(cache: PackageCache): number {
   }
 }
 
-export function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}

@@ -22,6 +22,11 @@ export function formatIPv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
+/** Dotted netmask of a prefix length: 24 → 255.255.255.0. */
+export function netmaskOf(prefix: number): string {
+  return formatIPv4(2 ** 32 - 2 ** (32 - prefix));
+}
+
 export function parseCidr(text: string): Cidr | undefined {
   const match = /^([^/]+)\/(\d{1,2})$/.exec(text);
   if (!match) return undefined;

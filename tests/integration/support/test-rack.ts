@@ -7,7 +7,8 @@ import { ensureBaseImage, hostMirror } from '../../../src/lab/base-image.js';
 import { mustRun, runCommand } from '../../../src/lab/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../../src/lab/network.js';
 import { startNode, stopNode, waitForSsh, type ContainerNode } from '../../../src/lab/container-node.js';
-import { portOpen, startPackageCache } from '../../../src/lab/package-cache.js';
+import { startPackageCache } from '../../../src/lab/package-cache.js';
+import { portOpen } from '../../../src/util/tcp-probe.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const LAB_CACHE = '/var/cache/bootstrap-lab';
@@ -20,7 +21,13 @@ export const isAlive = (pid: number) => {
     return false;
   }
 };
-const control = { sleep, isAlive, kill: (pid: number, signal: NodeJS.Signals) => isAlive(pid) && process.kill(pid, signal) && undefined };
+const control = {
+  sleep,
+  isAlive,
+  kill: (pid: number, signal: NodeJS.Signals) => {
+    if (isAlive(pid)) process.kill(pid, signal);
+  },
+};
 
 export interface CliResult {
   code: number;
