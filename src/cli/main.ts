@@ -12,6 +12,7 @@ import { barclampsCommand } from './commands/barclamps.js';
 import { hostkeyCommand } from './commands/hostkey.js';
 import { labCommand } from './commands/lab.js';
 import { planCommand } from './commands/plan.js';
+import { provisionerCommand } from './commands/provisioner.js';
 import { taxonomyCommand } from './commands/taxonomy.js';
 import { validateCommand } from './commands/validate.js';
 import { HELP } from './help.js';
@@ -27,7 +28,8 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
-  lab: { run: labCommand, values: ['state-dir'], booleans: ['json'] },
+  lab: { run: labCommand, values: ['state-dir', 'nodes', 'name'], booleans: ['json'] },
+  provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
 };
 
 /** The only place that touches `process`: argv, env, streams, signals and the exit code. */
@@ -80,6 +82,7 @@ export async function main(proc: NodeJS.Process): Promise<number> {
     },
     randomId: () => randomBytes(3).toString('hex'),
     isRoot: proc.getuid?.() === 0,
+    execPath: proc.execPath,
     kill: (pid, signal) => {
       try {
         proc.kill(pid, signal);

@@ -14,5 +14,7 @@ export interface Environment {
   isAlive: (pid: number) => boolean;
   randomId: () => string;
   isRoot: boolean;
+  /** The node binary running us (to start our own long-running services, e.g. the provisioner). */
+  execPath: string;
   kill: (pid: number, signal: NodeJS.Signals) => void;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mustRun } from './exec.js';
 
 /** Packages every lab node image has: real systemd as PID 1, sshd, sudo, python3 for OpenStack tooling. */
-export const IMAGE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'python3', 'ca-certificates', 'iputils-ping', 'procps'];
+export const IMAGE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'python3', 'ca-certificates', 'iputils-ping', 'procps', 'ifupdown'];
 
 /** Units that cannot work in a container node; masked in the lab image only. */
 export const MASKED_UNITS = [
@@ -13,7 +13,7 @@ export const MASKED_UNITS = [
   'sys-fs-fuse-connections.mount', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_reap.service', 'systemd-hwdb-update.service',
 ];
 
-export const IMAGE_VERSION = 1;
+export const IMAGE_VERSION = 2;
 
 /** The host's Debian mirror (lab nodes use the same one, through the admin node's package cache). */
 export function hostMirror(readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): string {

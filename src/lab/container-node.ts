@@ -12,46 +12,35 @@ export interface ContainerNode {
   name: string;
   namespace: string;
   address: string;
-  /** Per-node directory: upper/ (the disk), work/, root/ (mount point), pid, console.log. */
+  /** Per-node directory: disk/ (upper/ and work/ of the overlay), root/ (mount point), pid, console.log. */
   dir: string;
   baseImage: string;
   authorizedKey: string;
 }
 
-/** Runs inside the new namespaces. Values arrive as positional arguments, never spliced into the script. */
-const BOOT_SCRIPT = `
-set -e
-lower=$1; upper=$2; work=$3; root=$4; name=$5; key=$6
-mount -t overlay "bs-$name" -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root"
-mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
-mount -t tmpfs -o mode=0755 tmpfs "$root/run"
-mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
-hostname "$name"
-[ -s "$root/etc/machine-id" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > "$root/etc/machine-id"
-mkdir -p "$root/root/.ssh"; chmod 700 "$root/root/.ssh"
-printf '%s\\n' "$key" > "$root/root/.ssh/authorized_keys"; chmod 600 "$root/root/.ssh/authorized_keys"
-[ -f "$root/etc/ssh/ssh_host_ed25519_key" ] || chroot "$root" ssh-keygen -q -A
-exec chroot "$root" /lib/systemd/systemd --system
-`;
-
-/** The command that boots a node: enter its network namespace, unshare the rest, run systemd. */
-export function bootCommand(node: ContainerNode): string[] {
+/**
+ * The command that boots a node whose disk already holds a system (no firmware, no installer): enter its
+ * network namespace, unshare the rest and run templates/lab/disk-boot.sh, which ends in systemd.
+ */
+export function bootCommand(node: ContainerNode, templateDir: string): string[] {
   prepareDisk(node);
-  return ['ip', 'netns', 'exec', node.namespace, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', BOOT_SCRIPT, 'boot', node.baseImage, join(node.dir, 'upper'), join(node.dir, 'work'), join(node.dir, 'root'), node.name, node.authorizedKey];
+  return [...machineNamespaces(node.namespace), 'sh', join(templateDir, 'disk-boot.sh'), node.baseImage, join(node.dir, 'disk'), join(node.dir, 'root'), node.authorizedKey];
+}
+
+/** Own mount, UTS and PID namespaces inside the node's network namespace; the first child becomes PID 1. */
+export function machineNamespaces(namespace: string): string[] {
+  return ['ip', 'netns', 'exec', namespace, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
 }
 
 function prepareDisk(node: ContainerNode): void {
-  for (const sub of ['upper', 'work', 'root']) mkdirSync(join(node.dir, sub), { recursive: true });
-  const upperEtc = join(node.dir, 'upper', 'etc');
+  const upperEtc = join(node.dir, 'disk', 'upper', 'etc');
   mkdirSync(upperEtc, { recursive: true });
   // systemd takes the host name from /etc/hostname; Debian packages want it resolvable.
   if (!existsSync(join(upperEtc, 'hostname'))) writeFileSync(join(upperEtc, 'hostname'), `${node.name}\n`);
   if (!existsSync(join(upperEtc, 'machine-id'))) writeFileSync(join(upperEtc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
 }
 
-export function nodePidFile(node: ContainerNode): string {
+export function nodePidFile(node: Pick<ContainerNode, 'dir'>): string {
   return join(node.dir, 'pid');
 }
 
@@ -62,16 +51,16 @@ export interface ProcessControl {
   sleep: (ms: number) => Promise<void>;
 }
 
-export function nodeRunning(node: ContainerNode, isAlive: (pid: number) => boolean): boolean {
+export function nodeRunning(node: Pick<ContainerNode, 'dir'>, isAlive: (pid: number) => boolean): boolean {
   const pid = readPid(node);
   return pid !== undefined && isAlive(pid);
 }
 
 /** Power on: boot systemd in the node's namespaces. Idempotent: a running node is left alone. */
-export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean): number {
+export function startNode(node: ContainerNode, templateDir: string, isAlive: (pid: number) => boolean): number {
   const running = readPid(node);
   if (running !== undefined && isAlive(running)) return running;
-  const [file, ...args] = bootCommand(node);
+  const [file, ...args] = bootCommand(node, templateDir);
   const log = openSync(join(node.dir, 'console.log'), 'a');
   try {
     const pid = spawnDetached(file!, args, log);
@@ -83,7 +72,7 @@ export function startNode(node: ContainerNode, isAlive: (pid: number) => boolean
 }
 
 /** Power off: kill the namespace holder; --kill-child takes systemd and everything below it along. */
-export async function stopNode(node: ContainerNode, control: ProcessControl): Promise<void> {
+export async function stopNode(node: Pick<ContainerNode, 'dir'>, control: ProcessControl): Promise<void> {
   const pid = readPid(node);
   if (pid !== undefined && control.isAlive(pid)) {
     const children = (await runCommand('pgrep', ['--parent', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
@@ -118,7 +107,7 @@ function sshBanner(address: string): Promise<boolean> {
   });
 }
 
-function readPid(node: ContainerNode): number | undefined {
+function readPid(node: Pick<ContainerNode, 'dir'>): number | undefined {
   try {
     const pid = Number(readFileSync(nodePidFile(node), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

@@ -1,4 +1,5 @@
 import type { Inventory } from '../inventory/types.js';
+import { DEFAULT_HTTP_PORT } from '../provision/provisioner-config.js';
 
 /** What a local lab consists of, derived from an inventory's `lab:` section and its nodes. */
 export interface LabSpec {
@@ -10,18 +11,31 @@ export interface LabSpec {
   /** Shared cache for the base image and packages. */
   cacheDir: string;
   packageCachePort: number;
+  /** The provisioner's HTTP boot server on the admin bridge. */
+  provisionerPort: number;
   /** Host side of the BMC bridge, e.g. 10.78.0.1/24. */
   bmcBridgeAddress: string;
-  nodes: { name: string; address: string; bmcAddress: string; bmcMac: string }[];
+  /** Machines in the rack: the inventory's nodes, then spares nobody has told the bootstrapper about. */
+  nodes: LabMachineSpec[];
+}
+
+export interface LabMachineSpec {
+  name: string;
+  /** Admin address the inventory gives it (spares have none until discovered). */
+  address?: string;
+  mac: string;
+  bmcAddress: string;
+  bmcMac: string;
+  spare: boolean;
 }
 
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
 export const DEFAULT_CACHE_DIR = '/var/cache/bootstrap-lab';
 
-export function labSpecOf(inventory: Inventory): LabSpec | undefined {
+export function labSpecOf(inventory: Inventory, overrides: { name?: string; machines?: number } = {}): LabSpec | undefined {
   const lab = inventory.lab;
   if (!lab) return undefined;
-  const name = typeof lab.name === 'string' ? lab.name : inventory.deployment;
+  const name = overrides.name ?? (typeof lab.name === 'string' ? lab.name : inventory.deployment);
   const admin = inventory.networks.admin;
   const bmc = inventory.networks.bmc;
   const prefix = admin?.cidr.split('/')[1] ?? '24';
@@ -32,9 +46,27 @@ export function labSpecOf(inventory: Inventory): LabSpec | undefined {
     dir: typeof lab.dir === 'string' ? lab.dir : `${DEFAULT_LAB_ROOT}/${name}`,
     cacheDir: typeof lab.cache_dir === 'string' ? lab.cache_dir : DEFAULT_CACHE_DIR,
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
+    provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
     bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
-    nodes: inventory.nodes.map((n, i) => ({ name: n.name, address: n.ssh.address, bmcAddress: n.bmc?.address ?? `10.78.0.${11 + i}`, bmcMac: `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}` })),
+    nodes: machines(inventory, overrides.machines ?? inventory.nodes.length),
   };
+}
+
+function machines(inventory: Inventory, count: number): LabMachineSpec[] {
+  const bmcBase = bmcBaseOf(inventory);
+  const list: LabMachineSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = inventory.nodes[i];
+    const bmcMac = `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
+    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, spare: false });
+    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, spare: true });
+  }
+  return list;
+}
+
+/** First three octets of the BMC network (spares get BMC addresses after the inventory's). */
+function bmcBaseOf(inventory: Inventory): string {
+  return (inventory.networks.bmc?.cidr ?? '10.78.0.0/24').split('.').slice(0, 3).join('.');
 }
 
 function hex(n: number): string {

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
-import { mustRun, runCommand } from './exec.js';
+import { mustRun, runCommand, spawnDetached } from './exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from './network.js';
-import { bootCommand, nodeRunning, stopNode, waitForSsh, type ContainerNode } from './container-node.js';
+import { stopNode } from './container-node.js';
 import { startBmc, type BmcSim } from './bmc-sim.js';
 import { randomSecret } from '../secrets/secret-store.js';
 import { createHash } from 'node:crypto';
@@ -13,7 +13,7 @@ import { startPackageCache } from './package-cache.js';
 import { portOpen } from '../util/tcp-probe.js';
 import { labNames, type LabSpec } from './lab-spec.js';
 import { LabError } from './lab-error.js';
-import { fingerprintOf } from '../transport/known-hosts.js';
+import { prepareMachine, uuidOfGuid } from './machine.js';
 
 /** Recorded by `lab up` so that `lab down` removes exactly what was created, even after a crash. */
 interface LabState {
@@ -21,7 +21,8 @@ interface LabState {
   bridge: string;
   bmcBridge?: string;
   packageCachePid?: number;
-  nodes: { name: string; namespace: string; hostVeth: string; address: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
+  provisionerPid?: number;
+  nodes: { name: string; namespace: string; hostVeth: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
 }
 
 export interface LabDeps {
@@ -30,11 +31,13 @@ export interface LabDeps {
   nowMs: () => number;
   isAlive: (pid: number) => boolean;
   kill: (pid: number, signal: NodeJS.Signals) => void;
-  /** The BMC hook scripts (templates/lab/). */
-  hooks: { chassisControl: string; lanConfig: string };
+  /** templates/lab/: BMC hooks and machine firmware. */
+  templateDir: string;
+  /** The admin node's provisioning services (DHCP/TFTP/HTTP boot): argument vector, run detached. */
+  provisionerCommand: string[];
 }
 
-const REQUIRED_TOOLS = ['debootstrap', 'apt-cacher-ng', 'ssh-keygen', 'unshare', 'nsenter', 'ip', 'ipmi_sim', 'ipmitool'];
+const REQUIRED_TOOLS = ['debootstrap', 'apt-cacher-ng', 'ssh-keygen', 'unshare', 'nsenter', 'ip', 'ipmi_sim', 'ipmitool', 'dnsmasq', 'busybox'];
 
 export function labKeyFile(spec: LabSpec): string {
   return join(spec.dir, 'id_ed25519');
@@ -64,27 +67,25 @@ export async function missingTools(): Promise<string[]> {
   return missing;
 }
 
-function containerNode(spec: LabSpec, image: string, key: string, index: number, node: { name: string; address: string }): ContainerNode {
-  return { name: node.name, namespace: labNames(spec, index, node.name).namespace, address: node.address, dir: join(spec.dir, 'nodes', node.name), baseImage: image, authorizedKey: key };
+function machineDir(spec: LabSpec, name: string): string {
+  return join(spec.dir, 'nodes', name);
 }
 
-/** A lab node's SSH endpoint and the fingerprint of the host key the lab generated for it. */
-export interface LabHostKey {
-  endpoint: string;
-  fingerprint: string;
+export interface LabUpResult {
+  /** Machines created by this call (new, empty disks): anything known about them before is void. */
+  created: string[];
 }
 
 /**
- * Creates (or completes, after a crash) the lab: bridges, package cache, BMCs, machines powered on through
- * their BMCs; waits for SSH and returns the host keys of the nodes it made.
+ * Creates (or completes, after a crash) the lab: bridges, package cache, the admin node's provisioning
+ * services, and per machine a BMC and the machine's hardware, powered off with an empty disk.
  */
-export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabHostKey[]> {
+export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> {
   const started = deps.nowMs();
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   const image = await ensureBaseImage(spec.cacheDir, deps.log);
   const keyFile = labKeyFile(spec);
   if (!existsSync(keyFile)) await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `bootstrap-lab-${spec.name}`, '-f', keyFile]);
-  const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
   const { bridge, bmcBridge } = labNames(spec, 0, '');
   const state: LabState = readState(spec) ?? { name: spec.name, bridge, nodes: [] };
   state.bridge = bridge;
@@ -98,70 +99,74 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabHostKey[]>
     state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
     saveState(spec, state);
   }
-  const nodes = spec.nodes.map((n, i) => containerNode(spec, image, publicKey, i, n));
-  for (const [i, node] of nodes.entries()) {
-    const names = labNames(spec, i, node.name);
-    const nodeSpec = spec.nodes[i]!;
-    let recorded = state.nodes.find((n) => n.name === node.name);
+  if (state.provisionerPid === undefined || !deps.isAlive(state.provisionerPid)) {
+    const log = openSync(join(spec.dir, 'provisioner.log'), 'a');
+    try {
+      state.provisionerPid = spawnDetached(deps.provisionerCommand[0]!, deps.provisionerCommand.slice(1), log);
+    } finally {
+      closeSync(log);
+    }
+    saveState(spec, state);
+  }
+  const created: string[] = [];
+  for (const [i, machine] of spec.nodes.entries()) {
+    const names = labNames(spec, i, machine.name);
+    let recorded = state.nodes.find((n) => n.name === machine.name);
     if (!recorded) {
-      recorded = { name: node.name, namespace: names.namespace, hostVeth: names.hostVeth, address: node.address, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
+      recorded = { name: machine.name, namespace: names.namespace, hostVeth: names.hostVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
       state.nodes.push(recorded);
       saveState(spec, state);
+      created.push(machine.name);
     }
-    await ensureNamespace(names.namespace, bridge, names.hostVeth, `${node.address}/${spec.adminBridgeAddress.split('/')[1]}`);
-    await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${nodeSpec.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
+    await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
+    await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
-      recorded.bmcPid = startBmc(bmcOf(spec, i, node, password), bootCommand(node), deps.hooks);
+      const bmc = bmcOf(spec, i, password);
+      const powerOn = prepareMachine({ namespace: names.namespace, dir: machineDir(spec, machine.name), baseImage: image, identity: { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) } }, deps.templateDir);
+      recorded.bmcPid = startBmc(bmc, powerOn, deps.templateDir);
       saveState(spec, state);
     }
   }
-  // Machines are powered on the way real ones are: through their BMCs (the real ipmitool, RMCP+).
-  for (const [i, node] of nodes.entries()) {
-    if (nodeRunning(node, deps.isAlive)) continue;
-    const address = spec.nodes[i]!.bmcAddress;
-    for (let attempt = 0; attempt < 30; attempt++) {
+  // BMCs and the boot server answer a moment after they start: the lab is up when they do.
+  for (const machine of spec.nodes) {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await bmcPower(address, password, 'on');
+        await bmcPower(machine.bmcAddress, password, 'status');
         break;
       } catch (error) {
-        if (attempt === 29) throw error;
-        await deps.sleep(200); // ipmi_sim opens its socket a moment after start
+        if (attempt === 50) throw error;
+        await deps.sleep(100);
       }
     }
   }
-  for (const node of nodes) {
-    if (!(await waitForSsh(node.address, 90_000, deps.sleep, deps.nowMs))) throw new LabError(`lab node ${node.name} did not bring up sshd within 90 s`, `see ${join(node.dir, 'console.log')}`);
-  }
   for (let i = 0; i < 50 && !(await portOpen(bridgeIp, spec.packageCachePort)); i++) await deps.sleep(100);
-  deps.log(`'${spec.name}' is up: ${nodes.length} node(s) reachable over SSH in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`);
-  // The lab made these keys itself: it can vouch for them, so a recreated lab is not a "changed host key".
-  return nodes.map((node) => ({ endpoint: `${node.address}:22`, fingerprint: fingerprintOf(publicKeyBlob(readFileSync(join(node.dir, 'upper/etc/ssh/ssh_host_ed25519_key.pub'), 'utf8'))) }));
+  for (let i = 0; !(await portOpen(bridgeIp, spec.provisionerPort)); i++) {
+    if (i === 100 || !deps.isAlive(state.provisionerPid)) throw new LabError(`the provisioner (DHCP/TFTP/HTTP boot) did not start on ${bridgeIp}:${spec.provisionerPort}`, `see ${join(spec.dir, 'provisioner.log')}`);
+    await deps.sleep(100);
+  }
+  deps.log(`'${spec.name}' is up: ${spec.nodes.length} machine(s) with BMCs, powered off, in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`);
+  return { created };
 }
 
-function bmcOf(spec: LabSpec, index: number, node: ContainerNode, password: string): BmcSim {
+function bmcOf(spec: LabSpec, index: number, password: string): BmcSim {
   const n = spec.nodes[index]!;
-  const serial = `${spec.name}-${node.name}`.toUpperCase();
+  const serial = `${spec.name}-${n.name}`.toUpperCase();
   return {
-    node: node.name,
-    namespace: labNames(spec, index, node.name).bmcNamespace,
+    node: n.name,
+    namespace: labNames(spec, index, n.name).bmcNamespace,
     address: n.bmcAddress,
     netmask: netmaskOf(Number(spec.bmcBridgeAddress.split('/')[1])),
     mac: n.bmcMac,
-    guid: createHash('md5').update(`bootstrap-lab/${spec.name}/${node.name}`).digest('hex'),
+    guid: createHash('md5').update(`bootstrap-lab/${spec.name}/${n.name}`).digest('hex'),
     username: 'admin',
     password,
-    dir: join(spec.dir, 'bmc', node.name),
-    machineDir: node.dir,
-    fru: { manufacturer: 'BootstrapLab', product: `LabServer ${node.name}`, serial: `SRV-${serial}`, partNumber: 'LAB-1', boardSerial: `BRD-${serial}`, assetTag: `asset-${node.name}` },
+    dir: join(spec.dir, 'bmc', n.name),
+    machineDir: machineDir(spec, n.name),
+    fru: { manufacturer: 'BootstrapLab', product: 'LabServer 1U', serial: `SRV-${serial}`, partNumber: 'LAB-1', boardSerial: `BRD-${serial}`, assetTag: `asset-${n.name}` },
   };
 }
 
-
-function publicKeyBlob(line: string): Buffer {
-  return Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
-}
-
-/** Removes exactly what `up` recorded: processes, namespaces, veths, the bridge, node disks. Idempotent. */
+/** Removes exactly what `up` recorded: processes, namespaces, veths, bridges, machine disks. Idempotent. */
 export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   const state = readState(spec);
   if (!state) {
@@ -170,9 +175,15 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   }
   for (const [i, n] of state.nodes.entries()) {
     if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
-    await stopNode({ name: n.name, namespace: n.namespace, address: n.address, dir: join(spec.dir, 'nodes', n.name), baseImage: '', authorizedKey: '' }, deps);
+    await stopNode({ dir: machineDir(spec, n.name) }, deps);
     await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
     if (n.bmcNamespace) await deleteNamespace(n.bmcNamespace, n.bmcVeth ?? labNames(spec, i, n.name).bmcVeth);
+  }
+  // The provisioner leads its own process group (dnsmasq is its child): stop the group, politely first.
+  if (state.provisionerPid !== undefined && deps.isAlive(state.provisionerPid)) {
+    deps.kill(-state.provisionerPid, 'SIGTERM');
+    for (let i = 0; i < 50 && deps.isAlive(state.provisionerPid); i++) await deps.sleep(100);
+    deps.kill(-state.provisionerPid, 'SIGKILL');
   }
   if (state.packageCachePid !== undefined && deps.isAlive(state.packageCachePid)) deps.kill(state.packageCachePid, 'SIGTERM');
   await deleteLink(state.bridge);
@@ -181,25 +192,54 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   deps.log(`'${spec.name}' removed`);
 }
 
-export interface LabNodeStatus {
+export interface LabMachineStatus {
   name: string;
-  address: string;
+  spare: boolean;
+  mac: string;
+  address?: string;
   bmcAddress: string;
-  bmcRunning: boolean;
-  running: boolean;
+  bmc: 'up' | 'down';
+  /** As the BMC reports it (the real ipmitool), or unknown when the BMC does not answer. */
+  power: 'on' | 'off' | 'unknown';
   sshReady: boolean;
+  /** The machine's last console line from its firmware, RAM disk or installer. */
+  lastConsole?: string;
 }
 
-export async function labStatus(spec: LabSpec, isAlive: (pid: number) => boolean): Promise<{ up: boolean; nodes: LabNodeStatus[] }> {
+export interface LabStatus {
+  up: boolean;
+  provisioner: boolean;
+  machines: LabMachineStatus[];
+}
+
+export async function labStatus(spec: LabSpec, isAlive: (pid: number) => boolean): Promise<LabStatus> {
   const state = readState(spec);
-  const nodes: LabNodeStatus[] = [];
-  for (const n of spec.nodes) {
-    const node: ContainerNode = { name: n.name, namespace: '', address: n.address, dir: join(spec.dir, 'nodes', n.name), baseImage: '', authorizedKey: '' };
-    const running = state !== undefined && nodeRunning(node, isAlive);
+  const password = state && existsSync(labBmcPasswordFile(spec)) ? readFileSync(labBmcPasswordFile(spec), 'utf8').trim() : undefined;
+  const machines = await Promise.all(spec.nodes.map(async (n): Promise<LabMachineStatus> => {
     const bmcPid = state?.nodes.find((r) => r.name === n.name)?.bmcPid;
-    nodes.push({ name: n.name, address: n.address, bmcAddress: n.bmcAddress, bmcRunning: bmcPid !== undefined && isAlive(bmcPid), running, sshReady: running && (await portOpen(n.address, 22)) });
+    const bmcUp = bmcPid !== undefined && isAlive(bmcPid);
+    let power: LabMachineStatus['power'] = 'unknown';
+    if (bmcUp && password !== undefined) {
+      try {
+        power = /is on/.test(await bmcPower(n.bmcAddress, password, 'status')) ? 'on' : 'off';
+      } catch {
+        power = 'unknown';
+      }
+    }
+    const last = lastConsoleLine(join(machineDir(spec, n.name), 'console.log'));
+    return { name: n.name, spare: n.spare, mac: n.mac, ...(n.address !== undefined ? { address: n.address } : {}), bmcAddress: n.bmcAddress, bmc: bmcUp ? 'up' : 'down', power, sshReady: power === 'on' && n.address !== undefined && (await portOpen(n.address, 22)), ...(last !== undefined ? { lastConsole: last } : {}) };
+  }));
+  const provisioner = state?.provisionerPid !== undefined && isAlive(state.provisionerPid);
+  return { up: state !== undefined && provisioner && machines.every((m) => m.bmc === 'up'), provisioner, machines };
+}
+
+function lastConsoleLine(file: string): string | undefined {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /^(firmware|PXE|iPXE|ramdisk|installer)/.test(l));
+    return lines.at(-1);
+  } catch {
+    return undefined;
   }
-  return { up: state !== undefined && nodes.every((n) => n.sshReady && n.bmcRunning), nodes };
 }
 
 function stateFile(spec: LabSpec): string {

@@ -29,7 +29,7 @@ describe('lab BMC powers its machine', () => {
     // ipmitool runs from a namespace on the BMC network, like an admin node's management port.
     await ensureNamespace('bstb1-host', 'bstb1bmc', 'bsvb1h', '10.79.211.2/24');
     bmc = { node: 'n1', namespace: 'bstb1-bmc1', address: '10.79.211.11', netmask: '255.255.255.0', mac: '52:54:00:78:00:11', guid: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', username: 'admin', password, dir: join(dir, 'bmc1'), machineDir: node.dir, fru: { manufacturer: 'LabVendor', product: 'LabServer n1', serial: 'SRV-N1', partNumber: 'PN-42', boardSerial: 'BRD-N1', assetTag: 'asset-n1' } };
-    bmcPid = startBmc(bmc, bootCommand(node), { chassisControl: join(REPO, 'templates/lab/chassis-control.sh'), lanConfig: join(REPO, 'templates/lab/lan-config.sh') });
+    bmcPid = startBmc(bmc, bootCommand(node, join(REPO, 'templates/lab')), join(REPO, 'templates/lab'));
     for (let i = 0; i < 50 && (await ipmitool('chassis', 'power', 'status')).code !== 0; i++) await sleep(100);
   });
 

@@ -4,8 +4,8 @@ import { runApply } from '../../engine/run.js';
 import { intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 import { progressSink } from './progress.js';
-import { labDeps, pinLabHostKeys, requireLabHost } from './lab.js';
-import { labStatus, labUp } from '../../lab/lab.js';
+import { bringUp, requireLabHost } from './lab.js';
+import { labStatus } from '../../lab/lab.js';
 import { labSpecOf } from '../../lab/lab-spec.js';
 
 export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -17,7 +17,7 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   if (lab && !(await labStatus(lab, io.env.isAlive)).up) {
     // The embedded default: an inventory with a lab: section brings its lab up first.
     await requireLabHost(io.env);
-    pinLabHostKeys(deployment, await labUp(lab, labDeps(io)));
+    await bringUp(io, deployment, lab);
   }
   const planFile = args.flags.get('plan');
   const progress = progressSink(io, json, io.stdout, args.flags.has('verbose'));

@@ -1,51 +1,109 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
-import { labDown, labStatus, labUp, missingTools, type LabDeps, type LabHostKey } from '../../lab/lab.js';
+import { runCommand } from '../../lab/exec.js';
+import { labDown, labStatus, labUp, missingTools, type LabDeps, type LabStatus } from '../../lab/lab.js';
+import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
+import { MachineStore } from '../../provision/machine-store.js';
+import { provisionerConfigFor } from './provisioner.js';
 import { KnownHosts } from '../../transport/known-hosts.js';
-import { labSpecOf } from '../../lab/lab-spec.js';
-import { usage, type ParsedArgs } from '../args.js';
+import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
-/** `bootstrap lab up|down|status [INVENTORY]` — the local simulated rack (inventory/lab.yaml by default). */
+const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND…';
+
+/** `bootstrap lab …` — the local simulated rack (inventory/lab.yaml by default). */
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
-  const [verb, file] = args.positionals;
-  if (verb !== 'up' && verb !== 'down' && verb !== 'status') throw usage('usage: bootstrap lab up|down|status [INVENTORY]');
-  const deployment = openDeployment(io.env, file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'), args.flags.get('state-dir') as string | undefined);
-  const spec = labSpecOf(deployment.inventory);
-  if (!spec) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
-  const deps = labDeps(io);
+  const verb = args.positionals[0];
+  if (verb === 'console' || verb === 'exec') return machineCommand(verb, args, io);
+  if (verb !== 'up' && verb !== 'down' && verb !== 'status') throw usage(USAGE);
+  const { deployment, spec } = openLab(args, io, args.positionals[1]);
   if (verb === 'status') {
     const status = await labStatus(spec, io.env.isAlive);
     if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ name: spec.name, ...status })}\n`);
-    else {
-      io.stdout.write(`lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}\n`);
-      io.stdout.write(`  ${'node'.padEnd(12)} ${'admin'.padEnd(15)} ${'bmc'.padEnd(15)} state\n`);
-      for (const n of status.nodes) io.stdout.write(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.bmcAddress.padEnd(15)} ${n.running ? 'power on' : 'power off'}${n.bmcRunning ? '' : ', BMC down'}${n.sshReady ? ', ssh ready' : ''}\n`);
-    }
+    else io.stdout.write(statusText(spec, status));
     return status.up ? EXIT.ok : EXIT.failed;
   }
   await requireLabHost(io.env);
-  if (verb === 'up') pinLabHostKeys(deployment, await labUp(spec, deps));
-  else await labDown(spec, deps);
+  if (verb === 'down') {
+    await labDown(spec, labDeps(io, deployment));
+    return EXIT.ok;
+  }
+  await bringUp(io, deployment, spec);
   return EXIT.ok;
 }
 
-/** Records the keys of nodes the lab just created as trusted for this deployment. */
-export function pinLabHostKeys(deployment: Deployment, keys: LabHostKey[]): void {
+/** Brings the lab up; machines it had to create have new, empty disks, so what we knew of them is void. */
+export async function bringUp(io: CommandIO, deployment: Deployment, spec: LabSpec): Promise<void> {
+  const { created } = await labUp(spec, labDeps(io, deployment));
+  const store = new MachineStore(provisionerConfigFor(deployment).machinesDir, io.env.now);
   const knownHosts = new KnownHosts(deployment.paths.knownHosts);
-  for (const key of keys) if (knownHosts.verify(key.endpoint, key.fingerprint) !== 'match') knownHosts.pin(key.endpoint, key.fingerprint);
+  for (const name of created) {
+    store.forget(name);
+    const node = deployment.inventory.nodes.find((n) => n.name === name);
+    if (node) knownHosts.forget(`${node.ssh.address}:${node.ssh.port}`);
+  }
 }
 
-export function labDeps(io: CommandIO): LabDeps {
+function openLab(args: ParsedArgs, io: CommandIO, file: string | undefined): { deployment: Deployment; spec: LabSpec } {
+  const deployment = openDeployment(io.env, file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'), args.flags.get('state-dir') as string | undefined);
+  const name = args.flags.get('name');
+  if (name !== undefined && (typeof name !== 'string' || !/^[a-z0-9]{1,8}$/.test(name))) throw usage('--name must be 1–8 lower-case letters or digits (it becomes part of interface names)');
+  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : undefined;
+  const spec = labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), ...(machines !== undefined ? { machines } : {}) });
+  if (!spec) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
+  return { deployment, spec };
+}
+
+function statusText(spec: LabSpec, status: LabStatus): string {
+  const lines = [`lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}; provisioner ${status.provisioner ? 'running' : 'not running'}`];
+  lines.push(`  ${'machine'.padEnd(10)} ${'mac'.padEnd(17)} ${'admin'.padEnd(13)} ${'bmc'.padEnd(13)} ${'power'.padEnd(7)} ${'ssh'.padEnd(4)} last console line`);
+  for (const m of status.machines) {
+    const power = m.bmc === 'down' ? 'BMC down' : m.power;
+    lines.push(`  ${m.name.padEnd(10)} ${m.mac.padEnd(17)} ${(m.address ?? '(dhcp)').padEnd(13)} ${m.bmcAddress.padEnd(13)} ${power.padEnd(7)} ${(m.sshReady ? 'yes' : '-').padEnd(4)} ${m.lastConsole ?? ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `lab console NODE` prints the machine's console; `lab exec NODE -- CMD` runs CMD inside it (nsenter). */
+async function machineCommand(verb: 'console' | 'exec', args: ParsedArgs, io: CommandIO): Promise<number> {
+  const [, node, maybeFile, ...rest] = args.positionals;
+  if (!node) throw usage(USAGE);
+  const hasFile = maybeFile !== undefined && /\.ya?ml$/.test(maybeFile);
+  const { spec } = openLab(args, io, hasFile ? maybeFile : undefined);
+  const command = hasFile ? rest : [maybeFile, ...rest].filter((s): s is string => s !== undefined);
+  const machine = spec.nodes.find((n) => n.name === node);
+  if (!machine) throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  const dir = join(spec.dir, 'nodes', node);
+  if (verb === 'console') {
+    const log = join(dir, 'console.log');
+    io.stdout.write(existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-200).join('\n') : `(no console output yet: ${node} was never powered on)\n`);
+    return EXIT.ok;
+  }
+  await requireLabHost(io.env);
+  if (command.length === 0) throw usage('lab exec needs a command: bootstrap lab exec NODE -- COMMAND…');
+  const pid = existsSync(join(dir, 'pid')) ? readFileSync(join(dir, 'pid'), 'utf8').trim() : '';
+  const init = pid ? (await runCommand('pgrep', ['--parent', pid])).stdout.split('\n')[0]?.trim() : '';
+  if (!init) throw new UserError('precondition', `${node} is powered off`, [{ severity: 'error', code: 'lab.powered-off', summary: `${node} is not running`, suggestion: `power it on: bootstrap power on ${node}` }]);
+  return new Promise((done) => {
+    const child = spawn('nsenter', ['--target', init, '--mount', '--uts', '--pid', '--net', '--root', '--wd', '--', ...command], { stdio: 'inherit' });
+    child.once('exit', (code) => done(code ?? EXIT.failed));
+    child.once('error', () => done(EXIT.failed));
+  });
+}
+
+export function labDeps(io: CommandIO, deployment: Deployment): LabDeps {
   return {
     log: (line) => io.stderr.write(`lab: ${line}\n`),
     sleep: io.env.sleep,
     nowMs: io.env.nowMs,
     isAlive: io.env.isAlive,
     kill: io.env.kill,
-    hooks: { chassisControl: join(io.env.packageRoot, 'templates/lab/chassis-control.sh'), lanConfig: join(io.env.packageRoot, 'templates/lab/lan-config.sh') },
+    templateDir: join(io.env.packageRoot, 'templates', 'lab'),
+    provisionerCommand: [io.env.execPath, join(io.env.packageRoot, 'bin', 'bootstrap.js'), 'provisioner', 'serve', deployment.inventory.file, '--state-dir', deployment.stateDir],
   };
 }
 
@@ -55,6 +113,6 @@ export async function requireLabHost(env: Environment): Promise<void> {
   }
   const missing = await missingTools();
   if (missing.length > 0) {
-    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (apt-get install debootstrap apt-cacher-ng openssh-client iproute2 util-linux)' }]);
+    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe)' }]);
   }
 }

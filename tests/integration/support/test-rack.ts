@@ -67,7 +67,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
   for (const [i, nodeName] of nodeNames.entries()) {
     const node: ContainerNode = { name: nodeName, namespace: `bst${name}-${nodeName}`, address: `${subnet}.${11 + i}`, dir: join(dir, 'nodes', nodeName), baseImage: image, authorizedKey: publicKey };
     await ensureNamespace(node.namespace, bridge, `bsv${name}${i}`, `${node.address}/24`);
-    startNode(node, isAlive);
+    startNode(node, join(REPO, 'templates/lab'), isAlive);
     nodes.push(node);
   }
   for (const node of nodes) {
@@ -113,7 +113,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     },
     diskFile(nodeName, path) {
       try {
-        return readFileSync(join(byName(nodeName).dir, 'upper', path), 'utf8');
+        return readFileSync(join(byName(nodeName).dir, 'disk', 'upper', path), 'utf8');
       } catch {
         return undefined;
       }
@@ -121,7 +121,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     async restart(nodeName) {
       const node = byName(nodeName);
       await stopNode(node, control);
-      startNode(node, isAlive);
+      startNode(node, join(REPO, 'templates/lab'), isAlive);
       if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${nodeName} did not come back`);
     },
     async destroy() {

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDeployment, type Deployment } from '../../engine/deployment.js';
+import { labNames, labSpecOf } from '../../lab/lab-spec.js';
+import { BootScripts } from '../../provision/boot-scripts.js';
+import { MachineStore } from '../../provision/machine-store.js';
+import { provisionerConfigOf, type ProvisionerConfig } from '../../provision/provisioner-config.js';
+import { ProvisionerError, startProvisioner } from '../../provision/provisioner.js';
+import { usage, type ParsedArgs } from '../args.js';
+import { EXIT, type CommandIO } from '../io.js';
+
+/** `bootstrap provisioner serve INVENTORY`: the admin node's DHCP/TFTP/HTTP boot services, until stopped. */
+export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const [verb, file] = args.positionals;
+  if (verb !== 'serve' || !file) throw usage('usage: bootstrap provisioner serve INVENTORY');
+  const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
+  const config = provisionerConfigFor(deployment);
+  const store = new MachineStore(config.machinesDir, io.env.now);
+  const log = (line: string) => io.stderr.write(`${io.env.now().toISOString()} provisioner: ${line}\n`);
+  try {
+    const running = await startProvisioner({
+      config,
+      store,
+      scripts: new BootScripts(join(io.env.packageRoot, 'templates', 'provisioner')),
+      authorizedKey: () => (config.authorizedKeyFile && existsSync(config.authorizedKeyFile) ? readFileSync(config.authorizedKeyFile, 'utf8') : undefined),
+      aptProxy: aptProxyOf(deployment),
+      log,
+      sleep: io.env.sleep,
+    });
+    await new Promise<void>((resolve) => io.stop.addEventListener('abort', () => resolve(), { once: true }));
+    log('stopping');
+    await running.stop();
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof ProvisionerError)) throw error;
+    io.stderr.write(`provisioner error: ${error.message}\n  hint: ${error.hint}\n`);
+    return EXIT.failed;
+  }
+}
+
+/** The inventory's provisioner settings; in a lab, dnsmasq binds to the lab's admin bridge. */
+export function provisionerConfigFor(deployment: Deployment): ProvisionerConfig {
+  const config = provisionerConfigOf(deployment.inventory, deployment.stateDir);
+  if (!config) throw usage(`${deployment.inventory.file}: provisioning needs an 'admin' network with a gateway (the admin node's address) or lab.admin_address`);
+  const lab = labSpecOf(deployment.inventory);
+  return lab ? { ...config, interface: labNames(lab, 0, '').bridge } : config;
+}
+
+function aptProxyOf(deployment: Deployment): string {
+  const proxy = deployment.inventory.attributes.base?.apt_proxy;
+  return typeof proxy === 'string' ? proxy : '';
+}

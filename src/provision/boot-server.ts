@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { normalizeMac } from '../util/ipv4.js';
+import type { BootScripts } from './boot-scripts.js';
+import { parseHardwareReport } from './hardware-report.js';
+import { bootActionFor, IllegalTransition } from './machine-state.js';
+import { unknownMachineId, type MachineRecord, type MachineStore } from './machine-store.js';
+import { bootServerUrl, type ProvisionerConfig } from './provisioner-config.js';
+
+const MAX_BODY = 1024 * 1024;
+
+export interface BootServerDeps {
+  config: ProvisionerConfig;
+  store: MachineStore;
+  scripts: BootScripts;
+  /** The bootstrapper's public key, installed for root by the preseed's late command. */
+  authorizedKey: () => string | undefined;
+  /** apt proxy for the installer (the admin node's package cache), or ''. */
+  aptProxy: string;
+  log: (line: string) => void;
+}
+
+/**
+ * The HTTP half of the provisioner: per-machine iPXE scripts chosen by machine state, the discovery
+ * agent, preseed files and the callbacks that move machines on (agent report, install finished).
+ */
+export function createBootServer(deps: BootServerDeps): Server {
+  return createServer((request, response) => {
+    handle(deps, request, response).catch((error: unknown) => {
+      deps.log(`error: ${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) reply(response, 500, 'internal error\n');
+    });
+  });
+}
+
+async function handle(deps: BootServerDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0]!;
+  const server = bootServerUrl(deps.config);
+  const parts = path.split('/').filter(Boolean);
+  deps.log(`${request.socket.remoteAddress ?? '?'} ${request.method} ${path}`);
+  if (request.method === 'GET' && path === '/boot.ipxe') return reply(response, 200, deps.scripts.entry(server));
+  if (request.method === 'GET' && path === '/agent.sh') return reply(response, 200, deps.scripts.agent());
+  if (request.method === 'GET' && parts[0] === 'boot' && parts.length === 2) {
+    const mac = macParam(parts[1]!);
+    if (!mac) return reply(response, 400, 'not a MAC address\n');
+    const machine = deps.store.byMac(mac);
+    const action = bootActionFor(machine?.state);
+    deps.store.sight(machineIdFor(deps.config, deps.store, mac), 'boot-script', `${action} (state ${machine?.state ?? 'unknown'})`);
+    return reply(response, 200, deps.scripts.forMachine(action, { server, mac, node: machine?.node ?? '', deployment: deps.config.deployment }));
+  }
+  if (request.method === 'GET' && parts[0] === 'preseed' && parts.length === 2) {
+    const mac = macParam(parts[1]!);
+    const machine = mac ? deps.store.byMac(mac) : undefined;
+    const reservation = deps.config.reservations.find((r) => r.mac === mac);
+    if (!mac || !machine?.node || !reservation || machine.state !== 'installing') return reply(response, 404, 'no install is planned for this machine\n');
+    return reply(response, 200, deps.scripts.preseed({ server, mac, node: machine.node, deployment: deps.config.deployment, address: reservation.address, netmask: deps.config.netmask, proxy: deps.aptProxy }));
+  }
+  if (request.method === 'GET' && parts[0] === 'keys' && parts.length === 2) {
+    const key = deps.authorizedKey();
+    const machine = deps.store.get(parts[1]!.replace(/[^A-Za-z0-9._-]/g, ''));
+    if (!key || !machine || machine.state !== 'installing') return reply(response, 404, 'no key for this machine\n');
+    return reply(response, 200, `${key.trim()}\n`);
+  }
+  if (request.method === 'POST' && parts[0] === 'callback' && parts.length === 3) {
+    const mac = macParam(parts[1]!);
+    if (!mac) return reply(response, 400, 'not a MAC address\n');
+    const body = await readBody(request);
+    if (body === undefined) return reply(response, 413, `body larger than ${MAX_BODY} bytes\n`);
+    if (parts[2] === 'inventory') return inventoryCallback(deps, mac, body, response);
+    if (parts[2] === 'installed') return installedCallback(deps, mac, body, response);
+  }
+  reply(response, 404, 'not found\n');
+}
+
+/** The agent's report: enlists unknown machines, records hardware, moves the machine to inspected. */
+function inventoryCallback(deps: BootServerDeps, mac: string, body: string, response: ServerResponse): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return reply(response, 400, 'report is not JSON\n');
+  }
+  const { report, problems } = parseHardwareReport(json);
+  const known = deps.store.byMac(mac);
+  const reservation = deps.config.reservations.find((r) => r.mac === mac);
+  const id = machineIdFor(deps.config, deps.store, mac);
+  if (!report) {
+    deps.store.sight(id, 'rejected', `agent report: ${problems.join('; ')}`);
+    return reply(response, 422, `invalid report: ${problems.join('; ')}\n`);
+  }
+  const machine = known ?? deps.store.enroll(id, { ...(reservation ? { node: reservation.name } : {}), macs: [mac, ...report.nics.map((n) => n.mac).filter((m) => m !== mac)] }, 'discovered', 'PXE-booted the discovery image');
+  deps.store.sight(id, 'agent-report', `${report.cpu.count} CPU, ${report.memoryMiB} MiB, ${report.disks.length} disk(s), ${report.nics.length} NIC(s)`);
+  try {
+    deps.store.transition(machine.id, 'inspected', 'discovery agent reported', (r: MachineRecord) => {
+      r.hardware = report;
+      r.macs = [...new Set([...r.macs, ...report.nics.map((n) => n.mac)])];
+    });
+  } catch (error) {
+    if (!(error instanceof IllegalTransition)) throw error;
+    deps.store.update(machine.id, (r) => (r.hardware = report));
+  }
+  reply(response, 200, 'ok\n');
+}
+
+/** The installer's late command: the machine is installed; its SSH host key comes with the call. */
+function installedCallback(deps: BootServerDeps, mac: string, body: string, response: ServerResponse): void {
+  const machine = deps.store.byMac(mac);
+  if (!machine || machine.state !== 'installing') {
+    deps.store.sight(machineIdFor(deps.config, deps.store, mac), 'rejected', `install callback in state ${machine?.state ?? 'unknown'}`);
+    return reply(response, 409, 'this machine is not being installed\n');
+  }
+  const hostKey = body.trim();
+  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+/.test(hostKey)) return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
+  deps.store.sight(machine.id, 'installed', 'installer finished');
+  deps.store.transition(machine.id, 'installed', 'installer reported completion', (r) => (r.hostKey = hostKey.split(/\s+/).slice(0, 2).join(' ')));
+  reply(response, 200, 'ok\n');
+}
+
+/** A MAC's machine: the record that lists it, else the inventory node it is reserved for, else unknown. */
+export function machineIdFor(config: ProvisionerConfig, store: MachineStore, mac: string): string {
+  return store.byMac(mac)?.id ?? config.reservations.find((r) => r.mac === mac)?.name ?? unknownMachineId(mac);
+}
+
+function macParam(text: string): string | undefined {
+  return normalizeMac(decodeURIComponent(text).replace(/-/g, ':'));
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        resolve(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function reply(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
