@@ -40,6 +40,11 @@ export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbos
       case 'step.start':
         active.set(event.node, event.summary);
         break;
+      case 'provision.phase':
+        active.set(event.node, event.message);
+        break;
+      case 'provision.ok':
+      case 'provision.fail':
       case 'gather.ok':
       case 'gather.fail':
       case 'node.done':
@@ -58,6 +63,12 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       return `${e.command} ${e.deployment}: ${e.nodes.length} node(s), run ${e.runId}`;
     case 'secrets.generated':
       return `generated ${e.names.length} secret(s): ${e.names.join(', ')} (stored 0600, values never shown)`;
+    case 'provision.phase':
+      return verbose ? `  ${e.node}: ${e.phase}: ${e.message}` : undefined;
+    case 'provision.ok':
+      return e.action === 'installed' ? `✓ ${e.node}: installed over PXE in ${(e.ms / 1000).toFixed(1)} s` : `  ${e.node}: answers SSH, adopted as installed`;
+    case 'provision.fail':
+      return `✗ ${e.node}: provisioning failed [${e.gene}] ${e.message}`;
     case 'gather.ok':
       return verbose ? `  ${e.node}: facts gathered in ${e.ms} ms` : undefined;
     case 'gather.fail':

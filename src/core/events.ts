@@ -5,6 +5,9 @@ import type { PlanSummary } from '../plan/plan-types.js';
 export type BootstrapEvent =
   | { type: 'run.start'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string }
   | { type: 'secrets.generated'; names: string[] }
+  | { type: 'provision.phase'; node: string; phase: string; message: string }
+  | { type: 'provision.ok'; node: string; action: 'installed' | 'adopted'; ms: number }
+  | { type: 'provision.fail'; node: string; gene: string; message: string }
   | { type: 'gather.start'; node: string }
   | { type: 'gather.ok'; node: string; ms: number }
   | { type: 'gather.fail'; node: string; gene: string; message: string }

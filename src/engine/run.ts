@@ -13,6 +13,7 @@ import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
 import { desiredState, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
+import { markDeployment, provisionPhase } from './provision-phase.js';
 
 export interface RunOptions {
   limit?: string[];
@@ -47,8 +48,12 @@ function start(env: Environment, deployment: Deployment, command: string, option
   const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => secretValues, now: env.now });
   sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir });
   if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
-  const transports = options.transports ? options.transports(nodes) : sshTransports(deployment, nodes);
-  return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports };
+  return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports: new Map() };
+}
+
+/** Connections are opened after provisioning, which may have pinned new host keys. */
+function connect(deployment: Deployment, s: Started, options: RunOptions): void {
+  s.transports = options.transports ? options.transports(s.nodes) : sshTransports(deployment, s.nodes);
 }
 
 async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
@@ -62,6 +67,7 @@ async function planWith(env: Environment, s: Started, options: RunOptions): Prom
 /** `bootstrap plan`: gather (read-only) and compute the plan. Nothing on any node changes. */
 export async function runPlan(env: Environment, deployment: Deployment, options: RunOptions): Promise<{ plan: Plan; run: RunDir; failures: number }> {
   const s = start(env, deployment, 'plan', options);
+  connect(deployment, s, options);
   try {
     const plan = await planWith(env, s, options);
     s.sink({ type: 'run.done', runId: s.run.id, status: plan.unreachable.length > 0 ? 'failed' : 'ok', nodesOk: plan.nodes.length, nodesFailed: plan.unreachable.length, changed: 0, failures: s.recorder.records.length, ms: 0 });
@@ -86,6 +92,11 @@ export async function runApply(env: Environment, deployment: Deployment, options
   let s: Started | undefined;
   try {
     s = start(env, deployment, 'apply', options);
+    // Nodes without an operating system are installed first (PXE through their BMCs); failures end their run here.
+    const notProvisioned = await provisionPhase(env, deployment, s.nodes, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.stop });
+    const selected = s.nodes;
+    s.nodes = s.nodes.filter((n) => !notProvisioned.includes(n));
+    connect(deployment, s, options);
     let plan: Plan;
     if (options.planFile !== undefined) {
       plan = loadSavedPlan(options.planFile, s.inputDigest);
@@ -95,6 +106,8 @@ export async function runApply(env: Environment, deployment: Deployment, options
       plan = await planWith(env, s, options);
     }
     const limited: Plan = { ...plan, nodes: plan.nodes.filter((n) => s!.nodes.includes(n.name)) };
+    const deployable = s.nodes.filter((n) => !plan.unreachable.some((u) => u.node === n));
+    markDeployment(deployment, env, deployable, 'deploying', `apply run ${s.run.id}`);
     const execution = await executePlan({
       plan: limited,
       desired: s.desired,
@@ -104,11 +117,15 @@ export async function runApply(env: Environment, deployment: Deployment, options
       parallel: options.parallel,
       stop: options.stop,
       kill: options.kill,
-      failedNodes: new Set(plan.unreachable.map((u) => u.node)),
+      failedNodes: new Set([...plan.unreachable.map((u) => u.node), ...notProvisioned]),
       sleep: env.sleep,
       nowMs: env.nowMs,
     });
     for (const u of plan.unreachable) if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
+    for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
+    const byStatus = (status: string) => deployable.filter((n) => execution.nodes.get(n)?.status === status);
+    markDeployment(deployment, env, byStatus('ok'), 'deployed', `apply run ${s.run.id}`);
+    markDeployment(deployment, env, byStatus('failed'), 'deploy-failed', `apply run ${s.run.id}`);
     const outcomes = [...execution.nodes.values()];
     const failed = outcomes.filter((o) => o.status === 'failed').length;
     const status = execution.interrupted ? 'interrupted' : failed > 0 || s.recorder.records.length > 0 ? 'failed' : 'ok';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mustRun } from './exec.js';
+import { mustRun } from '../util/exec.js';
 
 /** Packages every lab node image has: real systemd as PID 1, sshd, sudo, python3 for OpenStack tooling. */
 export const IMAGE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'python3', 'ca-certificates', 'iputils-ping', 'procps', 'ifupdown'];

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shellWords } from '../transport/shell-quote.js';
-import { spawnDetached } from './exec.js';
+import { spawnDetached } from '../util/exec.js';
 import { fruImage, type FruFields } from './fru-image.js';
 
 /** One simulated BMC: OpenIPMI's ipmi_sim in its own network namespace, powering one machine. */

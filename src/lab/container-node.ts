@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runCommand, spawnDetached } from './exec.js';
+import { runCommand, spawnDetached } from '../util/exec.js';
 
 /**
  * A container node: own network namespace (already set up), own mount/UTS/PID namespaces, an overlayfs

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
-import { mustRun, runCommand, spawnDetached } from './exec.js';
+import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from './network.js';
 import { stopNode } from './container-node.js';
 import { startBmc, type BmcSim } from './bmc-sim.js';

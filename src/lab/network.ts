@@ -1,4 +1,4 @@
-import { mustRun, runCommand } from './exec.js';
+import { mustRun, runCommand } from '../util/exec.js';
 
 /** A host bridge for a lab network: no forwarding, no route out; nodes attach with veth pairs. */
 export async function ensureBridge(name: string, addressCidr: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnDetached } from './exec.js';
+import { spawnDetached } from '../util/exec.js';
 
 /**
  * The admin node's package cache (Debian's apt-cacher-ng from a private config dir), bound to the lab

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBaseImage } from '../../src/lab/base-image.js';
 import { startBmc, type BmcSim } from '../../src/lab/bmc-sim.js';
 import { bootCommand, nodeRunning, waitForSsh, type ContainerNode } from '../../src/lab/container-node.js';
-import { runCommand } from '../../src/lab/exec.js';
+import { runCommand } from '../../src/util/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../src/lab/network.js';
 import { LAB_CACHE, REPO, isAlive, sleep } from './support/test-rack.js';
 

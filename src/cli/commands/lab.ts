@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
-import { runCommand } from '../../lab/exec.js';
+import { runCommand } from '../../util/exec.js';
 import { labDown, labStatus, labUp, missingTools, type LabDeps, type LabStatus } from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
 import { MachineStore } from '../../provision/machine-store.js';

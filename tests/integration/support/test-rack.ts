@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureBaseImage, hostMirror } from '../../../src/lab/base-image.js';
-import { mustRun, runCommand } from '../../../src/lab/exec.js';
+import { mustRun, runCommand } from '../../../src/util/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../../src/lab/network.js';
 import { startNode, stopNode, waitForSsh, type ContainerNode } from '../../../src/lab/container-node.js';
 import { startPackageCache } from '../../../src/lab/package-cache.js';

@@ -1,0 +1,36 @@
+import { UserError } from '../core/user-error.js';
+import { IpmiDriver } from '../ipmi/ipmi-driver.js';
+import { IpmiTool, type BmcTarget } from '../ipmi/ipmitool.js';
+import type { Inventory, NodeSpec } from '../inventory/types.js';
+import { readSecretSource, SecretSourceError } from '../secrets/secret-source.js';
+import { runCommand } from '../util/exec.js';
+import type { Environment } from './environment.js';
+
+/** The one IpmiTool of a command: its per-BMC session locks and cipher memory are shared by all callers. */
+export function ipmiToolFor(env: Environment): IpmiTool {
+  return new IpmiTool({ run: runCommand, sleep: env.sleep, nowMs: env.nowMs });
+}
+
+/** The node's BMC with credentials resolved, or undefined when the inventory gives it none. */
+export function bmcTargetOf(inventory: Inventory, node: NodeSpec, env: Environment): BmcTarget | undefined {
+  if (!node.bmc) return undefined;
+  const source = node.bmc.password ?? inventory.bmc.password;
+  if (!source) throw bmcProblem(inventory, node, 'has a BMC but no BMC password (bmc.password {file:} or {env:})');
+  let password: string;
+  try {
+    password = readSecretSource(source, env.env);
+  } catch (error) {
+    if (!(error instanceof SecretSourceError)) throw error;
+    throw bmcProblem(inventory, node, `BMC password: ${error.message}`);
+  }
+  return { address: node.bmc.address, username: node.bmc.username ?? inventory.bmc.username ?? 'admin', password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
+}
+
+export function bmcDriverOf(tool: IpmiTool, inventory: Inventory, node: NodeSpec, env: Environment): IpmiDriver | undefined {
+  const target = bmcTargetOf(inventory, node, env);
+  return target ? new IpmiDriver(tool, target) : undefined;
+}
+
+function bmcProblem(inventory: Inventory, node: NodeSpec, summary: string): UserError {
+  return new UserError('precondition', `node ${node.name}: ${summary}`, [{ severity: 'error', code: 'bmc.password', summary: `node ${node.name} ${summary}`, suggestion: `fix the bmc section of ${inventory.file}; in the lab, bootstrap lab up creates the password file` }]);
+}

@@ -1,0 +1,133 @@
+import type { EventSink } from '../core/events.js';
+import type { FailureRecorder } from '../failures/record.js';
+import type { Observation } from '../failures/classify.js';
+import { IpmiError } from '../ipmi/ipmi-error.js';
+import type { ManagementInterface, PowerInterface } from '../ipmi/ipmi-driver.js';
+import type { NodeSpec } from '../inventory/types.js';
+import { runPool } from '../util/pool.js';
+import { hasOperatingSystem } from './machine-state.js';
+import type { MachineSighting, MachineStore } from './machine-store.js';
+
+export interface ProvisionDeps {
+  store: MachineStore;
+  /** The node's BMC driver, or undefined for a node without a BMC (never provisioned, assumed installed). */
+  driverFor: (node: NodeSpec) => (PowerInterface & ManagementInterface) | undefined;
+  /** True when something answers SSH on the node (an installed machine we have no record of). */
+  sshAnswers: (node: NodeSpec) => Promise<boolean>;
+  /** Trust-on-install: the host key the installer reported becomes the pinned one. */
+  pinHostKey: (node: NodeSpec, publicKey: string) => void;
+  sink: EventSink;
+  recorder: FailureRecorder;
+  parallel: number;
+  signal: AbortSignal;
+  sleep: (ms: number) => Promise<void>;
+  nowMs: () => number;
+  /** From power-cycle to the installer's callback. */
+  installDeadlineMs: number;
+  /** From the callback to sshd answering. */
+  sshDeadlineMs: number;
+}
+
+export interface ProvisionResult {
+  ready: string[];
+  failed: string[];
+}
+
+/**
+ * Takes every node that has no operating system yet from power-off to installed and reachable: PXE as the
+ * next boot device, power-cycle through the BMC, wait for the installer's callback (the boot server moves
+ * the machine to `installed`), disk as boot device, pin the host key the installer reported, wait for SSH.
+ */
+export async function provisionNodes(nodes: readonly NodeSpec[], deps: ProvisionDeps): Promise<ProvisionResult> {
+  const ready: string[] = [];
+  const failed: string[] = [];
+  await runPool(nodes, deps.parallel, async (node) => {
+    if (deps.signal.aborted) return;
+    const ok = await provisionOne(node, deps);
+    (ok ? ready : failed).push(node.name);
+  });
+  return { ready: ready.sort(), failed: failed.sort() };
+}
+
+async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolean> {
+  const started = deps.nowMs();
+  const record = deps.store.get(node.name);
+  if (record && hasOperatingSystem(record.state)) return true;
+  const driver = deps.driverFor(node);
+  if (!driver) return true;
+  if (!record && (await deps.sshAnswers(node))) {
+    deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'installed', 'answers SSH: adopted as installed (no reinstall)');
+    deps.sink({ type: 'provision.ok', node: node.name, action: 'adopted', ms: 0 });
+    return true;
+  }
+  const phase = (name: string, message: string) => deps.sink({ type: 'provision.phase', node: node.name, phase: name, message });
+  const fail = (observation: Observation): false => {
+    const recordOf = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
+    deps.sink({ type: 'provision.fail', node: node.name, gene: recordOf.gene, message: observation.message });
+    const current = deps.store.get(node.name);
+    if (current?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: recordOf.gene, message: observation.message, at: new Date().toISOString() }));
+    return false;
+  };
+  deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'allocated', 'in the inventory');
+  const current = deps.store.get(node.name)!;
+  if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed') deps.store.transition(node.name, 'allocated', 'in the inventory');
+  const sinceInstall = new Date().toISOString();
+  deps.store.transition(node.name, 'installing', 'apply: node has no operating system');
+  try {
+    phase('power', 'boot device PXE, power-cycling through the BMC');
+    await driver.setBootDevice('pxe', false);
+    await driver.reboot();
+  } catch (error) {
+    if (!(error instanceof IpmiError)) throw error;
+    return fail({ source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+  }
+  phase('install', 'waiting for DHCP, boot script and the installer callback');
+  const deadline = deps.nowMs() + deps.installDeadlineMs;
+  let reported = '';
+  while (!deps.signal.aborted) {
+    const now = deps.store.get(node.name);
+    if (now?.state === 'installed') break;
+    const seen = deps.store.sightings(node.name).filter((s) => s.at >= sinceInstall);
+    const latest = describeLatest(seen);
+    if (latest !== reported) {
+      reported = latest;
+      if (latest) phase('install', latest);
+    }
+    if (deps.nowMs() > deadline) return fail(installTimeout(node, seen, deps.installDeadlineMs));
+    await deps.sleep(250);
+  }
+  if (deps.signal.aborted) return false;
+  const installed = deps.store.get(node.name)!;
+  if (installed.hostKey) deps.pinHostKey(node, installed.hostKey);
+  try {
+    await driver.setBootDevice('disk', true);
+  } catch (error) {
+    if (!(error instanceof IpmiError)) throw error;
+    return fail({ source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+  }
+  phase('boot', 'installed; waiting for sshd on the installed system');
+  const sshDeadline = deps.nowMs() + deps.sshDeadlineMs;
+  while (!(await deps.sshAnswers(node))) {
+    if (deps.signal.aborted) return false;
+    if (deps.nowMs() > sshDeadline) return fail({ source: 'pxe', kind: 'ssh-timeout', message: `${node.name} reported installed but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s` });
+    await deps.sleep(250);
+  }
+  deps.sink({ type: 'provision.ok', node: node.name, action: 'installed', ms: Math.round(deps.nowMs() - started) });
+  return true;
+}
+
+function describeLatest(seen: readonly MachineSighting[]): string {
+  const last = seen.at(-1);
+  return last ? `${last.what}: ${last.detail}` : '';
+}
+
+/** Says how far the machine got, so "install timed out" points at DHCP, the boot script or the installer. */
+function installTimeout(node: NodeSpec, seen: readonly MachineSighting[], deadlineMs: number): Observation {
+  const lease = seen.find((s) => s.what === 'dhcp');
+  const script = seen.find((s) => s.what === 'boot-script');
+  const limit = `${Math.round(deadlineMs / 1000)} s`;
+  const trail = seen.length > 0 ? ` Seen: ${seen.map((s) => `${s.at.slice(11, 19)} ${s.what} (${s.detail})`).join('; ')}.` : '';
+  if (!lease) return { source: 'pxe', kind: 'no-dhcp', message: `${node.name} (${node.macs[0] ?? 'no MAC'}) asked for no DHCP lease within ${limit} of the power-cycle.${trail}` };
+  if (!script) return { source: 'pxe', kind: 'no-boot-script', message: `${node.name} got ${lease.detail} but never fetched its boot script within ${limit}.${trail}` };
+  return { source: 'pxe', kind: 'install-timeout', message: `${node.name} fetched its boot script but the installer did not report completion within ${limit}.${trail}` };
+}
