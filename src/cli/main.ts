@@ -13,6 +13,9 @@ import { hostkeyCommand } from './commands/hostkey.js';
 import { labCommand } from './commands/lab.js';
 import { planCommand } from './commands/plan.js';
 import { provisionerCommand } from './commands/provisioner.js';
+import { discoverCommand } from './commands/discover.js';
+import { bootCommand, powerCommand } from './commands/power.js';
+import { statusCommand } from './commands/status.js';
 import { taxonomyCommand } from './commands/taxonomy.js';
 import { validateCommand } from './commands/validate.js';
 import { HELP } from './help.js';
@@ -30,6 +33,10 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
   lab: { run: labCommand, values: ['state-dir', 'nodes', 'name'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
+  discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel'], booleans: ['json'] },
+  power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },
+  boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
+  status: { run: statusCommand, values: ['state-dir', 'inventory'], booleans: ['json'] },
 };
 
 /** The only place that touches `process`: argv, env, streams, signals and the exit code. */

@@ -8,6 +8,8 @@ export type BootstrapEvent =
   | { type: 'provision.phase'; node: string; phase: string; message: string }
   | { type: 'provision.ok'; node: string; action: 'installed' | 'adopted'; ms: number }
   | { type: 'provision.fail'; node: string; gene: string; message: string }
+  | { type: 'discover.swept'; addresses: number; found: string[]; ms: number }
+  | { type: 'discover.bmc'; address: string; node?: string; serial: string; power: string }
   | { type: 'gather.start'; node: string }
   | { type: 'gather.ok'; node: string; ms: number }
   | { type: 'gather.fail'; node: string; gene: string; message: string }

@@ -242,6 +242,11 @@ function lastConsoleLine(file: string): string | undefined {
   }
 }
 
+/** How many machines the lab was brought up with (`lab up --nodes N`), if it is up. */
+export function recordedMachineCount(spec: LabSpec): number | undefined {
+  return readState(spec)?.nodes.length;
+}
+
 function stateFile(spec: LabSpec): string {
   return join(spec.dir, 'lab.json');
 }

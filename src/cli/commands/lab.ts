@@ -5,7 +5,7 @@ import { UserError } from '../../core/user-error.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
 import { runCommand } from '../../util/exec.js';
-import { labDown, labStatus, labUp, missingTools, type LabDeps, type LabStatus } from '../../lab/lab.js';
+import { labDown, labStatus, labUp, missingTools, recordedMachineCount, type LabDeps, type LabStatus } from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
 import { MachineStore } from '../../provision/machine-store.js';
 import { provisionerConfigFor } from './provisioner.js';
@@ -52,9 +52,11 @@ function openLab(args: ParsedArgs, io: CommandIO, file: string | undefined): { d
   const deployment = openDeployment(io.env, file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'), args.flags.get('state-dir') as string | undefined);
   const name = args.flags.get('name');
   if (name !== undefined && (typeof name !== 'string' || !/^[a-z0-9]{1,8}$/.test(name))) throw usage('--name must be 1–8 lower-case letters or digits (it becomes part of interface names)');
-  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : undefined;
-  const spec = labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), ...(machines !== undefined ? { machines } : {}) });
-  if (!spec) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
+  const named = labSpecOf(deployment.inventory, typeof name === 'string' ? { name } : {});
+  if (!named) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
+  // Without --nodes, a lab that is up keeps the size it was brought up with.
+  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : recordedMachineCount(named);
+  const spec = machines === undefined ? named : labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), machines })!;
   return { deployment, spec };
 }
 

@@ -1,0 +1,74 @@
+import { createRunDir, eventFileSink, runIdFor, writeJson } from '../apply/run-dir.js';
+import type { EventSink } from '../core/events.js';
+import { fanOut } from '../core/events.js';
+import { FailureRecorder, type FailureRecord } from '../failures/record.js';
+import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
+import { IpmiError } from '../ipmi/ipmi-error.js';
+import { sweepBmcs, type SweepHit } from '../ipmi/sweep.js';
+import { correlate, type Correlation } from '../provision/correlate.js';
+import { readSecretSource } from '../secrets/secret-source.js';
+import { runPool } from '../util/pool.js';
+import { ipmiToolFor } from './bmc-access.js';
+import type { Deployment } from './deployment.js';
+import type { Environment } from './environment.js';
+import { machineStoreOf } from './provision-phase.js';
+
+export interface DiscoveredBmc {
+  address: string;
+  ipmi20: boolean;
+  /** The inventory node whose bmc.address this is. */
+  node?: string;
+  inventory?: BmcInventory;
+  correlation?: Correlation;
+  error?: { kind: string; gene: string; message: string };
+}
+
+export interface DiscoveryResult {
+  runId: string;
+  swept: number;
+  silent: number;
+  sweepMs: number;
+  bmcs: DiscoveredBmc[];
+  failures: FailureRecord[];
+}
+
+/**
+ * `bootstrap discover`: a native UDP sweep finds every BMC in the ranges at once; each one that answered is
+ * then read (mc info, FRU, LAN, GUID, power) through ipmitool with the inventory's credentials, and matched
+ * with what machines' discovery agents reported. Failures are classified records, not exceptions.
+ */
+export async function discover(env: Environment, deployment: Deployment, addresses: readonly string[], options: { timeoutMs: number; parallel: number; sink: EventSink }): Promise<DiscoveryResult> {
+  const inventory = deployment.inventory;
+  const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
+  const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
+  const source = inventory.bmc.password;
+  const password = source ? readSecretSource(source, env.env) : '';
+  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => [password], now: env.now });
+  sink({ type: 'run.start', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
+  const sweep = await sweepBmcs(addresses, { timeoutMs: options.timeoutMs, nowMs: env.nowMs });
+  sink({ type: 'discover.swept', addresses: addresses.length, found: sweep.found.map((h) => h.address), ms: sweep.ms });
+  const tool = ipmiToolFor(env);
+  const machines = machineStoreOf(deployment, env).all();
+  const bmcs: DiscoveredBmc[] = [];
+  await runPool(sweep.found, options.parallel, async (hit: SweepHit) => {
+    const node = inventory.nodes.find((n) => n.bmc?.address === hit.address);
+    const entry: DiscoveredBmc = { address: hit.address, ipmi20: hit.capabilities.ipmi20, ...(node ? { node: node.name } : {}) };
+    bmcs.push(entry);
+    const nodePassword = node?.bmc?.password ? readSecretSource(node.bmc.password, env.env) : password;
+    const driver = new IpmiDriver(tool, { address: hit.address, username: node?.bmc?.username ?? inventory.bmc.username ?? 'admin', password: nodePassword, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] });
+    try {
+      entry.inventory = await driver.inspect();
+      entry.correlation = correlate(entry.inventory, machines);
+      sink({ type: 'discover.bmc', address: hit.address, ...(node ? { node: node.name } : {}), serial: entry.inventory.fru.productSerial, power: entry.inventory.power });
+    } catch (error) {
+      if (!(error instanceof IpmiError)) throw error;
+      const record = recorder.record({ node: node?.name ?? hit.address, step: 'discover' }, { source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+      entry.error = { kind: error.kind, gene: record.gene, message: error.message };
+      sink({ type: 'failure.recorded', record });
+    }
+  });
+  bmcs.sort((a, b) => a.address.localeCompare(b.address, undefined, { numeric: true }));
+  const result: DiscoveryResult = { runId: run.id, swept: addresses.length, silent: sweep.silent.length, sweepMs: sweep.ms, bmcs, failures: recorder.records };
+  writeJson(`${run.dir}/discovery.json`, result);
+  return result;
+}
