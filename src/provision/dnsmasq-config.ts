@@ -12,7 +12,7 @@ export function dnsmasqPaths(config: ProvisionerConfig): { conf: string; hosts: 
     leases: join(config.dir, 'dnsmasq.leases'),
     log: join(config.dir, 'dnsmasq.log'),
     pid: join(config.dir, 'dnsmasq.pid'),
-    tftpRoot: join(config.dir, 'tftp'),
+    tftpRoot: config.tftpRoot,
   };
 }
 

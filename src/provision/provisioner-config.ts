@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { formatIPv4, netmaskOf, parseCidr, parseRange } from '../util/ipv4.js';
 
 export const DEFAULT_HTTP_PORT = 8067;
+export const RUNTIME_ROOT = '/run/bootstrap';
 
 /** Everything the admin node's provisioning services need, derived from the inventory alone. */
 export interface ProvisionerConfig {
@@ -19,6 +21,11 @@ export interface ProvisionerConfig {
   reservations: { mac: string; address: string; name: string }[];
   /** dnsmasq config, leases, TFTP root and logs: `<state-dir>/provisioner/`. */
   dir: string;
+  /**
+   * TFTP root: dnsmasq serves files as an unprivileged user, which cannot enter a 0700 state directory;
+   * iPXE binaries are public anyway, so they live in a world-readable runtime directory.
+   */
+  tftpRoot: string;
   machinesDir: string;
   /** Public key installed for root on every node (the bootstrapper's SSH key). */
   authorizedKeyFile?: string;
@@ -45,6 +52,7 @@ export function provisionerConfigOf(inventory: Inventory, stateDir: string): Pro
       return n.macs.slice(0, 1).map((mac) => ({ mac: mac.toLowerCase(), address: ip, name: n.name }));
     }),
     dir: join(stateDir, 'provisioner'),
+    tftpRoot: join(RUNTIME_ROOT, `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`, 'tftp'),
     machinesDir: join(stateDir, 'machines'),
     ...(inventory.ssh.key !== undefined ? { authorizedKeyFile: `${inventory.ssh.key}.pub` } : {}),
   };

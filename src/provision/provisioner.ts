@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { createBootServer, machineIdFor, type BootServerDeps } from './boot-server.js';
+import { RUNTIME_ROOT } from './provisioner-config.js';
 import { dnsmasqPaths, IPXE_FILES, IPXE_SOURCE_DIR, parseLeases, renderDhcpHosts, renderDnsmasqConfig } from './dnsmasq-config.js';
 
 export interface ProvisionerDeps extends BootServerDeps {
@@ -30,7 +31,8 @@ export class ProvisionerError extends Error {
 export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningProvisioner> {
   const { config } = deps;
   const paths = dnsmasqPaths(config);
-  mkdirSync(paths.tftpRoot, { recursive: true });
+  mkdirSync(paths.tftpRoot, { recursive: true, mode: 0o755 });
+  for (let d = paths.tftpRoot; d.startsWith(RUNTIME_ROOT); d = dirname(d)) chmodSync(d, 0o755);
   for (const file of Object.values(IPXE_FILES)) {
     const source = join(deps.ipxeDir ?? IPXE_SOURCE_DIR, file);
     if (!existsSync(source)) throw new ProvisionerError(`${source} is missing (iPXE for PXE ROMs)`, 'install it with: apt-get install ipxe');
@@ -47,13 +49,18 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
 
   let stopping = false;
   let child: ChildProcess | undefined;
+  let restarts = 0;
   const startDnsmasq = () => {
     child = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${paths.conf}`, `--pid-file=${paths.pid}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (chunk: Buffer) => deps.log(`dnsmasq: ${chunk.toString().trim()}`));
+    const startedAt = Date.now();
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      deps.log(`dnsmasq exited (${signal ?? code}); restarting in 1 s`);
-      void deps.sleep(1000).then(() => {
+      // dnsmasq says why in its own log; a crash loop backs off up to 30 s
+      restarts = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(restarts - 1, 5));
+      deps.log(`dnsmasq exited (${signal ?? code}): ${lastLines(paths.log, 2)}; restarting in ${delay / 1000} s`);
+      void deps.sleep(delay).then(() => {
         if (!stopping) startDnsmasq();
       });
     });
@@ -87,6 +94,15 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
       const exited = child && child.exitCode === null ? new Promise((r) => child!.once('exit', r)) : Promise.resolve();
       child?.kill('SIGTERM');
       await Promise.all([exited, new Promise((r) => server.close(r)), leaseWatcher]);
+      rmSync(dirname(paths.tftpRoot), { recursive: true, force: true });
     },
   };
+}
+
+function lastLines(file: string, count: number): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-count).join(' | ');
+  } catch {
+    return 'no log';
+  }
 }

@@ -1,0 +1,174 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/util/exec.js';
+import { REPO, sleep, type CliResult } from './support/test-rack.js';
+
+/**
+ * The lab as deploy-day users get it, driven through the real CLI: machines with BMCs (ipmi_sim), firmware
+ * that PXE-boots from the provisioner's dnsmasq and boot server, the discovery agent, the preseeded
+ * installer, and `bootstrap apply` taking nodes from powered-off to installed and configured.
+ * Private subnets (10.79.220.0/24 admin, 10.79.221.0/24 BMC) so it never meets the default lab.
+ */
+describe('lab: PXE discovery and provisioning through BMCs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-pxe-'));
+  const labDir = join(dir, 'lab');
+  const stateDir = join(dir, 'state');
+  const inventory = join(dir, 'inventory.yaml');
+  const wrongPasswordInventory = join(dir, 'wrong-password.yaml');
+  const spare = { mac: '52:54:00:77:01:02', bmc: '10.79.221.13' };
+
+  const cli = (args: string[]): Promise<CliResult> =>
+    new Promise((resolve) => {
+      execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: dir, env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' }, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  const ipmitool = (address: string, ...args: string[]) => runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', address, '-U', 'admin', '-E', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: readFileSync(join(labDir, 'bmc-password'), 'utf8').trim() } });
+  const consoleOf = (name: string) => {
+    try {
+      return `console of ${name}:\n${readFileSync(join(labDir, 'nodes', name, 'console.log'), 'utf8')}\nprovisioner:\n${readFileSync(join(labDir, 'provisioner.log'), 'utf8').slice(-3000)}`;
+    } catch {
+      return `${name} has no console log`;
+    }
+  };
+  const machine = (id: string) => JSON.parse(readFileSync(join(stateDir, 'machines', `${id}.json`), 'utf8')) as { state: string; hardware?: { dmi: { serial: string }; nics: { mac: string }[] } };
+
+  const inventoryFor = (passwordFile: string) => ({
+    deployment: 'tp',
+    release: 'zed',
+    os: 'debian-12',
+    networks: {
+      admin: { cidr: '10.79.220.0/24', gateway: '10.79.220.1', static: '10.79.220.10-10.79.220.99', dhcp: '10.79.220.100-10.79.220.199' },
+      bmc: { cidr: '10.79.221.0/24', gateway: '10.79.221.1', static: '10.79.221.10-10.79.221.99' },
+    },
+    bmc: { username: 'admin', password: { file: passwordFile }, cipher_suites: [17, 3] },
+    ssh: { user: 'root', key: join(labDir, 'id_ed25519'), connect_timeout: 10 },
+    nodes: [
+      { name: 'n1', macs: ['52:54:00:79:20:11'], addresses: { admin: '10.79.220.11' }, bmc: { address: '10.79.221.11' }, roles: ['plain'] },
+      { name: 'n2', macs: ['52:54:00:79:20:12'], addresses: { admin: '10.79.220.12' }, bmc: { address: '10.79.221.12' }, roles: ['plain'] },
+    ],
+    roles: { plain: ['base/node'] },
+    attributes: { base: { apt_proxy: 'http://10.79.220.1:3142' } },
+    lab: { name: 'tp', dir: labDir },
+  });
+
+  beforeAll(async () => {
+    writeFileSync(inventory, stringify(inventoryFor(join(labDir, 'bmc-password'))));
+    writeFileSync(join(dir, 'wrong'), 'NotTheBmcPasswd\n', { mode: 0o600 });
+    writeFileSync(wrongPasswordInventory, stringify(inventoryFor(join(dir, 'wrong'))));
+    const up = await cli(['lab', 'up', inventory, '--nodes', '3']);
+    expect(up.code, up.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await cli(['lab', 'down', inventory]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates machines powered off, each with a BMC that answers the real ipmitool', async () => {
+    const status = await cli(['lab', 'status', inventory, '--json']);
+    const parsed = JSON.parse(status.stdout) as { provisioner: boolean; machines: { name: string; power: string; bmc: string; spare: boolean }[] };
+    expect(parsed.provisioner).toBe(true);
+    expect(parsed.machines.map((m) => [m.name, m.power, m.bmc, m.spare])).toEqual([
+      ['n1', 'off', 'up', false],
+      ['n2', 'off', 'up', false],
+      ['spare1', 'off', 'up', true],
+    ]);
+  });
+
+  it('a machine nobody told us about PXE-boots the discovery image and is enlisted with what its agent reported', async () => {
+    expect((await ipmitool(spare.bmc, 'chassis', 'power', 'on')).code).toBe(0);
+    const id = `unknown-${spare.mac.replace(/:/g, '')}`;
+    for (let i = 0; i < 100 && !(existsSync(join(stateDir, 'machines', `${id}.json`)) && machine(id).state === 'inspected'); i++) await sleep(200);
+    expect(existsSync(join(stateDir, 'machines', `${id}.json`)), consoleOf('spare1')).toBe(true);
+    const record = machine(id);
+    expect(record.state).toBe('inspected');
+    expect(record.hardware?.nics.map((n) => n.mac)).toEqual([spare.mac]);
+    expect(record.hardware?.dmi.serial).toBe('SRV-TP-SPARE1');
+    // the PXE exchange is in the DHCP server's own lease file
+    expect(readFileSync(join(stateDir, 'provisioner', 'dnsmasq.leases'), 'utf8')).toContain(spare.mac);
+    // the discovery image powers the machine off when it has reported, as inspection ramdisks do
+    for (let i = 0; i < 50 && !(await ipmitool(spare.bmc, 'chassis', 'power', 'status')).stdout.includes('off'); i++) await sleep(100);
+    expect((await ipmitool(spare.bmc, 'chassis', 'power', 'status')).stdout).toContain('Chassis Power is off');
+  });
+
+  it('discover finds the live BMCs, reads them, matches the spare to its agent report; dead addresses cost one timeout', async () => {
+    const result = await cli(['discover', inventory, '--bmc', '10.79.221.11-10.79.221.13,10.79.221.50-10.79.221.69', '--timeout', '1000', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { silent: number; sweepMs: number; bmcs: { address: string; node?: string; inventory?: { fru: { productSerial: string }; lan: { ipAddress: string } }; correlation?: { kind: string; machine?: string } }[] };
+    expect(final.bmcs.map((b) => [b.address, b.node ?? null, b.inventory?.fru.productSerial, b.inventory?.lan.ipAddress])).toEqual([
+      ['10.79.221.11', 'n1', 'SRV-TP-N1', '10.79.221.11'],
+      ['10.79.221.12', 'n2', 'SRV-TP-N2', '10.79.221.12'],
+      ['10.79.221.13', null, 'SRV-TP-SPARE1', '10.79.221.13'],
+    ]);
+    expect(final.bmcs[2]!.correlation).toMatchObject({ kind: 'match', machine: `unknown-${spare.mac.replace(/:/g, '')}` });
+    expect(final.silent).toBe(20);
+    // 20 dead addresses are waited for together: about one timeout, not twenty
+    expect(final.sweepMs).toBeLessThan(3000);
+  });
+
+  it('a wrong BMC password is a classified failure record (BMC-AUTH-FAILED), and the password is in no record', async () => {
+    const result = await cli(['discover', wrongPasswordInventory, '--bmc', '10.79.221.11', '--json']);
+    expect(result.code).toBe(1);
+    const runId = (JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { runId: string }).runId;
+    const failures = readFileSync(join(stateDir, 'runs', runId, 'failures.jsonl'), 'utf8');
+    expect(JSON.parse(failures.split('\n')[0]!)).toMatchObject({ gene: 'BMC-AUTH-FAILED', node: 'n1' });
+    expect(failures).not.toContain('NotTheBmcPasswd');
+    expect(result.stdout).not.toContain('NotTheBmcPasswd');
+  });
+
+  it('apply takes powered-off nodes to installed (PXE, preseed, callback), reachable over SSH, and configured', async () => {
+    const apply = await cli(['apply', inventory]);
+    expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);
+    expect(apply.stdout).toMatch(/n1: installed over PXE/);
+    expect(machine('n1').state).toBe('deployed');
+    expect(machine('n2').state).toBe('deployed');
+    const ssh = await cli(['lab', 'exec', 'n1', inventory, '--', 'systemctl', 'is-active', 'ssh']);
+    expect(ssh.stdout.trim()).toBe('active');
+    // installed from the preseed: its own host name and static address
+    const hostname = await cli(['lab', 'exec', 'n2', inventory, '--', 'cat', '/etc/hostname']);
+    expect(hostname.stdout.trim()).toBe('n2');
+    // a second apply changes nothing and reinstalls nothing
+    const again = await cli(['apply', inventory]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/0 change\(s\)/);
+    expect(again.stdout).not.toMatch(/installed over PXE/);
+  });
+
+  it('a file written on one node is not on another (each disk is its own)', async () => {
+    expect((await cli(['lab', 'exec', 'n1', inventory, '--', 'sh', '-c', 'echo n1 > /root/only-on-n1'])).code).toBe(0);
+    expect((await cli(['lab', 'exec', 'n1', inventory, '--', 'test', '-e', '/root/only-on-n1'])).code).toBe(0);
+    expect((await cli(['lab', 'exec', 'n2', inventory, '--', 'test', '-e', '/root/only-on-n1'])).code).toBe(1);
+  });
+
+  it('power off/on through the BMC stops and boots the installed machine', async () => {
+    expect((await cli(['power', 'off', 'n2', '--inventory', inventory])).code).toBe(0);
+    expect((await cli(['power', 'status', 'n2', '--inventory', inventory])).stdout).toContain('power off');
+    expect((await cli(['lab', 'exec', 'n2', inventory, '--', 'true'])).code).toBe(2);
+    expect((await cli(['power', 'on', 'n2', '--inventory', inventory])).code).toBe(0);
+    let active = '';
+    for (let i = 0; i < 100 && active !== 'active'; i++) {
+      await sleep(200);
+      active = (await cli(['lab', 'exec', 'n2', inventory, '--', 'systemctl', 'is-active', 'ssh'])).stdout.trim();
+    }
+    expect(active).toBe('active');
+  });
+
+  it('lab down leaves nothing behind: no namespace, bridge, mount, process or directory of the lab', async () => {
+    expect((await cli(['lab', 'down', inventory])).code).toBe(0);
+    const namespaces = (await runCommand('ip', ['netns', 'list'])).stdout;
+    expect(namespaces).not.toMatch(/bs[nb]-tp-/);
+    const links = (await runCommand('ip', ['-o', 'link', 'show'])).stdout;
+    expect(links).not.toMatch(/bs[amvw]-tp/);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(labDir);
+    const processes = (await runCommand('pgrep', ['-af', dir])).stdout;
+    expect(processes).toBe('');
+    expect(existsSync(labDir)).toBe(false);
+    expect(existsSync('/run/bootstrap') ? readdirSync('/run/bootstrap').filter((d) => d.startsWith('tp-')) : []).toEqual([]);
+    expect(readdirSync(dir)).not.toContain('lab');
+  });
+});
