@@ -9,6 +9,15 @@ Commands:
   apply INVENTORY               gather, plan and execute; re-running converges and is a no-op when nothing changed
       --plan FILE                 execute exactly a saved plan (refused if inputs changed since)
       --parallel N                nodes worked on at once (default 16)
+  discover [INVENTORY]          sweep BMC ranges (UDP), read every BMC found (FRU, LAN, GUID, power) via ipmitool
+      --bmc RANGES                CIDR or a-b, comma-separated (default: the inventory's bmc network)
+      --timeout MS                how long the sweep waits for answers (default 1500)
+  power on|off|cycle|status NODE…  power through the nodes' BMCs (--inventory FILE)
+  boot pxe|disk NODE…           boot device through the BMCs (--persistent; --inventory FILE)
+  status [INVENTORY]            life-cycle state, power, addresses and last failure of every node
+  lab up|down|status [INVENTORY]  the local simulated rack (root); --nodes N adds spare machines
+  lab console|exec NODE [INVENTORY] [-- CMD…]  a lab machine's console; run a command inside it
+  provisioner serve INVENTORY   the admin node's DHCP/TFTP/HTTP boot services (lab up starts it)
   barclamps                     list barclamps, roles and attributes
   taxonomy [CODE]               list failure genes or explain one
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
@@ -16,7 +25,8 @@ Commands:
 
 Common options:
   --limit a,b                   only these nodes
-  --state-dir DIR               state (secrets, host keys, runs); default .bootstrap/<deployment>
+  --state-dir DIR               state (secrets, host keys, machines, runs); default .bootstrap/<deployment>
+  --inventory FILE              for power/boot (default: $BOOTSTRAP_INVENTORY, else inventory/lab.yaml)
   --json                        machine output: NDJSON events (apply) or JSON (plan, validate)
   --verbose                     more progress lines
 

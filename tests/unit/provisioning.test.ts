@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { correlate, sameGuid } from '../../src/provision/correlate.js';
+import { parseLeases, renderDnsmasqConfig } from '../../src/provision/dnsmasq-config.js';
+import { parseHardwareReport } from '../../src/provision/hardware-report.js';
+import { bootActionFor, IllegalTransition } from '../../src/provision/machine-state.js';
+import { MachineStore } from '../../src/provision/machine-store.js';
+import type { ProvisionerConfig } from '../../src/provision/provisioner-config.js';
+import { runCommand } from '../../src/util/exec.js';
+import { REPO } from '../integration/support/test-rack.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('machine life cycle', () => {
+  const store = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bootstrap-machines-'));
+    dirs.push(dir);
+    return new MachineStore(dir, () => new Date('2026-01-01T00:00:00Z'));
+  };
+
+  it('persists transitions with their reasons and refuses illegal ones without changing anything', () => {
+    const s = store();
+    s.enroll('n1', { node: 'n1', macs: ['52:54:00:AA:00:01'] }, 'allocated', 'in the inventory');
+    s.transition('n1', 'installing', 'apply');
+    expect(() => s.transition('n1', 'deployed', 'too early')).toThrow(IllegalTransition);
+    expect(s.get('n1')).toMatchObject({ state: 'installing', macs: ['52:54:00:aa:00:01'] });
+    expect(s.get('n1')!.history.map((h) => h.to)).toEqual(['allocated', 'installing']);
+    expect(s.byMac('52:54:00:aa:00:01')?.id).toBe('n1');
+  });
+
+  it('hands out the boot script by state: unknown machines discover, installing ones install, the rest boot their disk', () => {
+    expect(bootActionFor(undefined)).toBe('discover');
+    expect(bootActionFor('inspected')).toBe('discover');
+    expect(bootActionFor('installing')).toBe('install');
+    expect(bootActionFor('deployed')).toBe('local');
+    expect(bootActionFor('install-failed')).toBe('local');
+  });
+});
+
+describe('dnsmasq configuration', () => {
+  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp', machinesDir: '/s/machines' };
+
+  it('serves DHCP and TFTP only, hands out no router and no DNS server, chains PXE ROMs to iPXE to the HTTP boot script', () => {
+    const text = renderDnsmasqConfig(config);
+    expect(text).toContain('port=0\n');
+    expect(text).toContain('dhcp-option=option:router\n');
+    expect(text).toContain('dhcp-option=option:dns-server\n');
+    expect(text).toContain('dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe,,10.77.0.1');
+    expect(text).toContain('dhcp-boot=tag:ipxe,http://10.77.0.1:8067/boot.ipxe');
+    expect(text).toContain('interface=bsa-lab');
+  });
+
+  it('reads dnsmasq lease files', () => {
+    expect(parseLeases('1795326548 52:54:00:AA:BB:01 10.77.0.11 n1 01:52:54:00:aa:bb:01\n1795326549 52:54:00:aa:bb:02 10.77.0.120 * *\n')).toEqual([
+      { expires: 1795326548, mac: '52:54:00:aa:bb:01', address: '10.77.0.11', hostname: 'n1' },
+      { expires: 1795326549, mac: '52:54:00:aa:bb:02', address: '10.77.0.120', hostname: '' },
+    ]);
+  });
+});
+
+describe('discovery agent and correlation', () => {
+  it("the agent's report on this machine (busybox and the host's own shell) is accepted by the provisioner", async () => {
+    for (const shell of [['busybox', 'sh'], ['sh']]) {
+      const out = await runCommand(shell[0]!, [...shell.slice(1), join(REPO, 'templates/provisioner/discovery-agent.sh'), '--print']);
+      expect(out.code, out.stderr).toBe(0);
+      const { report, problems } = parseHardwareReport(JSON.parse(out.stdout));
+      expect(problems).toEqual([]);
+      expect(report!.cpu.count).toBeGreaterThan(0);
+      expect(report!.memoryMiB).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses a malformed report and says what is wrong', () => {
+    expect(parseHardwareReport({ cpu: { count: 'two' }, nics: [{ name: 'eth0', mac: 'zz' }] }).problems).toEqual(expect.arrayContaining(['cpu.count: expected a non-negative integer', 'nics[0].mac: not a MAC address']));
+  });
+
+  const bmc = (serial: string, guid: string) => ({ address: '10.78.0.11', mc: { deviceId: '', firmwareRevision: '', ipmiVersion: '2.0', manufacturerId: '', productId: '' }, fru: { boardManufacturer: '', boardSerial: '', productManufacturer: '', productName: '', productSerial: serial, productPartNumber: '', productAssetTag: '' }, lan: { ipAddress: '', macAddress: '', subnetMask: '', ipSource: '' }, guid, power: 'on' as const });
+  const machine = (id: string, serial: string, uuid: string) => ({ id, macs: [], state: 'inspected' as const, since: '', history: [], hardware: { cpu: { count: 1, model: '', flags: [] }, memoryMiB: 1, disks: [], nics: [], dmi: { vendor: '', product: '', serial, uuid }, bmcAddress: null } });
+
+  it('matches a BMC to the machine whose agent reported the same serial or GUID (either byte order), and reports ambiguity instead of guessing', () => {
+    expect(sameGuid('11e044d2-21f2-4635-dd68-062f7b54d352', 'd244e011-f221-3546-dd68-062f7b54d352')).toBe(true);
+    expect(correlate(bmc('SRV-1', '11e044d2-21f2-4635-dd68-062f7b54d352'), [machine('a', 'SRV-1', 'd244e011-f221-3546-dd68-062f7b54d352'), machine('b', 'SRV-2', '')])).toEqual({ kind: 'match', machine: 'a', by: ['GUID = SMBIOS UUID', 'FRU product serial = SMBIOS serial'] });
+    expect(correlate(bmc('SRV-1', ''), [machine('a', 'SRV-1', ''), machine('b', 'SRV-1', '')])).toMatchObject({ kind: 'ambiguous', machines: ['a', 'b'] });
+    expect(correlate(bmc('SRV-9', ''), [machine('a', 'SRV-1', '')])).toEqual({ kind: 'none' });
+  });
+});
