@@ -13,17 +13,25 @@ export function ipmiToolFor(env: Environment): IpmiTool {
 
 /** The node's BMC with credentials resolved, or undefined when the inventory gives it none. */
 export function bmcTargetOf(inventory: Inventory, node: NodeSpec, env: Environment): BmcTarget | undefined {
-  if (!node.bmc) return undefined;
-  const source = node.bmc.password ?? inventory.bmc.password;
-  if (!source) throw bmcProblem(inventory, node, 'has a BMC but no BMC password (bmc.password {file:} or {env:})');
+  return node.bmc ? bmcTargetAt(inventory, node.bmc.address, env, node) : undefined;
+}
+
+/**
+ * A BMC at `address` with the credentials the inventory gives it: the node's own when it belongs to one,
+ * the inventory's bmc defaults otherwise (BMCs a sweep found that no node names yet).
+ */
+export function bmcTargetAt(inventory: Inventory, address: string, env: Environment, node?: NodeSpec): BmcTarget {
+  const who = node ? `node ${node.name}` : `BMC ${address}`;
+  const source = node?.bmc?.password ?? inventory.bmc.password;
+  if (!source) throw bmcProblem(inventory, who, 'has no BMC password (bmc.password {file:} or {env:})');
   let password: string;
   try {
     password = readSecretSource(source, env.env);
   } catch (error) {
     if (!(error instanceof SecretSourceError)) throw error;
-    throw bmcProblem(inventory, node, `BMC password: ${error.message}`);
+    throw bmcProblem(inventory, who, `BMC password: ${error.message}`);
   }
-  return { address: node.bmc.address, username: node.bmc.username ?? inventory.bmc.username ?? 'admin', password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
+  return { address, username: node?.bmc?.username ?? inventory.bmc.username ?? 'admin', password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
 }
 
 export function bmcDriverOf(tool: IpmiTool, inventory: Inventory, node: NodeSpec, env: Environment): IpmiDriver | undefined {
@@ -31,6 +39,6 @@ export function bmcDriverOf(tool: IpmiTool, inventory: Inventory, node: NodeSpec
   return target ? new IpmiDriver(tool, target) : undefined;
 }
 
-function bmcProblem(inventory: Inventory, node: NodeSpec, summary: string): UserError {
-  return new UserError('precondition', `node ${node.name}: ${summary}`, [{ severity: 'error', code: 'bmc.password', summary: `node ${node.name} ${summary}`, suggestion: `fix the bmc section of ${inventory.file}; in the lab, bootstrap lab up creates the password file` }]);
+function bmcProblem(inventory: Inventory, who: string, summary: string): UserError {
+  return new UserError('precondition', `${who}: ${summary}`, [{ severity: 'error', code: 'bmc.password', summary: `${who} ${summary}`, suggestion: `fix the bmc section of ${inventory.file}; in the lab, bootstrap lab up creates the password file` }]);
 }

@@ -6,9 +6,8 @@ import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import { sweepBmcs, type SweepHit } from '../ipmi/sweep.js';
 import { correlate, type Correlation } from '../provision/correlate.js';
-import { readSecretSource } from '../secrets/secret-source.js';
 import { runPool } from '../util/pool.js';
-import { ipmiToolFor } from './bmc-access.js';
+import { bmcTargetAt, ipmiToolFor } from './bmc-access.js';
 import type { Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 import { machineStoreOf } from './provision-phase.js';
@@ -41,9 +40,8 @@ export async function discover(env: Environment, deployment: Deployment, address
   const inventory = deployment.inventory;
   const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
-  const source = inventory.bmc.password;
-  const password = source ? readSecretSource(source, env.env) : '';
-  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => [password], now: env.now });
+  const passwords: string[] = [];
+  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now });
   sink({ type: 'run.start', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
   const sweep = await sweepBmcs(addresses, { timeoutMs: options.timeoutMs, nowMs: env.nowMs });
   sink({ type: 'discover.swept', addresses: addresses.length, found: sweep.found.map((h) => h.address), ms: sweep.ms });
@@ -54,8 +52,9 @@ export async function discover(env: Environment, deployment: Deployment, address
     const node = inventory.nodes.find((n) => n.bmc?.address === hit.address);
     const entry: DiscoveredBmc = { address: hit.address, ipmi20: hit.capabilities.ipmi20, ...(node ? { node: node.name } : {}) };
     bmcs.push(entry);
-    const nodePassword = node?.bmc?.password ? readSecretSource(node.bmc.password, env.env) : password;
-    const driver = new IpmiDriver(tool, { address: hit.address, username: node?.bmc?.username ?? inventory.bmc.username ?? 'admin', password: nodePassword, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] });
+    const target = bmcTargetAt(inventory, hit.address, env, node);
+    passwords.push(target.password);
+    const driver = new IpmiDriver(tool, target);
     try {
       entry.inventory = await driver.inspect();
       entry.correlation = correlate(entry.inventory, machines);

@@ -14,6 +14,9 @@ import { portOpen } from '../util/tcp-probe.js';
 import { labNames, type LabSpec } from './lab-spec.js';
 import { LabError } from './lab-error.js';
 import { prepareMachine, uuidOfGuid } from './machine.js';
+import { IpmiDriver } from '../ipmi/ipmi-driver.js';
+import { IpmiError } from '../ipmi/ipmi-error.js';
+import { IpmiTool } from '../ipmi/ipmitool.js';
 
 /** Recorded by `lab up` so that `lab down` removes exactly what was created, even after a crash. */
 interface LabState {
@@ -48,17 +51,20 @@ export function labBmcPasswordFile(spec: LabSpec): string {
   return join(spec.dir, 'bmc-password');
 }
 
-function bmcPassword(spec: LabSpec): string {
+function ensureBmcPassword(spec: LabSpec): string {
   const file = labBmcPasswordFile(spec);
   if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600); // IPMI passwords are at most 16 bytes (v1.5 compatible)
-  return readFileSync(file, 'utf8').trim();
+  return readBmcPassword(spec)!;
 }
 
-/** Power on through the BMC with the real ipmitool (password in the environment, never on the command line). */
-export async function bmcPower(address: string, password: string, action: 'on' | 'off' | 'status'): Promise<string> {
-  const result = await runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '3', '-H', address, '-U', 'admin', '-E', 'chassis', 'power', action], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPMI_PASSWORD: password } });
-  if (result.code !== 0) throw new LabError(`ipmitool chassis power ${action} on BMC ${address} failed: ${result.stderr.trim()}`, 'see the BMC log under the lab directory (bmc/<node>/ipmi_sim.log); `bootstrap lab down` then `lab up` rebuilds it');
-  return result.stdout.trim();
+function readBmcPassword(spec: LabSpec): string | undefined {
+  return existsSync(labBmcPasswordFile(spec)) ? readFileSync(labBmcPasswordFile(spec), 'utf8').trim() : undefined;
+}
+
+/** The lab talks to its BMCs like the product does (src/ipmi); ipmi_sim knows cipher suite 3, not 17. */
+function labBmcs(password: string, control: { sleep: (ms: number) => Promise<void>; nowMs: () => number }): (address: string) => IpmiDriver {
+  const tool = new IpmiTool({ run: runCommand, sleep: control.sleep, nowMs: control.nowMs });
+  return (address) => new IpmiDriver(tool, { address, username: 'admin', password, cipherSuites: [3] });
 }
 
 export async function missingTools(): Promise<string[]> {
@@ -93,7 +99,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   saveState(spec, state);
   await ensureBridge(bridge, spec.adminBridgeAddress);
   await ensureBridge(bmcBridge, spec.bmcBridgeAddress);
-  const password = bmcPassword(spec);
+  const password = ensureBmcPassword(spec);
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
   if (state.packageCachePid === undefined || !deps.isAlive(state.packageCachePid)) {
     state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
@@ -128,13 +134,15 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     }
   }
   // BMCs and the boot server answer a moment after they start: the lab is up when they do.
+  const bmcAt = labBmcs(password, deps);
   for (const machine of spec.nodes) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await bmcPower(machine.bmcAddress, password, 'status');
+        await bmcAt(machine.bmcAddress).powerState();
         break;
       } catch (error) {
-        if (attempt === 50) throw error;
+        if (!(error instanceof IpmiError)) throw error;
+        if (attempt === 50) throw new LabError(`the BMC of ${machine.name} (${machine.bmcAddress}) does not answer: ${error.message}`, `see ${join(spec.dir, 'bmc', machine.name, 'ipmi_sim.log')}; \`bootstrap lab down\` then \`lab up\` rebuilds it`);
         await deps.sleep(100);
       }
     }
@@ -212,18 +220,20 @@ export interface LabStatus {
   machines: LabMachineStatus[];
 }
 
-export async function labStatus(spec: LabSpec, isAlive: (pid: number) => boolean): Promise<LabStatus> {
+export async function labStatus(spec: LabSpec, control: { isAlive: (pid: number) => boolean; sleep: (ms: number) => Promise<void>; nowMs: () => number }): Promise<LabStatus> {
+  const { isAlive } = control;
   const state = readState(spec);
-  const password = state && existsSync(labBmcPasswordFile(spec)) ? readFileSync(labBmcPasswordFile(spec), 'utf8').trim() : undefined;
+  const password = state ? readBmcPassword(spec) : undefined;
+  const bmcAt = password !== undefined ? labBmcs(password, control) : undefined;
   const machines = await Promise.all(spec.nodes.map(async (n): Promise<LabMachineStatus> => {
     const bmcPid = state?.nodes.find((r) => r.name === n.name)?.bmcPid;
     const bmcUp = bmcPid !== undefined && isAlive(bmcPid);
     let power: LabMachineStatus['power'] = 'unknown';
-    if (bmcUp && password !== undefined) {
+    if (bmcUp && bmcAt) {
       try {
-        power = /is on/.test(await bmcPower(n.bmcAddress, password, 'status')) ? 'on' : 'off';
-      } catch {
-        power = 'unknown';
+        power = await bmcAt(n.bmcAddress).powerState();
+      } catch (error) {
+        if (!(error instanceof IpmiError)) throw error;
       }
     }
     const last = lastConsoleLine(join(machineDir(spec, n.name), 'console.log'));

@@ -65,14 +65,14 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
     const recordOf = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
     deps.sink({ type: 'provision.fail', node: node.name, gene: recordOf.gene, message: observation.message });
     const current = deps.store.get(node.name);
-    if (current?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: recordOf.gene, message: observation.message, at: new Date().toISOString() }));
+    if (current?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: recordOf.gene, message: observation.message, at: recordOf.time }));
     return false;
   };
   deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'allocated', 'in the inventory');
   const current = deps.store.get(node.name)!;
   if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed') deps.store.transition(node.name, 'allocated', 'in the inventory');
-  const sinceInstall = new Date().toISOString();
-  deps.store.transition(node.name, 'installing', 'apply: node has no operating system');
+  // Sightings from before this install (an earlier attempt) must not count as progress.
+  const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system').since;
   try {
     phase('power', 'boot device PXE, power-cycling through the BMC');
     await driver.setBootDevice('pxe', false);

@@ -26,7 +26,6 @@ export interface ProvisionerConfig {
    * iPXE binaries are public anyway, so they live in a world-readable runtime directory.
    */
   tftpRoot: string;
-  machinesDir: string;
   /** Public key installed for root on every node (the bootstrapper's SSH key). */
   authorizedKeyFile?: string;
 }
@@ -53,7 +52,6 @@ export function provisionerConfigOf(inventory: Inventory, stateDir: string): Pro
     }),
     dir: join(stateDir, 'provisioner'),
     tftpRoot: join(RUNTIME_ROOT, `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`, 'tftp'),
-    machinesDir: join(stateDir, 'machines'),
     ...(inventory.ssh.key !== undefined ? { authorizedKeyFile: `${inventory.ssh.key}.pub` } : {}),
   };
 }

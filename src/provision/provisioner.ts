@@ -8,6 +8,7 @@ import { dnsmasqPaths, IPXE_FILES, IPXE_SOURCE_DIR, parseLeases, renderDhcpHosts
 
 export interface ProvisionerDeps extends BootServerDeps {
   sleep: (ms: number) => Promise<void>;
+  nowMs: () => number;
   /** Where the iPXE binaries come from (Debian package `ipxe`). */
   ipxeDir?: string;
 }
@@ -53,11 +54,11 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   const startDnsmasq = () => {
     child = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${paths.conf}`, `--pid-file=${paths.pid}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (chunk: Buffer) => deps.log(`dnsmasq: ${chunk.toString().trim()}`));
-    const startedAt = Date.now();
+    const startedAt = deps.nowMs();
     child.once('exit', (code, signal) => {
       if (stopping) return;
       // dnsmasq says why in its own log; a crash loop backs off up to 30 s
-      restarts = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+      restarts = deps.nowMs() - startedAt > 60_000 ? 0 : restarts + 1;
       const delay = Math.min(30_000, 1000 * 2 ** Math.min(restarts - 1, 5));
       deps.log(`dnsmasq exited (${signal ?? code}): ${lastLines(paths.log, 2)}; restarting in ${delay / 1000} s`);
       void deps.sleep(delay).then(() => {

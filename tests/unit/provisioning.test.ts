@@ -41,7 +41,7 @@ describe('machine life cycle', () => {
 });
 
 describe('dnsmasq configuration', () => {
-  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp', machinesDir: '/s/machines' };
+  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp' };
 
   it('serves DHCP and TFTP only, hands out no router and no DNS server, chains PXE ROMs to iPXE to the HTTP boot script', () => {
     const text = renderDnsmasqConfig(config);

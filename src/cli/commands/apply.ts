@@ -14,7 +14,7 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const json = args.flags.has('json');
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
   const lab = labSpecOf(deployment.inventory);
-  if (lab && !(await labStatus(lab, io.env.isAlive)).up) {
+  if (lab && !(await labStatus(lab, io.env)).up) {
     // The embedded default: an inventory with a lab: section brings its lab up first.
     await requireLabHost(io.env);
     await bringUp(io, deployment, lab);

@@ -7,8 +7,7 @@ import type { Environment } from '../../engine/environment.js';
 import { runCommand } from '../../util/exec.js';
 import { labDown, labStatus, labUp, missingTools, recordedMachineCount, type LabDeps, type LabStatus } from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
-import { MachineStore } from '../../provision/machine-store.js';
-import { provisionerConfigFor } from './provisioner.js';
+import { machineStoreOf } from '../../engine/provision-phase.js';
 import { KnownHosts } from '../../transport/known-hosts.js';
 import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
@@ -22,7 +21,7 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
   if (verb !== 'up' && verb !== 'down' && verb !== 'status') throw usage(USAGE);
   const { deployment, spec } = openLab(args, io, args.positionals[1]);
   if (verb === 'status') {
-    const status = await labStatus(spec, io.env.isAlive);
+    const status = await labStatus(spec, io.env);
     if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ name: spec.name, ...status })}\n`);
     else io.stdout.write(statusText(spec, status));
     return status.up ? EXIT.ok : EXIT.failed;
@@ -39,7 +38,7 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
 /** Brings the lab up; machines it had to create have new, empty disks, so what we knew of them is void. */
 export async function bringUp(io: CommandIO, deployment: Deployment, spec: LabSpec): Promise<void> {
   const { created } = await labUp(spec, labDeps(io, deployment));
-  const store = new MachineStore(provisionerConfigFor(deployment).machinesDir, io.env.now);
+  const store = machineStoreOf(deployment, io.env);
   const knownHosts = new KnownHosts(deployment.paths.knownHosts);
   for (const name of created) {
     store.forget(name);

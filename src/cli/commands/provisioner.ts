@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import { labNames, labSpecOf } from '../../lab/lab-spec.js';
 import { BootScripts } from '../../provision/boot-scripts.js';
-import { MachineStore } from '../../provision/machine-store.js';
+import { machineStoreOf } from '../../engine/provision-phase.js';
 import { provisionerConfigOf, type ProvisionerConfig } from '../../provision/provisioner-config.js';
 import { ProvisionerError, startProvisioner } from '../../provision/provisioner.js';
 import { usage, type ParsedArgs } from '../args.js';
@@ -15,7 +15,7 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
   if (verb !== 'serve' || !file) throw usage('usage: bootstrap provisioner serve INVENTORY');
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
   const config = provisionerConfigFor(deployment);
-  const store = new MachineStore(config.machinesDir, io.env.now);
+  const store = machineStoreOf(deployment, io.env);
   const log = (line: string) => io.stderr.write(`${io.env.now().toISOString()} provisioner: ${line}\n`);
   try {
     const running = await startProvisioner({
@@ -26,6 +26,7 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
       aptProxy: aptProxyOf(deployment),
       log,
       sleep: io.env.sleep,
+      nowMs: io.env.nowMs,
     });
     await new Promise<void>((resolve) => io.stop.addEventListener('abort', () => resolve(), { once: true }));
     log('stopping');
