@@ -1,5 +1,5 @@
 import type { Inventory } from '../inventory/types.js';
-import { DEFAULT_HTTP_PORT } from '../provision/provisioner-config.js';
+import { DEFAULT_HTTP_PORT, imagesDirOf } from '../provision/provisioner-config.js';
 
 /** What a local lab consists of, derived from an inventory's `lab:` section and its nodes. */
 export interface LabSpec {
@@ -15,6 +15,8 @@ export interface LabSpec {
   provisionerPort: number;
   /** Host side of the BMC bridge, e.g. 10.78.0.1/24. */
   bmcBridgeAddress: string;
+  /** Where the provisioner's boot images live (the discovery kernel and ramdisk for QEMU machines). */
+  imagesDir: string;
   /** Machines in the rack: the inventory's nodes, then spares nobody has told the bootstrapper about. */
   nodes: LabMachineSpec[];
 }
@@ -27,12 +29,17 @@ export interface LabMachineSpec {
   bmcAddress: string;
   bmcMac: string;
   spare: boolean;
+  /**
+   * container: a namespace machine whose firmware emulates PXE/iPXE in shell (fast, the default);
+   * qemu: a QEMU/TCG virtual machine with a real BIOS and iPXE ROM that boots the discovery kernel.
+   */
+  kind: 'container' | 'qemu';
 }
 
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
 export const DEFAULT_CACHE_DIR = '/var/cache/bootstrap-lab';
 
-export function labSpecOf(inventory: Inventory, overrides: { name?: string; machines?: number } = {}): LabSpec | undefined {
+export function labSpecOf(inventory: Inventory, overrides: { name?: string; machines?: number; qemuSpares?: number } = {}): LabSpec | undefined {
   const lab = inventory.lab;
   if (!lab) return undefined;
   const name = overrides.name ?? (typeof lab.name === 'string' ? lab.name : inventory.deployment);
@@ -48,18 +55,20 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
     provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
     bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
-    nodes: machines(inventory, overrides.machines ?? inventory.nodes.length),
+    imagesDir: imagesDirOf(inventory),
+    nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
   };
 }
 
-function machines(inventory: Inventory, count: number): LabMachineSpec[] {
+/** The last `qemuSpares` spares are QEMU machines; inventory nodes are always container machines. */
+function machines(inventory: Inventory, count: number, qemuSpares: number): LabMachineSpec[] {
   const bmcBase = bmcBaseOf(inventory);
   const list: LabMachineSpec[] = [];
   for (let i = 0; i < count; i++) {
     const n = inventory.nodes[i];
     const bmcMac = `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
-    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, spare: false });
-    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, spare: true });
+    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, spare: false, kind: 'container' });
+    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, spare: true, kind: i >= count - qemuSpares ? 'qemu' : 'container' });
   }
   return list;
 }
@@ -74,8 +83,10 @@ function hex(n: number): string {
 }
 
 /** Interface names are limited to 15 characters; lab names are kept short for that. */
-export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; namespace: string; hostVeth: string; bmcNamespace: string; bmcVeth: string } {
+export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; namespace: string; hostVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
   return {
+    hostNamespace: `bsh-${spec.name}`,
+    tap: `bsq-${spec.name}-${index}`.slice(0, 15),
     bridge: `bsa-${spec.name}`.slice(0, 15),
     bmcBridge: `bsm-${spec.name}`.slice(0, 15),
     namespace: `bsn-${spec.name}-${node}`,

@@ -4,7 +4,9 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
 import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
-import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from './network.js';
+import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureHostNamespaceHandle, ensureNamespace, ensureTap } from './network.js';
+import { prepareQemuMachine, QEMU } from './qemu-machine.js';
+import { ensureDiscoveryImage } from '../provision/discovery-image.js';
 import { stopNode } from './container-node.js';
 import { startBmc, type BmcSim } from './bmc-sim.js';
 import { randomSecret } from '../secrets/secret-store.js';
@@ -23,9 +25,12 @@ interface LabState {
   name: string;
   bridge: string;
   bmcBridge?: string;
+  /** Name for the namespace the lab bridges live in (QEMU machines are started from BMC namespaces). */
+  hostNamespace?: string;
   packageCachePid?: number;
   provisionerPid?: number;
-  nodes: { name: string; namespace: string; hostVeth: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
+  /** A QEMU machine has no namespace of its own: its NIC is a tap device (`hostVeth` names it). */
+  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
 }
 
 export interface LabDeps {
@@ -36,6 +41,8 @@ export interface LabDeps {
   kill: (pid: number, signal: NodeJS.Signals) => void;
   /** templates/lab/: BMC hooks and machine firmware. */
   templateDir: string;
+  /** templates/provisioner/: the discovery ramdisk's init (QEMU machines boot the real image). */
+  provisionerTemplateDir: string;
   /** The admin node's provisioning services (DHCP/TFTP/HTTP boot): argument vector, run detached. */
   provisionerCommand: string[];
 }
@@ -67,9 +74,10 @@ function labBmcs(password: string, control: { sleep: (ms: number) => Promise<voi
   return (address) => new IpmiDriver(tool, { address, username: 'admin', password, cipherSuites: [3] });
 }
 
-export async function missingTools(): Promise<string[]> {
+export async function missingTools(spec?: LabSpec): Promise<string[]> {
   const missing: string[] = [];
-  for (const tool of REQUIRED_TOOLS) if ((await runCommand('sh', ['-c', 'command -v "$1"', 'sh', tool])).code !== 0) missing.push(tool);
+  const tools = spec?.nodes.some((n) => n.kind === 'qemu') ? [...REQUIRED_TOOLS, QEMU] : REQUIRED_TOOLS;
+  for (const tool of tools) if ((await runCommand('sh', ['-c', 'command -v "$1"', 'sh', tool])).code !== 0) missing.push(tool);
   return missing;
 }
 
@@ -92,13 +100,21 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   const image = await ensureBaseImage(spec.cacheDir, deps.log);
   const keyFile = labKeyFile(spec);
   if (!existsSync(keyFile)) await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `bootstrap-lab-${spec.name}`, '-f', keyFile]);
-  const { bridge, bmcBridge } = labNames(spec, 0, '');
+  const { bridge, bmcBridge, hostNamespace } = labNames(spec, 0, '');
+  const hasQemu = spec.nodes.some((n) => n.kind === 'qemu');
   const state: LabState = readState(spec) ?? { name: spec.name, bridge, nodes: [] };
   state.bridge = bridge;
   state.bmcBridge = bmcBridge;
+  if (hasQemu) state.hostNamespace = hostNamespace;
   saveState(spec, state);
   await ensureBridge(bridge, spec.adminBridgeAddress);
+  await ensureBridgeIPv6(bridge, labUniqueLocalAddress(spec));
   await ensureBridge(bmcBridge, spec.bmcBridgeAddress);
+  // QEMU machines boot the real discovery kernel: have it ready before anything can power them on
+  if (hasQemu) {
+    await ensureDiscoveryImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, templateDir: deps.provisionerTemplateDir });
+    await ensureHostNamespaceHandle(hostNamespace);
+  }
   const password = ensureBmcPassword(spec);
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
   if (state.packageCachePid === undefined || !deps.isAlive(state.packageCachePid)) {
@@ -119,16 +135,23 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     const names = labNames(spec, i, machine.name);
     let recorded = state.nodes.find((n) => n.name === machine.name);
     if (!recorded) {
-      recorded = { name: machine.name, namespace: names.namespace, hostVeth: names.hostVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
+      recorded = machine.kind === 'qemu'
+        ? { name: machine.name, kind: 'qemu', hostVeth: names.tap, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth }
+        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
       state.nodes.push(recorded);
       saveState(spec, state);
       created.push(machine.name);
     }
-    await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
+    if (machine.kind === 'qemu') await ensureTap(names.tap, bridge);
+    else await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
       const bmc = bmcOf(spec, i, password);
-      const powerOn = prepareMachine({ namespace: names.namespace, dir: machineDir(spec, machine.name), baseImage: image, identity: { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) } }, deps.templateDir);
+      const identity = { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) };
+      const dir = machineDir(spec, machine.name);
+      const powerOn = machine.kind === 'qemu'
+        ? prepareQemuMachine({ dir, tap: names.tap, hostNamespace, mac: machine.mac, identity })
+        : prepareMachine({ namespace: names.namespace, dir, baseImage: image, identity }, deps.templateDir);
       recorded.bmcPid = startBmc(bmc, powerOn, deps.templateDir);
       saveState(spec, state);
     }
@@ -184,7 +207,8 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   for (const [i, n] of state.nodes.entries()) {
     if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
-    await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
+    if (n.namespace !== undefined) await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
+    else await deleteLink(n.hostVeth);
     if (n.bmcNamespace) await deleteNamespace(n.bmcNamespace, n.bmcVeth ?? labNames(spec, i, n.name).bmcVeth);
   }
   // The provisioner leads its own process group (dnsmasq is its child): stop the group, politely first.
@@ -196,6 +220,8 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   if (state.packageCachePid !== undefined && deps.isAlive(state.packageCachePid)) deps.kill(state.packageCachePid, 'SIGTERM');
   await deleteLink(state.bridge);
   if (state.bmcBridge) await deleteLink(state.bmcBridge);
+  // only the name goes: the namespace itself is the one this process runs in
+  if (state.hostNamespace) await runCommand('ip', ['netns', 'del', state.hostNamespace]);
   rmSync(spec.dir, { recursive: true, force: true });
   deps.log(`'${spec.name}' removed`);
 }
@@ -252,9 +278,16 @@ function lastConsoleLine(file: string): string | undefined {
   }
 }
 
-/** How many machines the lab was brought up with (`lab up --nodes N`), if it is up. */
-export function recordedMachineCount(spec: LabSpec): number | undefined {
-  return readState(spec)?.nodes.length;
+/** How many machines (and QEMU spares) the lab was brought up with (`lab up --nodes N --qemu M`), if it is up. */
+export function recordedLayout(spec: LabSpec): { machines: number; qemuSpares: number } | undefined {
+  const state = readState(spec);
+  return state && { machines: state.nodes.length, qemuSpares: state.nodes.filter((n) => n.kind === 'qemu').length };
+}
+
+/** A unique-local /64 per lab on the admin bridge (only for router advertisements to iPXE). */
+export function labUniqueLocalAddress(spec: LabSpec): string {
+  const h = createHash('sha256').update(`bootstrap-lab/${spec.name}`).digest('hex');
+  return `fd${h.slice(0, 2)}:${h.slice(2, 6)}:${h.slice(6, 10)}::1/64`;
 }
 
 function stateFile(spec: LabSpec): string {

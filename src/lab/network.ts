@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { mustRun, runCommand } from '../util/exec.js';
 
 /** A host bridge for a lab network: no forwarding, no route out; nodes attach with veth pairs. */
@@ -38,4 +39,35 @@ export async function ensureNamespace(ns: string, bridge: string, hostVeth: stri
 export async function deleteNamespace(ns: string, hostVeth: string): Promise<void> {
   await runCommand('ip', ['link', 'del', hostVeth]);
   await runCommand('ip', ['netns', 'del', ns]);
+}
+
+/** A persistent tap device on the bridge, for a QEMU machine's NIC (QEMU opens it by name). */
+export async function ensureTap(name: string, bridge: string): Promise<void> {
+  if ((await runCommand('ip', ['link', 'show', name])).code !== 0) await mustRun('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap']);
+  await mustRun('ip', ['link', 'set', name, 'master', bridge, 'up']);
+}
+
+/** A unique-local IPv6 address on a lab bridge, so the provisioner can answer iPXE's router solicitation. */
+export async function ensureBridgeIPv6(name: string, addressCidr: string): Promise<void> {
+  // the host side takes no advertisement (not even the provisioner's own): its address is static
+  for (const setting of ['accept_ra', 'autoconf']) writeFileSync(`/proc/sys/net/ipv6/conf/${name}/${setting}`, '0\n');
+  const shown = await mustRun('ip', ['-o', '-6', 'addr', 'show', 'dev', name]);
+  if (!shown.includes(` ${addressCidr} `)) await mustRun('ip', ['-6', 'addr', 'add', addressCidr, 'dev', name, 'nodad']);
+}
+
+/**
+ * A name for the network namespace this process runs in (BMC hooks run inside the BMC's namespace, and
+ * a QEMU machine must open its tap device where the lab bridge is). `$$` is the shell's own pid, which
+ * shares our namespace.
+ */
+export async function ensureHostNamespaceHandle(name: string): Promise<void> {
+  if ((await runCommand('ip', ['netns', 'exec', name, 'ip', 'link', 'show', 'lo'])).code === 0 && (await sameNamespace(name))) return;
+  await runCommand('ip', ['netns', 'del', name]);
+  await mustRun('sh', ['-c', 'exec ip netns attach "$1" $$', 'sh', name]);
+}
+
+async function sameNamespace(name: string): Promise<boolean> {
+  const inside = await runCommand('ip', ['netns', 'exec', name, 'readlink', '/proc/self/ns/net']);
+  const here = await runCommand('readlink', ['/proc/self/ns/net']);
+  return inside.code === 0 && inside.stdout.trim() === here.stdout.trim();
 }

@@ -1,3 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { normalizeMac } from '../util/ipv4.js';
 import type { BootScripts } from './boot-scripts.js';
@@ -39,6 +43,7 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
   deps.log(`${request.socket.remoteAddress ?? '?'} ${request.method} ${path}`);
   if (request.method === 'GET' && path === '/boot.ipxe') return reply(response, 200, deps.scripts.entry(server));
   if (request.method === 'GET' && path === '/agent.sh') return reply(response, 200, deps.scripts.agent());
+  if (request.method === 'GET' && parts[0] === 'images' && parts.length > 1) return serveImage(deps.config.imagesDir, parts.slice(1), response);
   if (request.method === 'GET' && parts[0] === 'boot' && parts.length === 2) {
     const mac = macParam(parts[1]!);
     if (!mac) return reply(response, 400, 'not a MAC address\n');
@@ -113,6 +118,16 @@ function installedCallback(deps: BootServerDeps, mac: string, body: string, resp
   deps.store.sight(machine.id, 'installed', 'installer finished');
   deps.store.transition(machine.id, 'installed', 'installer reported completion', (r) => (r.hostKey = hostKey.split(/\s+/).slice(0, 2).join(' ')));
   reply(response, 200, 'ok\n');
+}
+
+/** Kernels and ramdisks, streamed (they are megabytes); names with dots in front never leave imagesDir. */
+async function serveImage(imagesDir: string, parts: string[], response: ServerResponse): Promise<void> {
+  if (parts.some((p) => p.startsWith('.') || p.includes('\\'))) return reply(response, 404, 'not found\n');
+  const file = join(imagesDir, ...parts);
+  const size = await stat(file).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
+  if (size === undefined) return reply(response, 404, `no image ${parts.join('/')} (is the discovery image built? see the provisioner log)\n`);
+  response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+  await pipeline(createReadStream(file), response);
 }
 
 /** A MAC's machine: the record that lists it, else the inventory node it is reserved for, else unknown. */

@@ -54,6 +54,9 @@ export function renderDnsmasqConfig(config: ProvisionerConfig): string {
     `dhcp-boot=tag:ipxe,${bootServerUrl(config)}/boot.ipxe`,
     // PXE discovery control "skip ProxyDHCP": saves the ROM ~2 s per boot
     'dhcp-option=vendor:PXEClient,6,8',
+    ...(config.routerAdvertisement && config.interface !== undefined
+      ? ['# iPXE waits ~15 s for an IPv6 router advertisement: a local-only one (router lifetime 0)', 'enable-ra', `dhcp-range=::,constructor:${config.interface},ra-only,1h`, `ra-param=${config.interface},60,0`]
+      : []),
     '',
   ];
   return lines.join('\n');

@@ -5,6 +5,8 @@ import { formatIPv4, netmaskOf, parseCidr, parseRange } from '../util/ipv4.js';
 
 export const DEFAULT_HTTP_PORT = 8067;
 export const RUNTIME_ROOT = '/run/bootstrap';
+/** Boot images (discovery kernel + ramdisk): deployment-independent, built once per admin node. */
+export const DEFAULT_IMAGES_DIR = '/var/cache/bootstrap/images';
 
 /** Everything the admin node's provisioning services need, derived from the inventory alone. */
 export interface ProvisionerConfig {
@@ -26,6 +28,13 @@ export interface ProvisionerConfig {
    * iPXE binaries are public anyway, so they live in a world-readable runtime directory.
    */
   tftpRoot: string;
+  /** Served as /images/… (discovery kernel and ramdisk). */
+  imagesDir: string;
+  /**
+   * Answer IPv6 router solicitations on the admin interface (local-only prefix, not a default router):
+   * iPXE waits ~15 s for a router advertisement otherwise. For labs; real admin networks have routers.
+   */
+  routerAdvertisement: boolean;
   /** Public key installed for root on every node (the bootstrapper's SSH key). */
   authorizedKeyFile?: string;
 }
@@ -52,10 +61,17 @@ export function provisionerConfigOf(inventory: Inventory, stateDir: string): Pro
     }),
     dir: join(stateDir, 'provisioner'),
     tftpRoot: join(RUNTIME_ROOT, `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`, 'tftp'),
+    imagesDir: imagesDirOf(inventory),
+    routerAdvertisement: lab !== undefined,
     ...(inventory.ssh.key !== undefined ? { authorizedKeyFile: `${inventory.ssh.key}.pub` } : {}),
   };
 }
 
 export function bootServerUrl(config: ProvisionerConfig): string {
   return `http://${config.address}:${config.httpPort}`;
+}
+
+export function imagesDirOf(inventory: Inventory): string {
+  const configured = inventory.lab?.images_dir;
+  return typeof configured === 'string' ? configured : DEFAULT_IMAGES_DIR;
 }

@@ -11,6 +11,8 @@ export interface ProvisionerDeps extends BootServerDeps {
   nowMs: () => number;
   /** Where the iPXE binaries come from (Debian package `ipxe`). */
   ipxeDir?: string;
+  /** Builds missing boot images (discovery kernel + ramdisk); run in the background once serving. */
+  buildImages?: () => Promise<void>;
 }
 
 export interface RunningProvisioner {
@@ -68,6 +70,10 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   };
   startDnsmasq();
 
+  const imagesBuilt = (deps.buildImages?.() ?? Promise.resolve()).catch((error: unknown) => {
+    deps.log(`boot images: ${error instanceof Error ? error.message : String(error)} — machines that PXE-boot into discovery will not get a kernel`);
+  });
+
   const seen = new Set<string>();
   const watchLeases = async () => {
     while (!stopping) {
@@ -94,7 +100,7 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
       stopping = true;
       const exited = child && child.exitCode === null ? new Promise((r) => child!.once('exit', r)) : Promise.resolve();
       child?.kill('SIGTERM');
-      await Promise.all([exited, new Promise((r) => server.close(r)), leaseWatcher]);
+      await Promise.all([exited, new Promise((r) => server.close(r)), leaseWatcher, imagesBuilt]);
       rmSync(dirname(paths.tftpRoot), { recursive: true, force: true });
     },
   };

@@ -41,7 +41,7 @@ describe('machine life cycle', () => {
 });
 
 describe('dnsmasq configuration', () => {
-  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp' };
+  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp', imagesDir: '/var/cache/bootstrap/images', routerAdvertisement: false };
 
   it('serves DHCP and TFTP only, hands out no router and no DNS server, chains PXE ROMs to iPXE to the HTTP boot script', () => {
     const text = renderDnsmasqConfig(config);
@@ -51,6 +51,14 @@ describe('dnsmasq configuration', () => {
     expect(text).toContain('dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe,,10.77.0.1');
     expect(text).toContain('dhcp-boot=tag:ipxe,http://10.77.0.1:8067/boot.ipxe');
     expect(text).toContain('interface=bsa-lab');
+  });
+
+  it('answers iPXE\'s router solicitation only when asked to (labs), never as a default router', () => {
+    expect(renderDnsmasqConfig(config)).not.toContain('enable-ra');
+    const lab = renderDnsmasqConfig({ ...config, routerAdvertisement: true });
+    expect(lab).toContain('enable-ra\n');
+    expect(lab).toContain('dhcp-range=::,constructor:bsa-lab,ra-only,1h\n');
+    expect(lab).toContain('ra-param=bsa-lab,60,0\n');
   });
 
   it('reads dnsmasq lease files', () => {

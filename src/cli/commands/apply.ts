@@ -16,7 +16,7 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const lab = labSpecOf(deployment.inventory);
   if (lab && !(await labStatus(lab, io.env)).up) {
     // The embedded default: an inventory with a lab: section brings its lab up first.
-    await requireLabHost(io.env);
+    await requireLabHost(io.env, lab);
     await bringUp(io, deployment, lab);
   }
   const planFile = args.flags.get('plan');

@@ -5,14 +5,14 @@ import { UserError } from '../../core/user-error.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
 import { runCommand } from '../../util/exec.js';
-import { labDown, labStatus, labUp, missingTools, recordedMachineCount, type LabDeps, type LabStatus } from '../../lab/lab.js';
+import { labDown, labStatus, labUp, missingTools, recordedLayout, type LabDeps, type LabStatus } from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
 import { machineStoreOf } from '../../engine/provision-phase.js';
 import { KnownHosts } from '../../transport/known-hosts.js';
 import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
-const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND…';
+const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND…';
 
 /** `bootstrap lab …` — the local simulated rack (inventory/lab.yaml by default). */
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -26,7 +26,7 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
     else io.stdout.write(statusText(spec, status));
     return status.up ? EXIT.ok : EXIT.failed;
   }
-  await requireLabHost(io.env);
+  await requireLabHost(io.env, spec);
   if (verb === 'down') {
     await labDown(spec, labDeps(io, deployment));
     return EXIT.ok;
@@ -53,9 +53,13 @@ function openLab(args: ParsedArgs, io: CommandIO, file: string | undefined): { d
   if (name !== undefined && (typeof name !== 'string' || !/^[a-z0-9]{1,8}$/.test(name))) throw usage('--name must be 1–8 lower-case letters or digits (it becomes part of interface names)');
   const named = labSpecOf(deployment.inventory, typeof name === 'string' ? { name } : {});
   if (!named) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
-  // Without --nodes, a lab that is up keeps the size it was brought up with.
-  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : recordedMachineCount(named);
-  const spec = machines === undefined ? named : labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), machines })!;
+  // Without --nodes/--qemu, a lab that is up keeps the layout it was brought up with.
+  const recorded = recordedLayout(named);
+  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : recorded?.machines;
+  const qemuSpares = args.flags.has('qemu') ? intFlag(args, 'qemu', 0, 0, 16) : recorded?.qemuSpares;
+  const spec = labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), ...(machines !== undefined ? { machines } : {}), ...(qemuSpares !== undefined ? { qemuSpares } : {}) })!;
+  const spares = spec.nodes.filter((n) => n.spare).length;
+  if (spec.nodes.filter((n) => n.kind === 'qemu').length < (qemuSpares ?? 0)) throw usage(`--qemu ${qemuSpares}: only spares can be QEMU machines and this lab has ${spares} (raise --nodes)`);
   return { deployment, spec };
 }
 
@@ -79,6 +83,7 @@ async function machineCommand(verb: 'console' | 'exec', args: ParsedArgs, io: Co
   const machine = spec.nodes.find((n) => n.name === node);
   if (!machine) throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const dir = join(spec.dir, 'nodes', node);
+  if (verb === 'exec' && machine.kind === 'qemu') throw usage(`${node} is a QEMU machine: it runs only the discovery ramdisk; see its console with: bootstrap lab console ${node}`);
   if (verb === 'console') {
     const log = join(dir, 'console.log');
     io.stdout.write(existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-200).join('\n') : `(no console output yet: ${node} was never powered on)\n`);
@@ -104,16 +109,17 @@ export function labDeps(io: CommandIO, deployment: Deployment): LabDeps {
     isAlive: io.env.isAlive,
     kill: io.env.kill,
     templateDir: join(io.env.packageRoot, 'templates', 'lab'),
+    provisionerTemplateDir: join(io.env.packageRoot, 'templates', 'provisioner'),
     provisionerCommand: [io.env.execPath, join(io.env.packageRoot, 'bin', 'bootstrap.js'), 'provisioner', 'serve', deployment.inventory.file, '--state-dir', deployment.stateDir],
   };
 }
 
-export async function requireLabHost(env: Environment): Promise<void> {
+export async function requireLabHost(env: Environment, spec?: LabSpec): Promise<void> {
   if (!env.isRoot) {
     throw new UserError('precondition', 'the lab needs root (network namespaces, bridges, mounts)', [{ severity: 'error', code: 'lab.not-root', summary: 'the local lab must be run as root', suggestion: 'run it with sudo, e.g. sudo npx bootstrap lab up' }]);
   }
-  const missing = await missingTools();
+  const missing = await missingTools(spec);
   if (missing.length > 0) {
-    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe)' }]);
+    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe; QEMU machines: qemu-system-x86 ipxe-qemu)' }]);
   }
 }

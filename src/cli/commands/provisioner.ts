@@ -6,6 +6,8 @@ import { BootScripts } from '../../provision/boot-scripts.js';
 import { machineStoreOf } from '../../engine/provision-phase.js';
 import { provisionerConfigOf, type ProvisionerConfig } from '../../provision/provisioner-config.js';
 import { ProvisionerError, startProvisioner } from '../../provision/provisioner.js';
+import { ensureDiscoveryImage } from '../../provision/discovery-image.js';
+import { runCommand } from '../../util/exec.js';
 import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
@@ -17,16 +19,20 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
   const config = provisionerConfigFor(deployment);
   const store = machineStoreOf(deployment, io.env);
   const log = (line: string) => io.stderr.write(`${io.env.now().toISOString()} provisioner: ${line}\n`);
+  const templateDir = join(io.env.packageRoot, 'templates', 'provisioner');
   try {
     const running = await startProvisioner({
       config,
       store,
-      scripts: new BootScripts(join(io.env.packageRoot, 'templates', 'provisioner')),
+      scripts: new BootScripts(templateDir),
       authorizedKey: () => (config.authorizedKeyFile && existsSync(config.authorizedKeyFile) ? readFileSync(config.authorizedKeyFile, 'utf8') : undefined),
       aptProxy: aptProxyOf(deployment),
       log,
       sleep: io.env.sleep,
       nowMs: io.env.nowMs,
+      buildImages: async () => {
+        await ensureDiscoveryImage(config.imagesDir, { run: runCommand, log, nowMs: io.env.nowMs, templateDir });
+      },
     });
     await new Promise<void>((resolve) => io.stop.addEventListener('abort', () => resolve(), { once: true }));
     log('stopping');
