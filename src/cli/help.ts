@@ -12,10 +12,13 @@ Commands:
   discover [INVENTORY]          sweep BMC ranges (UDP), read every BMC found (FRU, LAN, GUID, power) via ipmitool
       --bmc RANGES                CIDR or a-b, comma-separated (default: the inventory's bmc network)
       --timeout MS                how long the sweep waits for answers (default 1500)
+      --write-inventory FILE      merge machines not in the inventory into FILE (created from INVENTORY;
+                                  comments, names, roles and addresses you wrote are kept)
   power on|off|cycle|status NODE…  power through the nodes' BMCs (--inventory FILE)
   boot pxe|disk NODE…           boot device through the BMCs (--persistent; --inventory FILE)
   status [INVENTORY]            life-cycle state, power, addresses and last failure of every node
-  lab up|down|status [INVENTORY]  the local simulated rack (root); --nodes N adds spare machines
+  lab up|down|status [INVENTORY]  the local simulated rack (root); --nodes N adds spare machines,
+                                  --qemu M makes the last M spares QEMU/TCG machines (real BIOS + iPXE)
   lab console|exec NODE [INVENTORY] [-- CMD…]  a lab machine's console; run a command inside it
   provisioner serve INVENTORY   the admin node's DHCP/TFTP/HTTP boot services (lab up starts it)
   barclamps                     list barclamps, roles and attributes

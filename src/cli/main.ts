@@ -33,7 +33,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
   lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
-  discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel'], booleans: ['json'] },
+  discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'], booleans: ['json'] },
   power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },
   boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
   status: { run: statusCommand, values: ['state-dir', 'inventory'], booleans: ['json'] },

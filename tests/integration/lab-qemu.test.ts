@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/util/exec.js';
 import { REPO, sleep, type CliResult } from './support/test-rack.js';
@@ -82,6 +82,20 @@ describe('lab: a QEMU machine really PXE-boots iPXE, the discovery kernel and th
     expect(result.code, result.stderr).toBe(0);
     const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { bmcs: { address: string; correlation?: { kind: string; machine?: string } }[] };
     expect(final.bmcs.find((b) => b.address === spare.bmc)?.correlation).toMatchObject({ kind: 'match', machine: id });
+  });
+
+  it('discover --write-inventory writes the new machine into an inventory that validates, and a second run changes nothing', async () => {
+    const out = join(dir, 'discovered.yaml');
+    const first = await cli(['discover', inventory, '--bmc', '10.79.231.11-10.79.231.12', '--write-inventory', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('1 added (srv-tq-spare1)');
+    const nodes = (parse(readFileSync(out, 'utf8')) as { nodes: unknown[] }).nodes;
+    expect(nodes[1]).toEqual({ name: 'srv-tq-spare1', macs: [spare.mac], addresses: { admin: '10.79.230.10' }, bmc: { address: spare.bmc }, roles: [] });
+    expect((await cli(['validate', out])).code).toBe(0);
+    const before = readFileSync(out, 'utf8');
+    const second = await cli(['discover', inventory, '--bmc', '10.79.231.11-10.79.231.12', '--write-inventory', out]);
+    expect(second.stdout).toContain('0 added, 0 updated, 1 unchanged');
+    expect(readFileSync(out, 'utf8')).toBe(before);
   });
 
   it('lab down removes the tap device, the namespace handle and the QEMU process', async () => {
