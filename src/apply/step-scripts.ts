@@ -71,6 +71,8 @@ function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expect
     'sync "$tmp" 2>/dev/null || true',
     'mv -f "$tmp" "$p"',
     'trap - EXIT',
+    // a unit file or drop-in only counts once systemd has re-read it (before any restart it notifies)
+    'case "$p" in /etc/systemd/system/*|/lib/systemd/system/*|/usr/lib/systemd/system/*) systemctl daemon-reload ;; esac',
   ].join('\n');
 }
 

@@ -24,6 +24,12 @@ export interface IpmiToolOptions {
   maxConcurrent?: number;
   /** Minimum gap between two commands to the same BMC: small BMCs fall over when hammered. */
   minIntervalMs?: number;
+  /**
+   * Whole-command attempts when the BMC does not answer (default 2): a BMC that is rebooting or out of
+   * sessions often answers a few seconds later. Waits backoffMs, doubling, between attempts.
+   */
+  attempts?: number;
+  backoffMs?: number;
 }
 
 /**
@@ -58,23 +64,41 @@ export class IpmiTool {
     const suites = remembered !== undefined ? [remembered] : bmc.cipherSuites.length > 0 ? bmc.cipherSuites : [17, 3];
     let lastError: IpmiError | undefined;
     for (const suite of suites) {
-      await this.pace(bmc.address);
-      const result = await this.options.run('ipmitool', ['-v', '-I', 'lanplus', '-C', String(suite), '-N', String(this.options.timeoutSeconds ?? 1), '-R', String(this.options.retries ?? 2), '-H', bmc.address, '-U', bmc.username, '-E', ...args], {
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPMI_PASSWORD: bmc.password },
-        timeoutMs: 60_000,
-      });
-      this.lastCommandAt.set(bmc.address, this.options.nowMs());
-      if (result.code === 0) {
+      const outcome = await this.runWithBackoff(bmc, suite, args);
+      if (typeof outcome === 'string') {
         this.cipherFor.set(bmc.address, suite);
-        return result.stdout;
+        return outcome;
       }
-      const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Loading IANA')).join('\n');
-      const kind = classifyIpmiOutput(stderr);
-      lastError = new IpmiError(kind, bmc.address, `ipmitool ${args.join(' ')} on BMC ${bmc.address} (cipher suite ${suite}): ${lastLine(stderr)}`, stderr);
+      lastError = outcome;
       // Only an unsupported cipher suite is worth another suite; a wrong password stays wrong.
-      if (kind !== 'unsupported') break;
+      if (outcome.kind !== 'unsupported') break;
     }
     throw lastError ?? new IpmiError('fatal', bmc.address, `no cipher suite to try for BMC ${bmc.address}`, '');
+  }
+
+  /** One cipher suite: more attempts, with exponential backoff, only while the failure is "no answer". */
+  private async runWithBackoff(bmc: BmcTarget, suite: number, args: readonly string[]): Promise<string | IpmiError> {
+    const attempts = Math.max(1, this.options.attempts ?? 2);
+    let outcome: string | IpmiError = new IpmiError('fatal', bmc.address, 'not attempted', '');
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await this.options.sleep((this.options.backoffMs ?? 1000) * 2 ** (attempt - 1));
+      outcome = await this.runOnce(bmc, suite, args);
+      if (typeof outcome === 'string' || outcome.kind !== 'connection') return outcome;
+    }
+    return outcome;
+  }
+
+  /** stdout, or the classified failure. */
+  private async runOnce(bmc: BmcTarget, suite: number, args: readonly string[]): Promise<string | IpmiError> {
+    await this.pace(bmc.address);
+    const result = await this.options.run('ipmitool', ['-v', '-I', 'lanplus', '-C', String(suite), '-N', String(this.options.timeoutSeconds ?? 1), '-R', String(this.options.retries ?? 2), '-H', bmc.address, '-U', bmc.username, '-E', ...args], {
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPMI_PASSWORD: bmc.password },
+      timeoutMs: 60_000,
+    });
+    this.lastCommandAt.set(bmc.address, this.options.nowMs());
+    if (result.code === 0) return result.stdout;
+    const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Loading IANA')).join('\n');
+    return new IpmiError(classifyIpmiOutput(stderr), bmc.address, `ipmitool ${args.join(' ')} on BMC ${bmc.address} (cipher suite ${suite}): ${lastLine(stderr)}`, stderr);
   }
 
   private async pace(address: string): Promise<void> {

@@ -10,7 +10,7 @@ describe('barclamp dependency order', () => {
 
   it('loads the shipped barclamps without problems', () => {
     expect(catalog.diagnostics).toEqual([]);
-    expect([...catalog.barclamps.keys()].sort()).toEqual(['base', 'ntp']);
+    expect([...catalog.barclamps.keys()].sort()).toEqual(['base', 'ntp', 'provisioner']);
   });
 
   it('puts requirements first, deterministically', () => {

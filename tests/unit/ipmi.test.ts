@@ -79,6 +79,17 @@ describe('IpmiTool', () => {
     expect(calls[0]!.env.IPMI_PASSWORD).toBe(bmc.password);
   });
 
+  it('tries again after a growing pause when the BMC does not answer, but not after other failures', async () => {
+    const pauses: number[] = [];
+    let calls = 0;
+    const t = new IpmiTool({ sleep: async (ms) => void pauses.push(ms), nowMs: () => 0, minIntervalMs: 0, attempts: 3, backoffMs: 500, run: async () => (++calls < 3 ? { code: 1, stdout: '', stderr: 'Error: Unable to establish IPMI v2 / RMCP+ session\nGet Auth Capabilities error' } : { code: 0, stdout: 'Chassis Power is off\n', stderr: '' }) });
+    expect(await t.run({ ...bmc, cipherSuites: [3] }, ['chassis', 'power', 'status'])).toContain('off');
+    expect(pauses).toEqual([500, 1000]);
+    const silent = new IpmiTool({ sleep: async (ms) => void pauses.push(ms), nowMs: () => 0, minIntervalMs: 0, attempts: 3, backoffMs: 500, run: async () => ({ code: 1, stdout: '', stderr: 'No response from remote controller' }) });
+    await expect(silent.run({ ...bmc, cipherSuites: [3] }, ['mc', 'info'])).rejects.toMatchObject({ kind: 'connection' });
+    expect(pauses).toEqual([500, 1000, 500, 1000]);
+  });
+
   it('talks to one BMC one command at a time', async () => {
     let inFlight = 0;
     let most = 0;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { renderTemplate, TemplateError, type TemplateContext } from '../../src/barclamp/render.js';
 
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node = { name: 'ctl1', address: '10.0.0.11', addresses: { admin: '10.0.0.11' }, roles: ['controller'], barclampRoles: ['ntp/server'] };
 const context: TemplateContext = { deployment: 'd', release: 'zed', node, nodes: [node], networks: {}, attributes: { servers: ['a', 'b'] }, secrets: { db_password: 's3cret-value' }, nodesWith: () => [node] };
 
@@ -31,5 +35,15 @@ describe('template rendering', () => {
 
   it('does not HTML-escape: config files are not HTML', () => {
     expect(renderTemplate('<%= "a<b&c" %>', 't.ejs', 'x', context)).toBe('a<b&c');
+  });
+});
+
+describe('provisioner barclamp', () => {
+  it('runs `bootstrap provisioner serve` for the inventory as a restartable unit that takes dnsmasq down with it', () => {
+    const text = readFileSync(join(REPO_ROOT, 'barclamps/provisioner/templates/bootstrap-provisioner.service.ejs'), 'utf8');
+    const unit = renderTemplate(text, 'bootstrap-provisioner.service.ejs', 'file /etc/systemd/system/bootstrap-provisioner.service', { ...context, deployment: 'rack1', attributes: { bootstrap_command: '/usr/local/bin/bootstrap', inventory: '/etc/bootstrap/inventory.yaml', state_dir: '' } });
+    expect(unit).toContain('ExecStart=/usr/local/bin/bootstrap provisioner serve /etc/bootstrap/inventory.yaml --state-dir /var/lib/bootstrap/rack1\n');
+    expect(unit).toContain('KillMode=control-group\n');
+    expect(unit).toContain('Restart=on-failure\n');
   });
 });
