@@ -106,6 +106,8 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
       ['10.79.221.13', null, 'SRV-TP-SPARE1', '10.79.221.13'],
     ]);
     expect(final.bmcs[2]!.correlation).toMatchObject({ kind: 'match', machine: `unknown-${spare.mac.replace(/:/g, '')}` });
+    // the inventory asks for cipher suite 17 first; ipmi_sim only does 3: every BMC fell back and says so
+    expect(final.bmcs.map((b) => (b.inventory as { cipherSuite?: number } | undefined)?.cipherSuite)).toEqual([3, 3, 3]);
     expect(final.silent).toBe(20);
     // 20 dead addresses are waited for together: about one timeout, not twenty
     expect(final.sweepMs).toBeLessThan(3000);
