@@ -1,6 +1,7 @@
 import { shellQuote, shellWords } from '../transport/shell-quote.js';
 import type { DesiredResource } from '../plan/desired-types.js';
 import type { PlanStep } from '../plan/plan-types.js';
+import { PENDING_RESTART_DIR } from '../plan/gather-script.js';
 
 /** Exit code a file write uses when the node changed since the plan (compare-and-swap failed). */
 export const DRIFT_EXIT_CODE = 86;
@@ -11,7 +12,7 @@ const HEREDOC_END = '__BOOTSTRAP_CONTENT_END__';
  * base64 here-document inside the script (stdin), never as an argument.
  */
 export function stepScript(step: PlanStep, resource: DesiredResource | undefined, options: { compareBefore: boolean }): string {
-  if (step.kind === 'handler') return serviceAction('restart', step.service!);
+  if (step.kind === 'handler') return `${serviceAction('restart', step.service!)}\nrm -f -- ${shellQuote(`${PENDING_RESTART_DIR}/${step.service!}`)}`;
   if (!resource) throw new Error(`no desired resource for step ${step.id}`);
   switch (resource.type) {
     case 'package':
@@ -35,7 +36,7 @@ export function stepScript(step: PlanStep, resource: DesiredResource | undefined
       ].join('\n');
     case 'command':
       // The command is barclamp-authored shell; it runs in a subshell so `exit` cannot skip our epilogue.
-      return ['cd /', 'export DEBIAN_FRONTEND=noninteractive', '(', resource.run, ')'].join('\n');
+      return ['cd /', 'export DEBIAN_FRONTEND=noninteractive', '(', resource.run, ')', 'rc=$?', '[ "$rc" -eq 0 ] || exit "$rc"', markRestartsOwed(resource.notify)].join('\n');
   }
 }
 
@@ -73,7 +74,17 @@ function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expect
     'trap - EXIT',
     // a unit file or drop-in only counts once systemd has re-read it (before any restart it notifies)
     'case "$p" in /etc/systemd/system/*|/lib/systemd/system/*|/usr/lib/systemd/system/*) systemctl daemon-reload ;; esac',
+    markRestartsOwed(resource.notify),
   ].join('\n');
+}
+
+/**
+ * Durable note on the node that these services owe a restart, written with the change that needs it: an
+ * apply interrupted before its restart handlers still restarts them on the next run (gather reads them).
+ */
+function markRestartsOwed(services: readonly string[]): string {
+  if (services.length === 0) return 'true';
+  return `mkdir -p ${PENDING_RESTART_DIR} && touch ${services.map((s) => shellQuote(`${PENDING_RESTART_DIR}/${s}`)).join(' ')} && sync`;
 }
 
 /** start/restart with the journal excerpt on failure, so the failure record carries the reason. */

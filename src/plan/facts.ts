@@ -10,6 +10,11 @@ export interface NodeFacts {
   services: Record<string, { enabled: boolean; active: boolean }>;
   /** Command resource id → its guard says it is already done. */
   guards: Record<string, boolean>;
+  /**
+   * Services whose configuration changed in an earlier run that ended before their restart (crash, Ctrl-C,
+   * a failed step): marked on the node next to the change, cleared by the restart.
+   */
+  pendingRestarts?: string[];
 }
 
 export interface FactRequest {

@@ -5,7 +5,7 @@ import type { FactRequest, NodeFacts, PathFact } from './facts.js';
 
 /** Files up to this size are fetched whole so the plan can show a diff; larger ones by checksum only. */
 const MAX_CONTENT_BYTES = 256 * 1024;
-const END_MARKER = '__BOOTSTRAP_GATHER_END__';
+export const END_MARKER = '__BOOTSTRAP_GATHER_END__';
 
 export function factRequestFor(desired: DesiredState, node: string): FactRequest {
   const request: FactRequest = { paths: [], packages: [], services: [], guards: [] };
@@ -25,6 +25,9 @@ export function factRequestFor(desired: DesiredState, node: string): FactRequest
 }
 
 /** One POSIX sh script that probes everything a node's plan needs, in a single SSH round trip. */
+/** On each node: one empty file per service whose restart is still owed (see NodeFacts.pendingRestarts). */
+export const PENDING_RESTART_DIR = '/var/lib/bootstrap/restart-pending';
+
 export function gatherScript(request: FactRequest): string {
   const lines = [
     'export LC_ALL=C',
@@ -55,6 +58,7 @@ export function gatherScript(request: FactRequest): string {
     if (guard.unless !== undefined) tests.push(`timeout 60 sh -c ${shellQuote(guard.unless)} </dev/null >/dev/null 2>&1`);
     lines.push(`if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi`);
   });
+  lines.push(`for f in ${PENDING_RESTART_DIR}/*; do [ -f "$f" ] && printf "R\\t%s\\n" "\${f##*/}"; done`);
   lines.push(`echo ${END_MARKER}`);
   return `${lines.join('\n')}\n`;
 }
@@ -82,6 +86,10 @@ export function parseGatherOutput(node: string, request: FactRequest, stdout: st
       case 'S': {
         const [, name, enabled, active] = fields;
         if (name !== undefined) facts.services[name] = { enabled: enabled === 'enabled' || enabled === 'static' || enabled === 'alias' || enabled === 'indirect' || enabled === 'generated', active: active === 'active' };
+        break;
+      }
+      case 'R': {
+        if (fields[1]) facts.pendingRestarts = [...(facts.pendingRestarts ?? []), fields[1]];
         break;
       }
       case 'G': {

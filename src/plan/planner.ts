@@ -70,6 +70,8 @@ function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBas
   }
 }
 
+const PENDING = '(pending)';
+
 /** A notified service restarts at the end of its role's batch — unless this run starts it anyway. */
 function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: NodeFacts): PlanStep[] {
   const triggers = new Map<string, string[]>();
@@ -77,6 +79,9 @@ function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: No
     if ((r.type !== 'file' && r.type !== 'command') || steps[i]!.action === 'noop') return;
     for (const service of r.notify) triggers.set(service, [...(triggers.get(service) ?? []), r.id]);
   });
+  for (const r of resources) {
+    if (r.type === 'service' && facts.pendingRestarts?.includes(r.name) && !triggers.has(r.name)) triggers.set(r.name, [PENDING]);
+  }
   const out: PlanStep[] = [];
   for (const [service, ids] of [...triggers].sort(([a], [b]) => a.localeCompare(b))) {
     const serviceStep = steps.find((s) => s.kind === 'service' && s.summary === `service ${service}`)!;
@@ -84,10 +89,10 @@ function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: No
     // Starting picks up the new configuration anyway — unless a package installed in this batch starts the
     // service itself (Debian's postinst does) before the file is written; stopped services stay stopped.
     const packageMayStartIt = steps.some((s) => s.kind === 'package' && s.action === 'create');
-    const startsThisRun = serviceStep.changes.includes('start') && !packageMayStartIt;
+    const startsThisRun = serviceStep.changes.includes('start') && !packageMayStartIt && !ids.includes(PENDING);
     const staysStopped = !wanted.started && !facts.services[service]?.active;
     if (startsThisRun || staysStopped) continue;
-    out.push({ ...pick(serviceStep), id: `${serviceStep.id}:restart`, kind: 'handler', action: 'run', summary: `restart ${service}`, changes: ids.map((id) => `notified by ${id.split(':').slice(1).join(':')}`), digest: digestOf({ restart: service, triggers: ids }), service, triggers: ids });
+    out.push({ ...pick(serviceStep), id: `${serviceStep.id}:restart`, kind: 'handler', action: 'run', summary: `restart ${service}`, changes: ids.map((id) => (id === PENDING ? 'owed by an earlier run that ended before restarting it' : `notified by ${id.split(':').slice(1).join(':')}`)), digest: digestOf({ restart: service, triggers: ids }), service, triggers: ids });
   }
   return out;
 }

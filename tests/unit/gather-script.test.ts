@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatherScript, parseGatherOutput } from '../../src/plan/gather-script.js';
+import { END_MARKER, gatherScript, parseGatherOutput, PENDING_RESTART_DIR } from '../../src/plan/gather-script.js';
 
 describe('fact gathering script', () => {
   it('probes files (content, checksum, mode, owner), absent paths and guards in one run of sh', () => {
@@ -19,6 +19,12 @@ describe('fact gathering script', () => {
     expect(parsed.facts.paths[file]).toMatchObject({ exists: true, kind: 'file', mode: '0640', owner: 'root', content: 'a = 1\n' });
     expect(parsed.facts.paths[join(dir, 'missing')]).toEqual({ exists: false });
     expect(parsed.facts.guards).toEqual({ g1: true, g2: false, g3: true });
+  });
+
+  it('reports the restarts an interrupted run still owes (marker files on the node)', () => {
+    const result = parseGatherOutput('n', { paths: [], packages: [], services: [], guards: [] }, `R\tmariadb\nR\tkeystone\n${END_MARKER}\n`);
+    expect(result.ok && result.facts.pendingRestarts).toEqual(['mariadb', 'keystone']);
+    expect(gatherScript({ paths: [], packages: [], services: [], guards: [] })).toContain(`for f in ${PENDING_RESTART_DIR}/*;`);
   });
 
   it('treats output without the end marker as a failed gather, never as facts', () => {

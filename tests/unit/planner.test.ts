@@ -87,6 +87,15 @@ describe('planner', () => {
     expect(steps.map((s) => `${s.action} ${s.summary}`)).toEqual(['create install chrony', 'create write /etc/chrony/chrony.conf', 'update service chrony', 'run restart chrony']);
   });
 
+  it('restarts a service an interrupted earlier run still owes a restart, although nothing changes now', () => {
+    const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
+    facts.get('cmp2')!.pendingRestarts = ['chrony'];
+    const plan = computePlan(desired, facts, 'digest');
+    const steps = plan.nodes.find((n) => n.name === 'cmp2')!.steps.filter((s) => s.action !== 'noop');
+    expect(steps.map((s) => `${s.action} ${s.summary}: ${s.changes.join(',')}`)).toEqual(['run restart chrony: owed by an earlier run that ended before restarting it']);
+    expect(plan.summary.run).toBe(1);
+  });
+
   it('never puts a secret into the plan: sensitive files and commands are redacted', () => {
     const dir = mkdtempSync(join(tmpdir(), 'planner-'));
     const inventory = join(dir, 'inventory.yaml');
