@@ -13,8 +13,12 @@ export interface CheckOutcome {
 
 const POLL_INTERVAL_MS = 500;
 
-/** Runs a readiness check, polling until it passes or its timeout ends (services need a moment after start). */
+/**
+ * Runs a readiness check, polling until it passes or its timeout ends (services need a moment after start);
+ * a command check with poll: false (a validator's verdict) runs once, its timeout bounding that one run.
+ */
 export async function runCheck(check: DesiredCheck, transport: Transport, signal: AbortSignal, sleep: (ms: number) => Promise<void>, now: () => number): Promise<CheckOutcome> {
+  if (check.type === 'command' && !check.poll) return attempt(check, transport, check.timeoutSeconds * 1000, signal);
   const deadline = now() + check.timeoutSeconds * 1000;
   let last: CheckOutcome = { ok: false, observed: 'not run' };
   while (!signal.aborted) {

@@ -44,7 +44,7 @@ const check: Schema = oneOf(
   'one check: a mapping with exactly one of tcp, http, command',
   obj({ tcp: obj({ name: name(), port: int({ min: 1, max: 65535 }), host: str(), timeout: int({ min: 1, max: 3600 }) }, ['port']) }, ['tcp']),
   obj({ http: obj({ name: name(), url: str({ pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }), status: int({ min: 100, max: 599 }), timeout: int({ min: 1, max: 3600 }) }, ['url']) }, ['http']),
-  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 3600 }) }, ['name', 'run']) }, ['command']),
+  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 3600 }), poll: bool() }, ['name', 'run']) }, ['command']),
 );
 
 const role = obj(

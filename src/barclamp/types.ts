@@ -101,4 +101,5 @@ export interface CommandResource {
 export type CheckSpec =
   | { type: 'tcp'; name: string; port: number; host?: string; timeoutSeconds: number }
   | { type: 'http'; name: string; url: string; status: number; timeoutSeconds: number }
-  | { type: 'command'; name: string; run: string; timeoutSeconds: number };
+  /** poll: false for verdicts that waiting cannot change (config validators): one attempt. */
+  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean };

@@ -148,7 +148,7 @@ function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: 
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`);
-      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds };
+      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll };
     }
   }
 }
