@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import { normalizeMac, parseRange, formatIPv4, parseIPv4 } from '../util/ipv4.js';
 
 /** A machine found by discovery that an inventory can describe: what the tool knows, nothing invented. */
@@ -74,11 +74,7 @@ function matches(entry: YAMLMap, machine: DiscoveredNode): boolean {
 
 function macsOf(entry: YAMLMap): string[] {
   const macs = entry.get('macs');
-  return isSeq(macs) ? macs.items.map((m) => normalizeMac(String(isScalarLike(m) ? m.value : m)) ?? '') : [];
-}
-
-function isScalarLike(value: unknown): value is { value: unknown } {
-  return typeof value === 'object' && value !== null && 'value' in value;
+  return isSeq(macs) ? macs.items.map((m) => normalizeMac(String(isScalar(m) ? m.value : m)) ?? '') : [];
 }
 
 /** Only adds: a MAC the entry lacks, a BMC address where it has none. Returns whether anything changed. */
@@ -112,7 +108,7 @@ function addressAllocator(doc: Document, seq: YAMLSeq): () => string | undefined
   for (const item of seq.items) {
     if (!isMap(item)) continue;
     const addresses = item.get('addresses');
-    if (isMap(addresses)) for (const pair of addresses.items) used.add(parseIPv4(String(isScalarLike(pair.value) ? pair.value.value : pair.value)) ?? -1);
+    if (isMap(addresses)) for (const pair of addresses.items) used.add(parseIPv4(String(isScalar(pair.value) ? pair.value.value : pair.value)) ?? -1);
     used.add(parseIPv4(String(item.getIn(['ssh', 'address']) ?? '')) ?? -1);
   }
   let next = range?.start ?? 0;

@@ -61,11 +61,12 @@ export async function ensureBridgeIPv6(name: string, addressCidr: string): Promi
  * shares our namespace.
  */
 export async function ensureHostNamespaceHandle(name: string): Promise<void> {
-  if ((await runCommand('ip', ['netns', 'exec', name, 'ip', 'link', 'show', 'lo'])).code === 0 && (await sameNamespace(name))) return;
+  if (await sameNamespace(name)) return;
   await runCommand('ip', ['netns', 'del', name]);
   await mustRun('sh', ['-c', 'exec ip netns attach "$1" $$', 'sh', name]);
 }
 
+/** Whether the handle exists and names this process's namespace (a stale one from another boot does not). */
 async function sameNamespace(name: string): Promise<boolean> {
   const inside = await runCommand('ip', ['netns', 'exec', name, 'readlink', '/proc/self/ns/net']);
   const here = await runCommand('readlink', ['/proc/self/ns/net']);

@@ -49,7 +49,7 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     if (!mac) return reply(response, 400, 'not a MAC address\n');
     const machine = deps.store.byMac(mac);
     const action = bootActionFor(machine?.state);
-    deps.store.sight(machineIdFor(deps.config, deps.store, mac), 'boot-script', `${action} (state ${machine?.state ?? 'unknown'})`);
+    deps.store.sight(machineIdFor(deps.config, machine, mac), 'boot-script', `${action} (state ${machine?.state ?? 'unknown'})`);
     return reply(response, 200, deps.scripts.forMachine(action, { server, mac, node: machine?.node ?? '', deployment: deps.config.deployment }));
   }
   if (request.method === 'GET' && parts[0] === 'preseed' && parts.length === 2) {
@@ -87,7 +87,7 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
   const { report, problems } = parseHardwareReport(json);
   const known = deps.store.byMac(mac);
   const reservation = deps.config.reservations.find((r) => r.mac === mac);
-  const id = machineIdFor(deps.config, deps.store, mac);
+  const id = machineIdFor(deps.config, known, mac);
   if (!report) {
     deps.store.sight(id, 'rejected', `agent report: ${problems.join('; ')}`);
     return reply(response, 422, `invalid report: ${problems.join('; ')}\n`);
@@ -110,7 +110,7 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
 function installedCallback(deps: BootServerDeps, mac: string, body: string, response: ServerResponse): void {
   const machine = deps.store.byMac(mac);
   if (!machine || machine.state !== 'installing') {
-    deps.store.sight(machineIdFor(deps.config, deps.store, mac), 'rejected', `install callback in state ${machine?.state ?? 'unknown'}`);
+    deps.store.sight(machineIdFor(deps.config, machine, mac), 'rejected', `install callback in state ${machine?.state ?? 'unknown'}`);
     return reply(response, 409, 'this machine is not being installed\n');
   }
   const hostKey = body.trim();
@@ -130,9 +130,12 @@ async function serveImage(imagesDir: string, parts: string[], response: ServerRe
   await pipeline(createReadStream(file), response);
 }
 
-/** A MAC's machine: the record that lists it, else the inventory node it is reserved for, else unknown. */
-export function machineIdFor(config: ProvisionerConfig, store: MachineStore, mac: string): string {
-  return store.byMac(mac)?.id ?? config.reservations.find((r) => r.mac === mac)?.name ?? unknownMachineId(mac);
+/**
+ * A MAC's machine: the record that lists it (`known`, already looked up by the caller: a lookup reads every
+ * record), else the inventory node it is reserved for, else unknown.
+ */
+export function machineIdFor(config: ProvisionerConfig, known: MachineRecord | undefined, mac: string): string {
+  return known?.id ?? config.reservations.find((r) => r.mac === mac)?.name ?? unknownMachineId(mac);
 }
 
 function macParam(text: string): string | undefined {

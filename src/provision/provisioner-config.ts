@@ -62,7 +62,7 @@ export function provisionerConfigOf(inventory: Inventory, stateDir: string): Pro
     dir: join(stateDir, 'provisioner'),
     tftpRoot: join(RUNTIME_ROOT, `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`, 'tftp'),
     imagesDir: imagesDirOf(inventory),
-    routerAdvertisement: lab !== undefined,
+    routerAdvertisement: false,
     ...(inventory.ssh.key !== undefined ? { authorizedKeyFile: `${inventory.ssh.key}.pub` } : {}),
   };
 }

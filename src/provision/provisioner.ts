@@ -87,7 +87,7 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
         const key = `${lease.mac} ${lease.address} ${lease.expires}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        deps.store.sight(machineIdFor(config, deps.store, lease.mac), 'dhcp', `lease ${lease.address} for ${lease.mac}`);
+        deps.store.sight(machineIdFor(config, deps.store.byMac(lease.mac), lease.mac), 'dhcp', `lease ${lease.address} for ${lease.mac}`);
       }
       await deps.sleep(250);
     }

@@ -45,12 +45,15 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
   }
 }
 
-/** The inventory's provisioner settings; in a lab, dnsmasq binds to the lab's admin bridge. */
+/**
+ * The inventory's provisioner settings; in a lab, dnsmasq binds to the lab's admin bridge and answers iPXE's
+ * router solicitation there (the lab gives the bridge a unique-local address for it).
+ */
 export function provisionerConfigFor(deployment: Deployment): ProvisionerConfig {
   const config = provisionerConfigOf(deployment.inventory, deployment.stateDir);
   if (!config) throw usage(`${deployment.inventory.file}: provisioning needs an 'admin' network with a gateway (the admin node's address) or lab.admin_address`);
   const lab = labSpecOf(deployment.inventory);
-  return lab ? { ...config, interface: labNames(lab, 0, '').bridge } : config;
+  return lab ? { ...config, interface: labNames(lab, 0, '').bridge, routerAdvertisement: true } : config;
 }
 
 function aptProxyOf(deployment: Deployment): string {
