@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/util/exec.js';
-import { REPO, sleep, type CliResult } from './support/test-rack.js';
+import { labInventory, labIpmitool } from './support/lab-harness.js';
+import { runCli, sleep } from './support/test-rack.js';
 
 /**
  * The lab as deploy-day users get it, driven through the real CLI: machines with BMCs (ipmi_sim), firmware
@@ -21,13 +21,8 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
   const wrongPasswordInventory = join(dir, 'wrong-password.yaml');
   const spare = { mac: '52:54:00:77:01:02', bmc: '10.79.221.13' };
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: dir, env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' }, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const ipmitool = (address: string, ...args: string[]) => runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', address, '-U', 'admin', '-E', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: readFileSync(join(labDir, 'bmc-password'), 'utf8').trim() } });
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' }, timeoutMs: 900_000 });
+  const ipmitool = labIpmitool(labDir);
   const consoleOf = (name: string) => {
     try {
       return `console of ${name}:\n${readFileSync(join(labDir, 'nodes', name, 'console.log'), 'utf8')}\nprovisioner:\n${readFileSync(join(labDir, 'provisioner.log'), 'utf8').slice(-3000)}`;
@@ -37,24 +32,9 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
   };
   const machine = (id: string) => JSON.parse(readFileSync(join(stateDir, 'machines', `${id}.json`), 'utf8')) as { state: string; hardware?: { dmi: { serial: string }; nics: { mac: string }[] } };
 
-  const inventoryFor = (passwordFile: string) => ({
-    deployment: 'tp',
-    release: 'zed',
-    os: 'debian-12',
-    networks: {
-      admin: { cidr: '10.79.220.0/24', gateway: '10.79.220.1', static: '10.79.220.10-10.79.220.99', dhcp: '10.79.220.100-10.79.220.199' },
-      bmc: { cidr: '10.79.221.0/24', gateway: '10.79.221.1', static: '10.79.221.10-10.79.221.99' },
-    },
-    bmc: { username: 'admin', password: { file: passwordFile }, cipher_suites: [17, 3] },
-    ssh: { user: 'root', key: join(labDir, 'id_ed25519'), connect_timeout: 10 },
-    nodes: [
-      { name: 'n1', macs: ['52:54:00:79:20:11'], addresses: { admin: '10.79.220.11' }, bmc: { address: '10.79.221.11' }, roles: ['plain'] },
-      { name: 'n2', macs: ['52:54:00:79:20:12'], addresses: { admin: '10.79.220.12' }, bmc: { address: '10.79.221.12' }, roles: ['plain'] },
-    ],
-    roles: { plain: ['base/node'] },
-    attributes: { base: { apt_proxy: 'http://10.79.220.1:3142' } },
-    lab: { name: 'tp', dir: labDir },
-  });
+  // cipher suites 17 then 3: the BMCs (ipmi_sim) only do 3, so every session exercises the fallback
+  const inventoryFor = (bmcPasswordFile: string) =>
+    labInventory({ deployment: 'tp', admin: '10.79.220', bmc: '10.79.221', labDir, bmcPasswordFile, cipherSuites: [17, 3], roles: { plain: ['base/node'] }, nodes: [{ name: 'n1', mac: '52:54:00:79:20:11', host: 11, roles: ['plain'] }, { name: 'n2', mac: '52:54:00:79:20:12', host: 12, roles: ['plain'] }] });
 
   beforeAll(async () => {
     writeFileSync(inventory, stringify(inventoryFor(join(labDir, 'bmc-password'))));

@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/util/exec.js';
-import { REPO, sleep, type CliResult } from './support/test-rack.js';
+import { labInventory, labIpmitool } from './support/lab-harness.js';
+import { runCli, sleep } from './support/test-rack.js';
 
 /**
  * The one end-to-end test with real firmware: a QEMU/TCG machine whose SeaBIOS and iPXE ROM PXE-boot
@@ -21,31 +21,13 @@ describe('lab: a QEMU machine really PXE-boots iPXE, the discovery kernel and th
   const spare = { name: 'spare1', mac: '52:54:00:77:01:01', bmc: '10.79.231.12' };
   const id = `unknown-${spare.mac.replace(/:/g, '')}`;
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: dir, env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir }, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const ipmitool = (...args: string[]) => runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', spare.bmc, '-U', 'admin', '-E', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: readFileSync(join(labDir, 'bmc-password'), 'utf8').trim() } });
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 600_000 });
+  const ipmitool = (...args: string[]) => labIpmitool(labDir)(spare.bmc, ...args);
   const consoleLog = () => (existsSync(join(labDir, 'nodes', spare.name, 'console.log')) ? readFileSync(join(labDir, 'nodes', spare.name, 'console.log'), 'utf8') : '');
   const record = () => (existsSync(join(stateDir, 'machines', `${id}.json`)) ? (JSON.parse(readFileSync(join(stateDir, 'machines', `${id}.json`), 'utf8')) as { state: string; hardware?: { cpu: { model: string }; dmi: { serial: string; uuid: string }; disks: { name: string; serial: string; sizeBytes: number }[]; nics: { mac: string; addresses: string[] }[] } }) : undefined);
 
   beforeAll(async () => {
-    writeFileSync(inventory, stringify({
-      deployment: 'tq',
-      release: 'zed',
-      os: 'debian-12',
-      networks: {
-        admin: { cidr: '10.79.230.0/24', gateway: '10.79.230.1', static: '10.79.230.10-10.79.230.99', dhcp: '10.79.230.100-10.79.230.199' },
-        bmc: { cidr: '10.79.231.0/24', gateway: '10.79.231.1', static: '10.79.231.10-10.79.231.99' },
-      },
-      bmc: { username: 'admin', password: { file: join(labDir, 'bmc-password') }, cipher_suites: [3] },
-      ssh: { user: 'root', key: join(labDir, 'id_ed25519') },
-      nodes: [{ name: 'n1', macs: ['52:54:00:79:30:11'], addresses: { admin: '10.79.230.11' }, bmc: { address: '10.79.231.11' }, roles: ['plain'] }],
-      roles: { plain: ['base/node'] },
-      lab: { name: 'tq', dir: labDir },
-    }));
+    writeFileSync(inventory, stringify(labInventory({ deployment: 'tq', admin: '10.79.230', bmc: '10.79.231', labDir, nodes: [{ name: 'n1', mac: '52:54:00:79:30:11', host: 11, roles: ['plain'] }], roles: { plain: ['base/node'] } })));
     const up = await cli(['lab', 'up', inventory, '--nodes', '2', '--qemu', '1']);
     expect(up.code, up.stderr).toBe(0);
   }, 600_000);

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, type CliResult } from './support/test-rack.js';
+import { labInventory } from './support/lab-harness.js';
+import { runCli } from './support/test-rack.js';
 
 /**
  * The OpenStack reference, barclamp by barclamp, on a lab controller installed over PXE: MariaDB, RabbitMQ,
@@ -18,28 +18,10 @@ describe('OpenStack barclamps in the lab: identity and its infrastructure', () =
   const inventory = join(dir, 'inventory.yaml');
   const misspelt = join(dir, 'misspelt.yaml');
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: dir, env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir }, maxBuffer: 64 * 1024 * 1024, timeout: 1_200_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 1_200_000 });
   const onCtl = async (script: string) => cli(['lab', 'exec', 'ctl1', inventory, '--', 'sh', '-c', script]);
-  const inventoryWith = (keystone: Record<string, unknown>) => ({
-    deployment: 'to',
-    release: 'zed',
-    os: 'debian-12',
-    networks: {
-      admin: { cidr: '10.79.240.0/24', gateway: '10.79.240.1', static: '10.79.240.10-10.79.240.99', dhcp: '10.79.240.100-10.79.240.199' },
-      bmc: { cidr: '10.79.241.0/24', gateway: '10.79.241.1', static: '10.79.241.10-10.79.241.99' },
-    },
-    bmc: { username: 'admin', password: { file: join(labDir, 'bmc-password') }, cipher_suites: [3] },
-    ssh: { user: 'root', key: join(labDir, 'id_ed25519') },
-    nodes: [{ name: 'ctl1', macs: ['52:54:00:79:40:11'], addresses: { admin: '10.79.240.11' }, bmc: { address: '10.79.241.11' }, roles: ['controller'] }],
-    roles: { controller: ['base/node', 'database/server', 'rabbitmq/server', 'memcached/server', 'keystone/server'] },
-    attributes: { base: { apt_proxy: 'http://10.79.240.1:3142' }, keystone },
-    lab: { name: 'to', dir: labDir },
-  });
+  const inventoryWith = (keystone: Record<string, unknown>) =>
+    labInventory({ deployment: 'to', admin: '10.79.240', bmc: '10.79.241', labDir, nodes: [{ name: 'ctl1', mac: '52:54:00:79:40:11', host: 11, roles: ['controller'] }], roles: { controller: ['base/node', 'database/server', 'rabbitmq/server', 'memcached/server', 'keystone/server'] }, attributes: { keystone } });
   const secrets = () => Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
   const records = () => readdirSync(join(stateDir, 'runs')).flatMap((run) => {
     try {

@@ -35,6 +35,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The real CLI (bin/bootstrap.js) as a user runs it; never rejects, resolves with the exit code. */
+export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; timeoutMs: number }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 /** A few real container nodes (systemd + sshd) on a private bridge, plus a package cache on the bridge. */
 export interface TestRack {
   dir: string;
@@ -100,11 +109,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
       };
     },
     cli(args, env = {}) {
-      return new Promise((resolveCli) => {
-        execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args, '--state-dir', stateDir], { cwd: dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 }, (error, stdout, stderr) => {
-          resolveCli({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-        });
-      });
+      return runCli([...args, '--state-dir', stateDir], { cwd: dir, env, timeoutMs: 900_000 });
     },
     async exec(nodeName, command) {
       const pid1 = await systemdPid(byName(nodeName));

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, type CommandResult } from '../../../src/util/exec.js';
+
+/** The real ipmitool against a lab BMC, with the lab's generated password in the environment (-E). */
+export function labIpmitool(labDir: string): (address: string, ...args: string[]) => Promise<CommandResult> {
+  return (address, ...args) =>
+    runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', address, '-U', 'admin', '-E', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: readFileSync(join(labDir, 'bmc-password'), 'utf8').trim() } });
+}
+
+export interface LabInventoryOptions {
+  deployment: string;
+  /** First three octets of the private admin and BMC networks, e.g. 10.79.220 and 10.79.221. */
+  admin: string;
+  bmc: string;
+  labDir: string;
+  /** Node `host` gets <admin>.<host> and BMC <bmc>.<host>. */
+  nodes: { name: string; mac: string; host: number; roles: string[] }[];
+  roles: Record<string, string[]>;
+  attributes?: Record<string, unknown>;
+  cipherSuites?: number[];
+  /** Default: the password file `lab up` generates. */
+  bmcPasswordFile?: string;
+}
+
+/** An inventory for a lab of its own on private subnets, so a test never meets the default lab. */
+export function labInventory(o: LabInventoryOptions): Record<string, unknown> {
+  return {
+    deployment: o.deployment,
+    release: 'zed',
+    os: 'debian-12',
+    networks: {
+      admin: { cidr: `${o.admin}.0/24`, gateway: `${o.admin}.1`, static: `${o.admin}.10-${o.admin}.99`, dhcp: `${o.admin}.100-${o.admin}.199` },
+      bmc: { cidr: `${o.bmc}.0/24`, gateway: `${o.bmc}.1`, static: `${o.bmc}.10-${o.bmc}.99` },
+    },
+    bmc: { username: 'admin', password: { file: o.bmcPasswordFile ?? join(o.labDir, 'bmc-password') }, cipher_suites: o.cipherSuites ?? [3] },
+    ssh: { user: 'root', key: join(o.labDir, 'id_ed25519'), connect_timeout: 10 },
+    nodes: o.nodes.map((n) => ({ name: n.name, macs: [n.mac], addresses: { admin: `${o.admin}.${n.host}` }, bmc: { address: `${o.bmc}.${n.host}` }, roles: n.roles })),
+    roles: o.roles,
+    attributes: { base: { apt_proxy: `http://${o.admin}.1:3142` }, ...o.attributes },
+    lab: { name: o.deployment, dir: o.labDir },
+  };
+}
