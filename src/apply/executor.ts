@@ -127,7 +127,10 @@ async function runStep(deps: ExecutorDeps, transport: Transport, step: PlanStep,
     const observation = transportError
       ? observationOfTransportError(transportError)
       : { source: 'remote-exec' as const, kind: step.kind, message: result!.timedOut ? `${step.summary}: no result within ${timeoutMs / 1000} s` : `${step.summary}: exit code ${result!.code}`, exitCode: result!.code, stderr: result!.stderr || result!.stdout, timedOut: result!.timedOut };
-    const canRetry = attempt <= retries && !deps.stop.aborted && !transportError && !result!.timedOut && deps.recorder.classify(observation).retryable;
+    // a command's declared retries are its author's judgement (e.g. "the cluster may still be electing"), so they
+    // hold whatever the gene says; elsewhere only retryable genes are repeated
+    const worthRetrying = resource?.type === 'command' || deps.recorder.classify(observation).retryable;
+    const canRetry = attempt <= retries && !deps.stop.aborted && !transportError && !result!.timedOut && worthRetrying;
     if (canRetry) {
       sink({ type: 'step.retry', node: step.node, step: step.id, summary: step.summary, attempt, message: observation.message });
       await deps.sleep(Math.min(30_000, 1000 * 2 ** (attempt - 1)));

@@ -12,6 +12,8 @@ export interface TemplateContext {
   secrets: Record<string, string>;
   /** Nodes that hold a barclamp role, e.g. `nodesWith('ntp/server')`, sorted by name. */
   nodesWith: (ref: string) => TemplateNode[];
+  /** Deployment-wide attributes of another deployed barclamp, e.g. `attributesOf('keystone').region`. */
+  attributesOf: (barclamp: string) => Record<string, unknown>;
 }
 
 export interface TemplateNode {
@@ -22,7 +24,7 @@ export interface TemplateNode {
   barclampRoles: string[];
 }
 
-const CONTEXT_NAMES = ['deployment', 'release', 'node', 'nodes', 'networks', 'attributes', 'secrets', 'nodesWith'] as const;
+const CONTEXT_NAMES = ['deployment', 'release', 'node', 'nodes', 'networks', 'attributes', 'secrets', 'nodesWith', 'attributesOf'] as const;
 
 export class TemplateError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
@@ -33,11 +35,12 @@ export class TemplateError extends Error {
 /**
  * Renders an ejs template in strict mode. Reading an attribute the barclamp does not declare throws,
  * so a typo in a template is a render error naming the template and line instead of an empty value.
+ * `include('openstack/x.ejs')` finds partials next to the template first, then in `includeDirs`.
  */
-export function renderTemplate(text: string, file: string, what: string, context: TemplateContext): string {
-  const locals = { ...context, attributes: strictRecord(context.attributes, 'attribute'), secrets: strictRecord(context.secrets, 'secret') };
+export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = []): string {
+  const locals = { ...context, attributes: renderAttributes(context.attributes), secrets: strictRecord(context.secrets, 'secret') };
   try {
-    return ejs.render(text, locals, { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, escape: (s: unknown) => String(s), async: false }) as string;
+    return ejs.render(text, locals, { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape: (s: unknown) => String(s), async: false }) as string;
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     const line = /:(\d+)\n/.exec(message)?.[1];
@@ -50,6 +53,11 @@ export function renderTemplate(text: string, file: string, what: string, context
       suggestion: 'declare the attribute in barclamp.yaml (attributes:) or fix the name used in the template',
     });
   }
+}
+
+/** Attributes as templates see them: reading an undeclared one is an error. */
+export function renderAttributes(attributes: Record<string, unknown>): Record<string, unknown> {
+  return strictRecord(attributes, 'attribute');
 }
 
 function strictRecord<T>(record: Record<string, T>, kind: string): Record<string, T> {

@@ -23,6 +23,8 @@ export type BootstrapEvent =
   | { type: 'check.fail'; node: string; check: string; gene: string; message: string }
   | { type: 'node.done'; node: string; status: 'ok' | 'failed' | 'skipped'; changed: number }
   | { type: 'failure.recorded'; record: FailureRecord }
+  | { type: 'registration.plan'; actions: number; problems: number }
+  | { type: 'registration.action'; action: 'create-segment' | 'update-segment' | 'add-host'; segment: string; host?: string }
   | { type: 'run.interrupt'; message: string }
   | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
 

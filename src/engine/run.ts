@@ -3,6 +3,7 @@ import { UserError } from '../core/user-error.js';
 import { fanOut, type EventSink } from '../core/events.js';
 import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
+import { registerSegments, registrationTarget } from './masakari-phase.js';
 import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
 import { FailureRecorder } from '../failures/record.js';
 import { gatherFacts } from '../plan/gather.js';
@@ -122,6 +123,10 @@ export async function runApply(env: Environment, deployment: Deployment, options
       nowMs: env.nowMs,
     });
     for (const u of plan.unreachable) if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
+    // Post-deploy registration through the Masakari API, once every node converged (it needs all of them).
+    const registration = registrationTarget(deployment, s.secrets);
+    const allConverged = !execution.interrupted && [...execution.nodes.values()].every((o) => o.status === 'ok') && s.nodes.length === selected.length;
+    if (registration && allConverged) await registerSegments(registration, { sink: s.sink, recorder: s.recorder, sleep: env.sleep, nowMs: env.nowMs });
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
     const byStatus = (status: string) => deployable.filter((n) => execution.nodes.get(n)?.status === status);
     markDeployment(deployment, env, byStatus('ok'), 'deployed', `apply run ${s.run.id}`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { dependencyOrder } from '../barclamp/graph.js';
-import { renderTemplate, TemplateError, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
+import { renderAttributes, renderTemplate, TemplateError, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
 import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
 import { resourceKey } from '../barclamp/manifest.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
@@ -27,6 +27,11 @@ export function deployedBarclamps(inventory: Inventory, barclamps: ReadonlyMap<s
   return order.order;
 }
 
+/** The `barclamp/role` references a node holds through its inventory roles. */
+export function barclampRolesOf(inventory: Inventory, node: NodeSpec): Set<string> {
+  return new Set(node.roles.flatMap((role) => (inventory.roles[role] ?? []).map((r) => `${r.barclamp}/${r.role}`)));
+}
+
 /** Secrets every deployed barclamp declares, as `barclamp.name` keys. */
 export function declaredSecrets(inventory: Inventory, barclamps: ReadonlyMap<string, Barclamp>): { key: string; length: number }[] {
   return deployedBarclamps(inventory, barclamps).flatMap((name) => Object.entries(barclamps.get(name)!.secrets).map(([secret, spec]) => ({ key: `${name}.${secret}`, length: spec.length })));
@@ -39,8 +44,8 @@ export function declaredSecrets(inventory: Inventory, barclamps: ReadonlyMap<str
 export function computeDesired(input: DesiredInput): DesiredResult {
   const { inventory, barclamps } = input;
   const order = deployedBarclamps(inventory, barclamps);
-  const refsOf = (node: NodeSpec) => new Set(node.roles.flatMap((role) => (inventory.roles[role] ?? []).map((r) => `${r.barclamp}/${r.role}`)));
-  const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, refsOf(n)]));
+  const deployed = new Set(order);
+  const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, barclampRolesOf(inventory, n)]));
   const templateNodes = inventory.nodes.map((n): TemplateNode => ({ name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort() }));
   const nodesWith = (ref: string) => templateNodes.filter((n) => n.barclampRoles.includes(ref));
 
@@ -70,10 +75,15 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         attributes: effectiveAttributes(barclamp, inventory, node),
         secrets: visibleSecrets(barclamp.name, input.secrets),
         nodesWith,
+        attributesOf: (name: string) => {
+          const other = barclamps.get(name);
+          if (!other || !deployed.has(name)) throw new ReferenceError(`attributesOf('${name}'): barclamp ${name} is not deployed (add it to requires and to a role)`);
+          return renderAttributes(effectiveAttributes(other, inventory));
+        },
       };
       const render = (text: string, file: string, what: string): string | undefined => {
         try {
-          return renderTemplate(text, file, what, context);
+          return renderTemplate(text, file, what, context, [input.sharedTemplates]);
         } catch (error) {
           if (!(error instanceof TemplateError)) throw error;
           diagnostics.push({ ...error.diagnostic, summary: `${error.diagnostic.summary} (barclamp ${barclamp.name}, node ${node.name})` });

@@ -6,7 +6,7 @@ import { renderTemplate, TemplateError, type TemplateContext } from '../../src/b
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node = { name: 'ctl1', address: '10.0.0.11', addresses: { admin: '10.0.0.11' }, roles: ['controller'], barclampRoles: ['ntp/server'] };
-const context: TemplateContext = { deployment: 'd', release: 'zed', node, nodes: [node], networks: {}, attributes: { servers: ['a', 'b'] }, secrets: { db_password: 's3cret-value' }, nodesWith: () => [node] };
+const context: TemplateContext = { deployment: 'd', release: 'zed', node, nodes: [node], networks: {}, attributes: { servers: ['a', 'b'] }, secrets: { db_password: 's3cret-value' }, nodesWith: () => [node], attributesOf: () => ({ region: 'RegionOne' }) };
 
 describe('template rendering', () => {
   it('renders deterministically with the node, attributes and helpers', () => {

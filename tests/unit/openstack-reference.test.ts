@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadInventory } from '../../src/inventory/load.js';
+import { computeDesired, declaredSecrets } from '../../src/plan/desired.js';
+import type { DesiredResource } from '../../src/plan/desired-types.js';
+
+const REPO = join(import.meta.dirname, '../..');
+
+/** The reference deployment (inventory/lab.yaml) rendered with recognisable secrets. */
+function reference() {
+  const loaded = loadInventory(join(REPO, 'inventory/lab.yaml'), { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
+  expect(loaded.diagnostics).toEqual([]);
+  const secrets = Object.fromEntries(declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => [key, `SECRET-${key}`]));
+  const result = computeDesired({ inventory: loaded.inventory!, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics, null, 2));
+  const resources = (node: string): DesiredResource[] => result.desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.resources);
+  const file = (node: string, path: string): string => {
+    const found = resources(node).find((r) => r.type === 'file' && r.path === path);
+    if (!found || found.type !== 'file') throw new Error(`${node} has no ${path}`);
+    return found.content;
+  };
+  return { desired: result.desired, resources, file };
+}
+
+/** `[section] option = value` lines of an ini file, in order. */
+function ini(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let section = '';
+  for (const line of text.split('\n')) {
+    const header = /^\[(.+)\]$/.exec(line.trim());
+    if (header) section = header[1]!;
+    const option = /^([A-Za-z0-9_.-]+)\s*=\s*(.*)$/.exec(line);
+    if (option) out.set(`${section}.${option[1]}`, option[2]!);
+  }
+  return out;
+}
+
+describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
+  const { desired, resources, file } = reference();
+
+  it('deploys the barclamps in dependency order, identity before the services and HA last', () => {
+    const order = [...new Set(desired.batches.map((b) => b.barclamp))];
+    expect(order.indexOf('keystone')).toBeLessThan(order.indexOf('glance'));
+    expect(order.indexOf('placement')).toBeLessThan(order.indexOf('nova'));
+    expect(order.indexOf('neutron')).toBeLessThan(order.indexOf('nova'));
+    expect(order.indexOf('nova')).toBeLessThan(order.indexOf('masakari'));
+    expect(order.indexOf('pacemaker')).toBeLessThan(order.indexOf('masakari-monitors'));
+    expect(desired.batches.filter((b) => b.barclamp === 'nova').map((b) => b.role)).toEqual(['controller', 'compute']);
+  });
+
+  it('names every compute identically for nova, pacemaker and the masakari monitors', () => {
+    const corosync = file('cmp1', '/etc/corosync/corosync.conf');
+    for (const node of ['ctl1', 'cmp1', 'cmp2']) expect(corosync).toContain(`name: ${node}\n`);
+    for (const node of ['cmp1', 'cmp2']) {
+      expect(ini(file(node, '/etc/masakarimonitors/masakarimonitors.conf')).get('DEFAULT.hostname')).toBe(node);
+    }
+    // nova-compute takes its host name from the node's hostname, which the base barclamp sets to the node name
+    expect(ini(file('cmp1', '/etc/nova/nova.conf')).has('DEFAULT.host')).toBe(false);
+  });
+
+  it('configures masakari with its taskflow persistence, coordination and the privileged user', () => {
+    const conf = ini(file('ctl1', '/etc/masakari/masakari.conf'));
+    expect(conf.get('taskflow.connection')).toBe(conf.get('database.connection'));
+    expect(conf.get('database.connection')).toBe('mysql+pymysql://masakari:SECRET-database.masakari@10.77.0.11/masakari');
+    expect(conf.get('coordination.backend_url')).toBe('memcached://10.77.0.11:11211');
+    expect(conf.get('DEFAULT.os_privileged_user_password')).toBe('SECRET-keystone.masakari');
+    expect(conf.get('keystone_authtoken.username')).toBe('masakari');
+  });
+
+  it('points the monitors at the internal instance-ha endpoint and the cluster ring interface, without IPMI checks when the lab has no STONITH', () => {
+    const conf = ini(file('cmp2', '/etc/masakarimonitors/masakarimonitors.conf'));
+    expect(conf.get('api.api_interface')).toBe('internal');
+    expect(conf.get('api.region')).toBe('RegionOne');
+    expect(conf.get('host.corosync_multicast_interfaces')).toBe('eth0');
+    expect(conf.get('host.corosync_multicast_ports')).toBe('5405');
+    expect(conf.get('host.disable_ipmi_check')).toBe('true');
+    for (const monitor of ['host', 'process', 'instance', 'introspective-instance']) {
+      expect(file('cmp2', `/etc/default/masakari-${monitor}-monitor`)).toContain('DAEMON_ARGS="--config-file=/etc/masakarimonitors/masakarimonitors.conf"');
+    }
+  });
+
+  it('monitors Debian 12\'s real process names and restarts them through their real units', () => {
+    const list = parse(file('cmp1', '/etc/masakarimonitors/process_list.yaml')) as { process_name: string; restart_command: string }[];
+    expect(list.map((p) => p.process_name)).toEqual(['/usr/sbin/libvirtd', '/usr/bin/nova-compute', '/usr/bin/masakari-instancemonitor', '/usr/bin/masakari-hostmonitor', '/usr/sbin/sshd']);
+    expect(list.map((p) => p.restart_command)).toContain('systemctl restart ssh');
+    expect(list.map((p) => p.restart_command)).toContain('systemctl restart libvirtd');
+  });
+
+  it('runs lab computes with TCG (virt_type qemu) and gives nova-compute the controller\'s services', () => {
+    expect(ini(file('cmp1', '/etc/nova/nova-compute.conf')).get('libvirt.virt_type')).toBe('qemu');
+    const nova = ini(file('cmp1', '/etc/nova/nova.conf'));
+    expect(nova.get('DEFAULT.transport_url')).toBe('rabbit://openstack:SECRET-rabbitmq.password@10.77.0.11:5672/');
+    expect(nova.get('placement.username')).toBe('placement');
+    expect(nova.has('database.connection')).toBe(false); // computes reach the database only through the conductor
+    expect(ini(file('ctl1', '/etc/nova/nova.conf')).get('api_database.connection')).toContain('/nova_api');
+  });
+
+  it('sizes every API\'s uWSGI workers from its attributes instead of Debian\'s 8×32', () => {
+    for (const path of ['/etc/placement/placement-api-uwsgi.ini', '/etc/neutron/neutron-api-uwsgi.ini', '/etc/masakari/masakari-api-uwsgi.ini', '/etc/nova/nova-api-uwsgi.ini']) {
+      expect(file('ctl1', path)).toMatch(/^processes = 2$/m);
+    }
+  });
+
+  it('registers only the services the deployment runs, each at its role\'s node', () => {
+    const registration = JSON.parse(file('ctl1', '/root/.bootstrap/keystone-services.json')) as { services: { user: string; url: string; service: { type: string } }[] };
+    expect(registration.services.map((s) => [s.user, s.service.type, s.url])).toEqual([
+      ['glance', 'image', 'http://10.77.0.11:9292'],
+      ['placement', 'placement', 'http://10.77.0.11:8778'],
+      ['nova', 'compute', 'http://10.77.0.11:8774/v2.1'],
+      ['neutron', 'network', 'http://10.77.0.11:9696'],
+      ['masakari', 'instance-ha', 'http://10.77.0.11:15868/v1/%(tenant_id)s'],
+    ]);
+  });
+
+  it('checks every rendered OpenStack config with oslo-config-validator on its node', () => {
+    const validated = (node: string) => desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.checks).filter((c) => c.type === 'command' && c.run.includes('oslo-config-validator'));
+    const inputs = (node: string) => validated(node).flatMap((c) => (c.type === 'command' ? [...c.run.matchAll(/--input-file (\S+)/g)].map((m) => m[1]) : []));
+    expect(inputs('ctl1').sort()).toEqual(['/etc/glance/glance-api.conf', '/etc/keystone/keystone.conf', '/etc/masakari/masakari.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/ml2_conf.ini', '/etc/nova/nova.conf', '/etc/placement/placement.conf']);
+    expect(inputs('cmp1').sort()).toEqual(['/etc/masakarimonitors/masakarimonitors.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf']);
+    expect(resources('ctl1').some((r) => r.type === 'package' && r.names.includes('masakari-api'))).toBe(true);
+  });
+});
