@@ -64,7 +64,7 @@ export async function registerSegments(target: RegistrationTarget, deps: Registr
     const masakari = new MasakariClient(session);
     const wanted = new Set(target.segments.flatMap((s) => s.hosts));
     // nova-compute registers itself a few seconds after it starts: wait for every wanted host, then judge
-    const deadline = deps.nowMs() + (deps.novaWaitMs ?? 180_000);
+    const deadline = deps.nowMs() + (deps.novaWaitMs ?? 120_000);
     let novaHosts: string[] = [];
     for (;;) {
       novaHosts = (await computeServices(session)).map((s) => s.host);

@@ -56,8 +56,11 @@ export function gatherScript(request: FactRequest): string {
     const tests: string[] = [];
     if (guard.creates !== undefined) tests.push(`[ -e ${shellQuote(guard.creates)} ]`);
     if (guard.unless !== undefined) tests.push(`timeout 60 sh -c ${shellQuote(guard.unless)} </dev/null >/dev/null 2>&1`);
-    lines.push(`if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi`);
+    // guards are independent read-only probes, some slow (API clients, database tools): run them side by
+    // side so a node's gather costs its slowest guard, not their sum; each result is one short atomic line
+    lines.push(`( if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi ) &`);
   });
+  if (request.guards.length > 0) lines.push('wait');
   lines.push(`for f in ${PENDING_RESTART_DIR}/*; do [ -f "$f" ] && printf "R\\t%s\\n" "\${f##*/}"; done`);
   lines.push(`echo ${END_MARKER}`);
   return `${lines.join('\n')}\n`;
