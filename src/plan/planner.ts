@@ -18,7 +18,7 @@ export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, No
     for (const nodeBatch of nodeDesired.batches) {
       const batch = batchByIndex.get(nodeBatch.batch)!;
       const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
-      steps.push(...batchSteps, ...handlerSteps(nodeBatch.resources, batchSteps, nodeFacts));
+      steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
     }
     return { name: nodeDesired.node, steps, checks: nodeDesired.batches.flatMap((b) => b.checks) };
   });
@@ -72,7 +72,20 @@ function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBas
 
 const PENDING = '(pending)';
 
-/** A notified service restarts at the end of its role's batch — unless this run starts it anyway. */
+/**
+ * Each restart goes right after the later of its service resource and its last trigger, so what follows the
+ * service in the role (an API call, a database step) meets the new configuration, not the old process.
+ */
+function withHandlers(steps: PlanStep[], handlers: PlanStep[]): PlanStep[] {
+  const out = [...steps];
+  for (const handler of handlers) {
+    const anchors = [handler.id.slice(0, -':restart'.length), ...handler.triggers!].map((id) => out.findIndex((s) => s.id === id));
+    out.splice(Math.max(...anchors) + 1, 0, handler);
+  }
+  return out;
+}
+
+/** A notified service restarts once in its role's batch — unless this run starts it anyway. */
 function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: NodeFacts): PlanStep[] {
   const triggers = new Map<string, string[]>();
   resources.forEach((r, i) => {

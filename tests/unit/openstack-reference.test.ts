@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { computeDesired, declaredSecrets } from '../../src/plan/desired.js';
 import type { DesiredResource } from '../../src/plan/desired-types.js';
+import type { NodeFacts } from '../../src/plan/facts.js';
+import { computePlan, sha } from '../../src/plan/planner.js';
 
 const REPO = join(import.meta.dirname, '../..');
 
@@ -119,5 +121,19 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     expect(inputs('ctl1').sort()).toEqual(['/etc/glance/glance-api.conf', '/etc/keystone/keystone.conf', '/etc/masakari/masakari.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/ml2_conf.ini', '/etc/nova/nova.conf', '/etc/placement/placement.conf']);
     expect(inputs('cmp1').sort()).toEqual(['/etc/masakarimonitors/masakarimonitors.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf']);
     expect(resources('ctl1').some((r) => r.type === 'package' && r.names.includes('masakari-api'))).toBe(true);
+  });
+
+  it('restarts a reconfigured API before the role\'s later steps call it (neutron-api before the provider network)', () => {
+    const facts: NodeFacts = { node: 'ctl1', paths: {}, packages: {}, services: {}, guards: {} };
+    for (const r of resources('ctl1')) {
+      if (r.type === 'file') facts.paths[r.path] = { exists: true, kind: 'file', mode: r.mode, owner: r.owner, group: r.group, sha256: sha(r.content), content: r.content };
+      if (r.type === 'package') for (const name of r.names) facts.packages[name] = { installed: true };
+      if (r.type === 'service') facts.services[r.name] = { enabled: true, active: true };
+      if (r.type === 'command') facts.guards[r.id] = r.name !== 'provider-network';
+    }
+    const conf = '/etc/neutron/neutron.conf';
+    facts.paths[conf] = { ...facts.paths[conf]!, sha256: sha('old'), content: 'old' };
+    const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop').map((st) => st.summary);
+    expect(steps).toEqual(['write /etc/neutron/neutron.conf', 'restart neutron-api', 'restart neutron-rpc-server', 'run provider-network']);
   });
 });
