@@ -2,6 +2,7 @@ import type { EventSink } from '../core/events.js';
 import type { FailureRecorder } from '../failures/record.js';
 import type { DesiredResource, DesiredState } from '../plan/desired-types.js';
 import type { Plan, PlanStep } from '../plan/plan-types.js';
+import { PENDING_RESTART_TRIGGER } from '../plan/planner.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
 import { runCheck } from './checks.js';
@@ -64,7 +65,7 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
       for (const step of node.steps.filter((s) => s.batch === batch.index)) {
         if (deps.stop.aborted) return;
         if (step.action === 'noop') continue;
-        if (step.kind === 'handler' && !step.triggers!.some((id) => changedSteps.get(node.name)!.has(id))) continue;
+        if (step.kind === 'handler' && !step.triggers!.some((id) => id === PENDING_RESTART_TRIGGER || ran.has(id))) continue;
         // Packages and commands that ran earlier may legitimately create files (a package's default config):
         // the drift check then cannot tell their change from someone else's, so it only guards untouched nodes.
         const compareBefore = ![...ran].some((id) => /:(package|command):/.test(id));

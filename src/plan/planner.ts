@@ -70,7 +70,9 @@ function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBas
   }
 }
 
-const PENDING = '(pending)';
+/** Trigger of a restart owed by an earlier run: the executor runs it although nothing ran in this one. */
+export const PENDING_RESTART_TRIGGER = '(pending)';
+const PENDING = PENDING_RESTART_TRIGGER;
 
 /**
  * Each restart goes right after the later of its service resource and its last trigger, so what follows the

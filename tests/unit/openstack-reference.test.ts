@@ -132,7 +132,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
       if (r.type === 'command') facts.guards[r.id] = r.name !== 'provider-network';
     }
     const conf = '/etc/neutron/neutron.conf';
-    facts.paths[conf] = { ...facts.paths[conf]!, sha256: sha('old'), content: 'old' };
+    facts.paths[conf] = { exists: true, kind: 'file', mode: '0640', owner: 'root', group: 'neutron', sha256: sha('old'), content: 'old' };
     const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop').map((st) => st.summary);
     expect(steps).toEqual(['write /etc/neutron/neutron.conf', 'restart neutron-api', 'restart neutron-rpc-server', 'run provider-network']);
   });
