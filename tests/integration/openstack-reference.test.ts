@@ -1,0 +1,184 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labInventory } from './support/lab-harness.js';
+import { runCli } from './support/test-rack.js';
+
+const REPO = join(import.meta.dirname, '../..');
+/** The reference's roles and lab attributes, taken from the shipped lab inventory so they cannot drift apart. */
+const reference = parse(readFileSync(join(REPO, 'inventory/lab.yaml'), 'utf8')) as { roles: Record<string, string[]>; attributes: Record<string, Record<string, unknown>> };
+
+interface Event {
+  type: string;
+  record?: { gene: string; node: string; evidence: { stderrTail?: string; message: string } };
+  step?: string;
+  action?: string;
+  node?: string;
+}
+
+/**
+ * The OpenStack reference end to end in a lab of its own (1 controller + 2 computes, installed over PXE
+ * from powered-off machines): Debian 12's Zed packages, checked by OpenStack's own clients, APIs and
+ * oslo-config-validator, Masakari segments registered, the monitors doing their job.
+ * Private subnets 10.79.250.0/24 (admin) and 10.79.251.0/24 (BMC).
+ *
+ * Opt-in for now (BOOTSTRAP_REFERENCE_TEST=1): a cold run takes ~30 min on two cores and it has not yet
+ * passed end to end; tests/integration/openstack.test.ts covers the identity part in every CI run.
+ */
+describe.skipIf(process.env.BOOTSTRAP_REFERENCE_TEST !== '1')('the OpenStack reference deployment in the lab, Masakari included', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-ref-'));
+  const labDir = join(dir, 'lab');
+  const stateDir = join(dir, 'state');
+  const inventory = join(dir, 'inventory.yaml');
+  const misspelt = join(dir, 'misspelt.yaml');
+  const retuned = join(dir, 'retuned.yaml');
+
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 3_000_000 });
+  const on = async (node: string, script: string) => cli(['lab', 'exec', node, inventory, '--', 'sh', '-c', script]);
+  const openstack = async (command: string) => on('ctl1', `. /root/admin-openrc && openstack ${command}`);
+  const inventoryWith = (attributes: Record<string, Record<string, unknown>>) =>
+    labInventory({
+      deployment: 'tr',
+      admin: '10.79.250',
+      bmc: '10.79.251',
+      labDir,
+      nodes: [
+        { name: 'ctl1', mac: '52:54:00:79:50:11', host: 11, roles: ['controller'] },
+        { name: 'cmp1', mac: '52:54:00:79:50:12', host: 12, roles: ['compute'] },
+        { name: 'cmp2', mac: '52:54:00:79:50:13', host: 13, roles: ['compute'] },
+      ],
+      roles: reference.roles,
+      attributes: { ...Object.fromEntries(Object.entries(reference.attributes).filter(([name]) => name !== 'base')), ...attributes },
+    });
+  const events = (stdout: string): Event[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
+  const secrets = () => Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
+  const runFiles = () => readdirSync(join(stateDir, 'runs')).flatMap((run) => readdirSync(join(stateDir, 'runs', run)).map((f) => readFileSync(join(stateDir, 'runs', run, f), 'utf8'))).join('\n');
+
+  beforeAll(() => {
+    writeFileSync(inventory, stringify(inventoryWith({})));
+    writeFileSync(misspelt, stringify(inventoryWith({ keystone: { config: { token: { expiraton: 7200 } } } })));
+    writeFileSync(retuned, stringify(inventoryWith({ masakari: { wait_period_after_evacuation: 120 } })));
+  });
+
+  afterAll(async () => {
+    await cli(['lab', 'down', inventory]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('apply takes three powered-off machines to a converged cloud: every barclamp check passes and the segment is registered', async () => {
+    const apply = await cli(['apply', inventory]);
+    expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);
+    for (const node of ['ctl1', 'cmp1', 'cmp2']) expect(apply.stdout).toMatch(new RegExp(`${node}: installed over PXE`));
+    expect(apply.stdout).toMatch(/» masakari-monitors\/compute on cmp1, cmp2/);
+    expect(apply.stdout).toMatch(/masakari: segment compute created/);
+    expect(apply.stdout).toMatch(/masakari: host cmp1 added to segment compute/);
+    expect(apply.stdout).toMatch(/masakari: host cmp2 added to segment compute/);
+  }, 3_000_000);
+
+  it('keystone issues tokens and the catalog holds every service at the controller', async () => {
+    const token = await openstack('token issue -f value -c project_id >/dev/null && echo ok');
+    expect(token.stdout.trim(), token.stderr).toBe('ok');
+    const catalog = await openstack('endpoint list --interface internal -f value -c "Service Type" -c URL | sort');
+    expect(catalog.stdout.trim().split('\n'), catalog.stderr).toEqual([
+      'compute http://10.79.250.11:8774/v2.1',
+      'identity http://10.79.250.11:5000/v3/',
+      'image http://10.79.250.11:9292',
+      'instance-ha http://10.79.250.11:15868/v1/%(tenant_id)s',
+      'network http://10.79.250.11:9696',
+      'placement http://10.79.250.11:8778',
+    ]);
+  });
+
+  it('nova: conductor and scheduler up, both computes up; placement has their two resource providers', async () => {
+    const services = await openstack('compute service list -f value -c Binary -c Host -c State | sort');
+    expect(services.stdout.trim().split('\n'), services.stderr).toEqual(['nova-compute cmp1 up', 'nova-compute cmp2 up', 'nova-conductor ctl1 up', 'nova-scheduler ctl1 up']);
+    const providers = await openstack('resource provider list -f value -c name | sort');
+    expect(providers.stdout.trim().split('\n'), providers.stderr).toEqual(['cmp1', 'cmp2']);
+    const network = await openstack('network show provider -f value -c provider:network_type -c shared');
+    expect(network.stdout.trim().split('\n'), network.stderr).toEqual(['flat', 'True']);
+  });
+
+  it('masakari lists the segment with both computes, as the monitors will name them', async () => {
+    const segment = await openstack('segment list -f value -c name -c recovery_method -c service_type');
+    expect(segment.stdout.trim(), segment.stderr).toBe('compute auto COMPUTE');
+    const hosts = await openstack('segment host list compute -f value -c name -c type -c on_maintenance | sort');
+    expect(hosts.stdout.trim().split('\n'), hosts.stderr).toEqual(['cmp1 COMPUTE False', 'cmp2 COMPUTE False']);
+  });
+
+  it('every masakari monitor runs on each compute, the host monitor sees the pacemaker cluster', async () => {
+    for (const node of ['cmp1', 'cmp2']) {
+      const active = await on(node, 'systemctl is-active masakari-host-monitor masakari-process-monitor masakari-instance-monitor masakari-introspective-instance-monitor');
+      expect(active.stdout.trim().split('\n'), `${node}: ${active.stderr}`).toEqual(['active', 'active', 'active', 'active']);
+    }
+    const cluster = await on('cmp1', 'crm_mon -1 -X');
+    for (const node of ['ctl1', 'cmp1', 'cmp2']) expect(cluster.stdout).toMatch(new RegExp(`<node name="${node}" id="\\d+" online="true"`));
+    // the host monitor runs the same checks (corosync/pacemaker active, crmadmin -S on this node) every interval
+    const log = await on('cmp1', 'grep -c "ConfigFilesNotFoundError\\|Traceback" /var/log/masakari/masakari-host-monitor.log || true');
+    expect(log.stdout.trim()).toBe('0');
+    const hostCheck = await on('cmp1', 'crmadmin -S cmp1');
+    expect(hostCheck.stdout, hostCheck.stderr).toMatch(/S_IDLE|S_NOT_DC/);
+  });
+
+  it('the process monitor restarts a monitored process that is killed', async () => {
+    const before = await on('cmp2', 'systemctl show -p MainPID --value ssh');
+    await on('cmp2', 'kill -9 $(systemctl show -p MainPID --value ssh)');
+    let after = '';
+    for (let i = 0; i < 30 && (after === '' || after === '0' || after === before.stdout.trim()); i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      after = (await on('cmp2', 'systemctl show -p MainPID --value ssh')).stdout.trim();
+    }
+    expect(after).not.toBe('0');
+    expect(after).not.toBe(before.stdout.trim());
+    const log = await on('cmp2', 'grep -c "Restart of process with executing command: systemctl restart ssh" /var/log/masakari/masakari-process-monitor.log');
+    expect(Number(log.stdout.trim()), log.stderr).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('a second apply changes nothing, restarts nothing and makes no API calls', async () => {
+    const again = await cli(['apply', inventory, '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    const all = events(again.stdout);
+    expect(all.filter((e) => e.type === 'step.ok')).toEqual([]);
+    expect(all.filter((e) => e.type === 'registration.action')).toEqual([]);
+    expect(all.find((e) => e.type === 'run.done')).toMatchObject({ status: 'ok', changed: 0 });
+  }, 600_000);
+
+  it('changing one masakari attribute re-renders masakari.conf and restarts exactly masakari-api and masakari-engine', async () => {
+    const apply = await cli(['apply', retuned, '--json']);
+    expect(apply.code, apply.stdout).toBe(0);
+    const steps = events(apply.stdout).filter((e) => e.type === 'step.ok').map((e) => `${e.node} ${e.step}`);
+    expect(steps.sort()).toEqual(['ctl1 masakari/server:file:/etc/masakari/masakari.conf', 'ctl1 masakari/server:handler:masakari-api', 'ctl1 masakari/server:handler:masakari-engine']);
+    expect((await on('ctl1', 'grep ^wait_period_after_evacuation /etc/masakari/masakari.conf')).stdout.trim()).toBe('wait_period_after_evacuation = 120');
+  }, 600_000);
+
+  it('a misspelt option is caught by oslo-config-validator and recorded as CFG-UNKNOWN-OPTION, with no secret in any record; fixing it converges', async () => {
+    const bad = await cli(['apply', misspelt, '--json']);
+    expect(bad.code).toBe(1);
+    const failure = events(bad.stdout).find((e) => e.type === 'failure.recorded');
+    expect(failure?.record?.gene).toBe('CFG-UNKNOWN-OPTION');
+    expect(failure?.record?.evidence.stderrTail).toContain('token/expiraton is not part of the sample config');
+    const files = runFiles();
+    for (const secret of secrets()) {
+      expect(files).not.toContain(secret);
+      expect(bad.stdout).not.toContain(secret);
+    }
+    const fixed = await cli(['apply', inventory]);
+    expect(fixed.code, fixed.stdout).toBe(0);
+    expect((await on('ctl1', 'grep -c expiraton /etc/keystone/keystone.conf || true')).stdout.trim()).toBe('0');
+  }, 900_000);
+
+  it('a segment member nova knows under another name is recorded as MASAKARI-HOST-NOT-IN-NOVA, not skipped', async () => {
+    // cmp2's nova-compute reports as "CMP2" from now on: masakari would refuse host "cmp2" (400)
+    const renamed = inventoryWith({});
+    (renamed.nodes as { name: string; attributes?: unknown }[])[2]!.attributes = { nova: { config: { DEFAULT: { host: 'CMP2' } } } };
+    writeFileSync(join(dir, 'renamed.yaml'), stringify(renamed));
+    await openstack('segment host delete compute cmp2');
+    await openstack('compute service delete $(openstack compute service list --service nova-compute --host cmp2 -f value -c ID)');
+    const apply = await cli(['apply', join(dir, 'renamed.yaml'), '--json']);
+    expect(apply.code).toBe(1);
+    const failure = events(apply.stdout).find((e) => e.type === 'failure.recorded');
+    expect(failure?.record).toMatchObject({ gene: 'MASAKARI-HOST-NOT-IN-NOVA', node: 'cmp2' });
+    expect(failure?.record?.evidence.message).toContain("host 'cmp2' is not a nova-compute service — nova knows 'CMP2'");
+  }, 900_000);
+});
