@@ -109,7 +109,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         claimed.set(key, prefix);
         resources.push(resource);
       }
-      const checks = barclamp.roles[batch.role]!.checks.map((c) => renderCheck(c, prefix, node, barclamp, render)).filter((c): c is DesiredCheck => c !== undefined);
+      const checks = barclamp.roles[batch.role]!.checks.map((c) => renderCheck(c, prefix, node, barclamp, render, secretValues)).filter((c): c is DesiredCheck => c !== undefined);
       nodeBatches.push({ batch: batch.index, resources, checks });
     }
     return { node: node.name, batches: nodeBatches };
@@ -145,7 +145,7 @@ function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, 
   }
 }
 
-function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render): DesiredCheck | undefined {
+function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render, secretValues: string[]): DesiredCheck | undefined {
   const id = `${prefix}:check:${spec.name}`;
   switch (spec.type) {
     case 'tcp': {
@@ -158,7 +158,7 @@ function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: 
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`);
-      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll };
+      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: secretValues.some((secret) => run.includes(secret)) };
     }
   }
 }

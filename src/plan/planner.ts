@@ -20,7 +20,9 @@ export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, No
       const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
       steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
     }
-    return { name: nodeDesired.node, steps, checks: nodeDesired.batches.flatMap((b) => b.checks) };
+    // the plan is written to the run directory and shown: a check script that carries a secret is listed by name only
+    const checks = nodeDesired.batches.flatMap((b) => b.checks).map((c) => (c.type === 'command' && c.sensitive ? { ...c, run: SENSITIVE } : c));
+    return { name: nodeDesired.node, steps, checks };
   });
   const summary: PlanSummary = { create: 0, update: 0, run: 0, noop: 0 };
   for (const node of nodes) for (const step of node.steps) summary[step.action]++;

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labInventory } from './support/lab-harness.js';
+import { generatedSecrets, labInventory, runDirectoryText } from './support/lab-harness.js';
 import { runCli } from './support/test-rack.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -53,8 +53,6 @@ describe.skipIf(process.env.BOOTSTRAP_REFERENCE_TEST !== '1')('the OpenStack ref
       attributes: { ...Object.fromEntries(Object.entries(reference.attributes).filter(([name]) => name !== 'base')), ...attributes },
     });
   const events = (stdout: string): Event[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
-  const secrets = () => Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
-  const runFiles = () => readdirSync(join(stateDir, 'runs')).flatMap((run) => readdirSync(join(stateDir, 'runs', run)).map((f) => readFileSync(join(stateDir, 'runs', run, f), 'utf8'))).join('\n');
 
   beforeAll(() => {
     writeFileSync(inventory, stringify(inventoryWith({})));
@@ -158,8 +156,8 @@ describe.skipIf(process.env.BOOTSTRAP_REFERENCE_TEST !== '1')('the OpenStack ref
     const failure = events(bad.stdout).find((e) => e.type === 'failure.recorded');
     expect(failure?.record?.gene).toBe('CFG-UNKNOWN-OPTION');
     expect(failure?.record?.evidence.stderrTail).toContain('token/expiraton is not part of the sample config');
-    const files = runFiles();
-    for (const secret of secrets()) {
+    const files = runDirectoryText(stateDir);
+    for (const secret of generatedSecrets(stateDir)) {
       expect(files).not.toContain(secret);
       expect(bad.stdout).not.toContain(secret);
     }

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labInventory } from './support/lab-harness.js';
+import { generatedSecrets, labInventory, runDirectoryText } from './support/lab-harness.js';
 import { runCli } from './support/test-rack.js';
 
 /**
@@ -22,14 +22,6 @@ describe('OpenStack barclamps in the lab: identity and its infrastructure', () =
   const onCtl = async (script: string) => cli(['lab', 'exec', 'ctl1', inventory, '--', 'sh', '-c', script]);
   const inventoryWith = (keystone: Record<string, unknown>) =>
     labInventory({ deployment: 'to', admin: '10.79.240', bmc: '10.79.241', labDir, nodes: [{ name: 'ctl1', mac: '52:54:00:79:40:11', host: 11, roles: ['controller'] }], roles: { controller: ['base/node', 'database/server', 'rabbitmq/server', 'memcached/server', 'keystone/server'] }, attributes: { keystone } });
-  const secrets = () => Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
-  const records = () => readdirSync(join(stateDir, 'runs')).flatMap((run) => {
-    try {
-      return [readFileSync(join(stateDir, 'runs', run, 'failures.jsonl'), 'utf8')];
-    } catch {
-      return [];
-    }
-  }).join('');
 
   beforeAll(() => {
     writeFileSync(inventory, stringify(inventoryWith({})));
@@ -76,9 +68,10 @@ describe('OpenStack barclamps in the lab: identity and its infrastructure', () =
     const failure = bad.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; record?: { gene: string; evidence: { stderrTail?: string } } }).find((e) => e.type === 'failure.recorded');
     expect(failure?.record?.gene).toBe('CFG-UNKNOWN-OPTION');
     expect(failure?.record?.evidence.stderrTail).toContain('token/expiraton is not part of the sample config');
-    // no generated password in any record or event
-    for (const secret of secrets()) {
-      expect(records()).not.toContain(secret);
+    // no generated password in any file of any run (records, events, plan) or on stdout
+    const runFiles = runDirectoryText(stateDir);
+    for (const secret of generatedSecrets(stateDir)) {
+      expect(runFiles).not.toContain(secret);
       expect(bad.stdout).not.toContain(secret);
     }
     const fixed = await cli(['apply', inventory]);

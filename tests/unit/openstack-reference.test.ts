@@ -136,4 +136,12 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop').map((st) => st.summary);
     expect(steps).toEqual(['write /etc/neutron/neutron.conf', 'restart neutron-api', 'restart neutron-rpc-server', 'run provider-network']);
   });
+
+  it('writes no secret into the plan: not in diffs, not in the check scripts it lists', () => {
+    const empty = (node: string): NodeFacts => ({ node, paths: {}, packages: {}, services: {}, guards: {} });
+    const plan = computePlan(desired, new Map(['ctl1', 'cmp1', 'cmp2'].map((n) => [n, empty(n)])), 'digest');
+    expect(JSON.stringify(plan)).not.toContain('SECRET-');
+    const usersLogIn = plan.nodes.find((n) => n.name === 'ctl1')!.checks.find((c) => c.name === 'service-users-log-in');
+    expect(usersLogIn).toMatchObject({ type: 'command', run: '(sensitive)' });
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, type CommandResult } from '../../../src/util/exec.js';
 
@@ -6,6 +6,17 @@ import { runCommand, type CommandResult } from '../../../src/util/exec.js';
 export function labIpmitool(labDir: string): (address: string, ...args: string[]) => Promise<CommandResult> {
   return (address, ...args) =>
     runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', address, '-U', 'admin', '-E', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: readFileSync(join(labDir, 'bmc-password'), 'utf8').trim() } });
+}
+
+/** Every value of the state directory's generated secrets: what must never appear anywhere else. */
+export function generatedSecrets(stateDir: string): string[] {
+  return Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
+}
+
+/** The text of every file of every run in the state directory (events, plan, failure records, summary). */
+export function runDirectoryText(stateDir: string): string {
+  const runs = join(stateDir, 'runs');
+  return readdirSync(runs).flatMap((run) => readdirSync(join(runs, run)).map((file) => readFileSync(join(runs, run, file), 'utf8'))).join('\n');
 }
 
 export interface LabInventoryOptions {
