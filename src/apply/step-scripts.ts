@@ -12,7 +12,12 @@ const HEREDOC_END = '__BOOTSTRAP_CONTENT_END__';
  * base64 here-document inside the script (stdin), never as an argument.
  */
 export function stepScript(step: PlanStep, resource: DesiredResource | undefined, options: { compareBefore: boolean }): string {
-  if (step.kind === 'handler') return `${serviceAction('restart', step.service!)}\nrm -f -- ${shellQuote(`${PENDING_RESTART_DIR}/${step.service!}`)}`;
+  if (step.kind === 'handler') {
+    // The owed-restart note is the truth: a start after the last trigger already loaded the new configuration
+    // and cleared it, so a second restart (which on a forming pacemaker cluster hangs in shutdown) is skipped.
+    const owed = shellQuote(`${PENDING_RESTART_DIR}/${step.service!}`);
+    return `if [ -e ${owed} ]; then\n${serviceAction('restart', step.service!)}\nfi\nrm -f -- ${owed}`;
+  }
   if (!resource) throw new Error(`no desired resource for step ${step.id}`);
   switch (resource.type) {
     case 'package':
@@ -31,7 +36,8 @@ export function stepScript(step: PlanStep, resource: DesiredResource | undefined
     case 'service':
       return [
         ...(step.changes.includes('enable') ? [`systemctl enable ${shellQuote(resource.name)}`] : []),
-        ...(step.changes.includes('start') ? [serviceAction('start', resource.name)] : []),
+        // only a real start (from stopped) settles restarts owed so far; triggers after it owe a new one
+        ...(step.changes.includes('start') ? [`systemctl is-active -q ${shellQuote(resource.name)} || { ${serviceAction('start', resource.name)}; rm -f -- ${shellQuote(`${PENDING_RESTART_DIR}/${resource.name}`)}; }`] : []),
         'true',
       ].join('\n');
     case 'command':

@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stepScript } from '../../src/apply/step-scripts.js';
 import type { DesiredResource } from '../../src/plan/desired-types.js';
@@ -21,10 +24,41 @@ describe('remote step scripts', () => {
     expect(script).toMatch(/touch '?\/var\/lib\/bootstrap\/restart-pending\/keystone'? && sync$/);
   });
 
-  it('a written systemd unit is followed by daemon-reload; a restart clears what it owed', () => {
+  it('a written systemd unit is followed by daemon-reload', () => {
     const unit: DesiredResource = { type: 'file', id: 'b/r:file:/etc/systemd/system/x.service', path: '/etc/systemd/system/x.service', content: '[Unit]\n', mode: '0644', owner: 'root', group: 'root', notify: ['x'], sensitive: false };
     expect(stepScript(step('file', { after: { sha256: 'x', mode: '0644', owner: 'root', group: 'root' } }), unit, { compareBefore: false })).toMatch(/systemctl daemon-reload[\s\S]*restart-pending\/x/);
+  });
+
+  describe('restarts owed to a service', () => {
+    const service: DesiredResource = { type: 'service', id: 'b/r:service:x', name: 'x', enabled: true, started: true };
+    /** Runs a step script against a fake systemctl; returns the systemctl calls and whether a restart is still owed. */
+    function runOnFakeNode(script: string, state: { active: boolean; owed: boolean }): { calls: string[]; owed: boolean } {
+      const dir = mkdtempSync(join(tmpdir(), 'bootstrap-steps-'));
+      mkdirSync(join(dir, 'bin'));
+      mkdirSync(join(dir, 'pending'));
+      if (state.owed) writeFileSync(join(dir, 'pending', 'x'), '');
+      writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$1" = is-active ] && exit ${state.active ? 0 : 3}\nexit 0\n`, { mode: 0o755 });
+      const result = spawnSync('sh', ['-c', script.replaceAll('/var/lib/bootstrap/restart-pending', join(dir, 'pending'))], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
+      expect(result.status, result.stderr.toString()).toBe(0);
+      const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+      const owed = existsSync(join(dir, 'pending', 'x'));
+      rmSync(dir, { recursive: true });
+      return { calls, owed };
+    }
     const handler = stepScript(step('handler', { service: 'x' }), undefined, { compareBefore: false });
-    expect(handler).toMatch(/^systemctl restart '?x'? \|\|[\s\S]*\nrm -f -- '?\/var\/lib\/bootstrap\/restart-pending\/x'?$/);
+    const start = stepScript(step('service', { changes: ['start'] }), service, { compareBefore: false });
+
+    it('a notified restart restarts the service and clears what it owed', () => {
+      expect(runOnFakeNode(handler, { active: true, owed: true })).toEqual({ calls: ['restart x'], owed: false });
+    });
+
+    it('starting a stopped service settles what it owed, so the handler after it does not restart it again', () => {
+      expect(runOnFakeNode(start, { active: false, owed: true })).toEqual({ calls: ['is-active -q x', 'start x'], owed: false });
+      expect(runOnFakeNode(handler, { active: true, owed: false }).calls).toEqual([]);
+    });
+
+    it('a service that is already running (a package started it with its default configuration) keeps its owed restart', () => {
+      expect(runOnFakeNode(start, { active: true, owed: true })).toEqual({ calls: ['is-active -q x'], owed: true });
+    });
   });
 });
