@@ -23,6 +23,11 @@ Commands:
   provisioner serve INVENTORY   the admin node's DHCP/TFTP/HTTP boot services (lab up starts it)
   barclamps                     list barclamps, roles and attributes
   taxonomy [CODE]               list failure genes or explain one
+  failures [INVENTORY]          failure records of the latest run, classified by gene
+      --run ID | --all            another run, or every run (compared gene by gene)
+      --format F                  table (default), json, csv (Fault Genes columns), junit (CI),
+                                  markdown or html (run report with a per-node timeline)
+      --out FILE                  write there instead of stdout
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
   help | version
 

@@ -13,6 +13,7 @@ import { hostkeyCommand } from './commands/hostkey.js';
 import { labCommand } from './commands/lab.js';
 import { planCommand } from './commands/plan.js';
 import { provisionerCommand } from './commands/provisioner.js';
+import { failuresCommand } from './commands/failures.js';
 import { discoverCommand } from './commands/discover.js';
 import { bootCommand, powerCommand } from './commands/power.js';
 import { statusCommand } from './commands/status.js';
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'], booleans: ['json'] },
   power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },
   boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
+  failures: { run: failuresCommand, values: ['state-dir', 'inventory', 'run', 'format', 'out'], booleans: ['all'] },
   status: { run: statusCommand, values: ['state-dir', 'inventory'], booleans: ['json'] },
 };
 

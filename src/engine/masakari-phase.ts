@@ -57,8 +57,11 @@ export interface RegistrationDeps {
  * Gathers what the Masakari API holds, plans the difference (pure) and makes only those calls. Returns
  * false when anything failed; every failure is a classified record.
  */
+/** Step id of registration failures (not a barclamp step; reports show it on the deployment's row). */
+export const REGISTRATION_STEP = 'masakari:register:segments';
+
 export async function registerSegments(target: RegistrationTarget, deps: RegistrationDeps): Promise<boolean> {
-  const where = { node: 'masakari-api', barclamp: 'masakari', role: 'server', step: 'masakari:register:segments' };
+  const where = { node: 'masakari-api', barclamp: 'masakari', role: 'server', step: REGISTRATION_STEP };
   try {
     const session = await authenticate(target.credentials);
     const masakari = new MasakariClient(session);

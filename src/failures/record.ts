@@ -20,6 +20,7 @@ export interface FailureRecord {
   release: string;
   toolVersion: string;
   symptom: string;
+  cause: string;
   mitigation: string;
   retryable: boolean;
   recreate: string;
@@ -79,6 +80,7 @@ export class FailureRecorder {
       release: this.options.release,
       toolVersion: this.options.toolVersion,
       symptom: gene.symptoms,
+      cause: gene.cause,
       mitigation: gene.mitigation,
       retryable: gene.retryable,
       recreate: gene.recreate,

@@ -21,6 +21,8 @@ export interface Gene {
   classification: Classification;
   component: string;
   symptoms: string;
+  /** Root cause(s) behind the symptoms — the Fault Genes sheet's "root cause" column. */
+  cause: string;
   signals: Signal[];
   mitigation: string;
   severity: 'critical' | 'high' | 'medium' | 'low';
@@ -35,7 +37,7 @@ export interface Taxonomy {
   byCode: Map<string, Gene>;
 }
 
-const REQUIRED: (keyof Gene)[] = ['code', 'layer', 'title', 'classification', 'component', 'symptoms', 'signals', 'mitigation', 'severity', 'retryable', 'releases', 'recreate'];
+const REQUIRED: (keyof Gene)[] = ['code', 'layer', 'title', 'classification', 'component', 'symptoms', 'cause', 'signals', 'mitigation', 'severity', 'retryable', 'releases', 'recreate'];
 const CLASSIFICATIONS = new Set<string>(['config_error', 'dependency_unavailable', 'auth_failure', 'resource_exhausted', 'hardware_fault', 'timeout', 'software_bug', 'environment_drift', 'unclassified']);
 
 /** Loads the gene file and refuses it when codes repeat, fields are missing or patterns do not compile. */

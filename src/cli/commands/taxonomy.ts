@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { howDetected, howReported } from '../../failures/gene-text.js';
 import { loadTaxonomy } from '../../failures/taxonomy.js';
 import { didYouMean } from '../../util/suggest.js';
 import { usage, type ParsedArgs } from '../args.js';
@@ -23,7 +24,10 @@ export async function taxonomyCommand(args: ParsedArgs, io: CommandIO): Promise<
     `  layer: ${gene.layer}   classification: ${gene.classification}   component: ${gene.component}   severity: ${gene.severity}`,
     `  releases: ${gene.releases.join(', ')}   retryable: ${gene.retryable ? 'yes' : 'no'}`,
     `  symptoms: ${gene.symptoms}`,
+    `  cause: ${gene.cause}`,
+    `  detected by: ${howDetected(gene)}`,
     `  mitigation: ${gene.mitigation}`,
+    `  reported: ${howReported(gene)}`,
     `  re-create: ${gene.recreate}`,
     '',
   ].join('\n'));
