@@ -46,14 +46,28 @@ export function stepScript(step: PlanStep, resource: DesiredResource | undefined
   }
 }
 
+/**
+ * Installs with a policy-rc.d that denies service starts (exit 101, Debian policy 9.3.3): a postinst would
+ * otherwise start each daemon with its packaged defaults before the barclamp writes its configuration —
+ * nova-compute then waits for its notify timeout, pacemaker forms a one-node cluster. The service steps
+ * start them once configured. An operator's own policy-rc.d is left alone.
+ */
 function packageScript(missing: string[]): string {
   const install = `apt-get -q -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --no-install-recommends -- ${shellWords(missing)}`;
   return [
     'export DEBIAN_FRONTEND=noninteractive',
+    `policy=${POLICY_RC_D}`,
+    `if [ ! -e "$policy" ] || grep -q ${shellQuote(POLICY_MARK)} "$policy"; then`,
+    `  printf '#!/bin/sh\n${POLICY_MARK}\nexit 101\n' > "$policy.tmp" && chmod 755 "$policy.tmp" && mv -f "$policy.tmp" "$policy"`,
+    `  trap 'rm -f "$policy"' EXIT`,
+    'fi',
     // Package lists may be missing or stale on a fresh node: refresh once and try again.
     `${install} || { apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; }`,
   ].join('\n');
 }
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+const POLICY_MARK = '# bootstrap: no service starts while packages install';
 
 function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expectedBefore: string | undefined, after: string): string {
   const encoded = Buffer.from(resource.content, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');

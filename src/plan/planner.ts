@@ -103,10 +103,9 @@ function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: No
   for (const [service, ids] of [...triggers].sort(([a], [b]) => a.localeCompare(b))) {
     const serviceStep = steps.find((s) => s.kind === 'service' && s.summary === `service ${service}`)!;
     const wanted = resources.find((r) => r.type === 'service' && r.name === service) as Extract<DesiredResource, { type: 'service' }>;
-    // Starting picks up the new configuration anyway — unless a package installed in this batch starts the
-    // service itself (Debian's postinst does) before the file is written; stopped services stay stopped.
-    const packageMayStartIt = steps.some((s) => s.kind === 'package' && s.action === 'create');
-    const startsThisRun = serviceStep.changes.includes('start') && !packageMayStartIt && !ids.includes(PENDING);
+    // Starting picks up the new configuration anyway (package steps keep Debian's postinst from starting
+    // services with their packaged defaults, see step-scripts); stopped services stay stopped.
+    const startsThisRun = serviceStep.changes.includes('start') && !ids.includes(PENDING);
     const staysStopped = !wanted.started && !facts.services[service]?.active;
     if (startsThisRun || staysStopped) continue;
     out.push({ ...pick(serviceStep), id: `${serviceStep.id}:restart`, kind: 'handler', action: 'run', summary: `restart ${service}`, changes: ids.map((id) => (id === PENDING ? 'owed by an earlier run that ended before restarting it' : `notified by ${id.split(':').slice(1).join(':')}`)), digest: digestOf({ restart: service, triggers: ids }), service, triggers: ids });

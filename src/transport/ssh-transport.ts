@@ -28,7 +28,10 @@ export class SshTransport implements Transport {
 
   async run(script: string, options: ExecOptions): Promise<ExecResult> {
     const client = await this.connect();
-    const command = this.target.user === 'root' ? 'sh -s' : 'sudo -n -- sh -s';
+    // The deadline is also enforced on the node: sshd ignores our KILL for the script's children (a hung
+    // crmadmin outlived its timed-out step by 20 minutes at full CPU); timeout(1) kills its whole process group.
+    const guarded = `timeout -k 5 ${Math.ceil(options.timeoutMs / 1000) + 2} sh -s`;
+    const command = this.target.user === 'root' ? guarded : `sudo -n -- ${guarded}`;
     return new Promise<ExecResult>((resolve, reject) => {
       // A connection that dies mid-command (node lost, sshd killed) must fail the command, not hang it.
       const onLost = () => reject(new TransportError(`connection to ${this.target.address}:${this.target.port} lost while running a command`, 'unreachable', 'ECONNRESET'));

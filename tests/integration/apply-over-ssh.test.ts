@@ -90,6 +90,23 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
   });
 
+  it('a step past its deadline is a TIME-STEP-DEADLINE failure, and nothing it started keeps running on the node', async () => {
+    const doc = rack.baseInventory();
+    doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
+    doc.roles.compute.push('canary/sleeper');
+    const result = await rack.cli(['apply', rack.writeInventory(doc), '--limit', 'cmp1']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('TIME-STEP-DEADLINE');
+    // the node-side deadline (2 s after ours, then KILL after 5 s) ends the script's whole process group
+    let left = '';
+    for (let i = 0; i < 20; i++) {
+      left = (await rack.exec('cmp1', 'pgrep -fa "sleep 60[01]" || true')).stdout.trim();
+      if (left === '') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(left).toBe('');
+  });
+
   it('Ctrl-C lets the running step finish, starts nothing new, releases the lock, and a re-run converges', async () => {
     const doc = rack.baseInventory();
     doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];

@@ -46,7 +46,7 @@ describe('planner', () => {
     expect(JSON.stringify(computePlan(desired, facts, 'digest'))).toBe(JSON.stringify(plan));
     expect(plan.batches.map((b) => `${b.barclamp}/${b.role}`)).toEqual(['base/node', 'ntp/server', 'ntp/client']);
     expect(plan.nodes.find((n) => n.name === 'ctl1')!.steps.map((s) => `${s.action} ${s.summary}`)).toMatchSnapshot();
-    expect(plan.summary).toEqual({ create: 21, update: 3, run: 3, noop: 0 });
+    expect(plan.summary).toEqual({ create: 21, update: 3, run: 0, noop: 0 });
   });
 
   it('plans nothing on converged nodes', () => {
@@ -77,14 +77,14 @@ describe('planner', () => {
     expect(steps.map((s) => `${s.action} ${s.summary} ${s.changes.join(',')}`)).toEqual(['create write /etc/default/chrony create', 'update service chrony start']);
   });
 
-  it('still restarts a notified service when this run installs its package (the package starts it with the old configuration)', () => {
+  it('a service whose package this run installs is started once, configured, and not restarted (package steps start no services)', () => {
     const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
     const ctl1 = facts.get('ctl1')!;
     ctl1.packages.chrony = { installed: false };
     ctl1.services.chrony = { enabled: false, active: false };
     ctl1.paths['/etc/chrony/chrony.conf'] = { exists: false };
     const steps = computePlan(desired, facts, 'digest').nodes.find((n) => n.name === 'ctl1')!.steps.filter((s) => s.action !== 'noop');
-    expect(steps.map((s) => `${s.action} ${s.summary}`)).toEqual(['create install chrony', 'create write /etc/chrony/chrony.conf', 'update service chrony', 'run restart chrony']);
+    expect(steps.map((s) => `${s.action} ${s.summary}`)).toEqual(['create install chrony', 'create write /etc/chrony/chrony.conf', 'update service chrony']);
   });
 
   it('restarts a service an interrupted earlier run still owes a restart, although nothing changes now', () => {

@@ -61,4 +61,29 @@ describe('remote step scripts', () => {
       expect(runOnFakeNode(start, { active: true, owed: true })).toEqual({ calls: ['is-active -q x'], owed: true });
     });
   });
+
+  describe('package installs', () => {
+    /** Runs the package step with a fake apt-get that records whether a service start would have been allowed. */
+    function install(existingPolicy?: string): { policyDuringInstall: string; policyAfter: string | undefined } {
+      const dir = mkdtempSync(join(tmpdir(), 'bootstrap-pkg-'));
+      mkdirSync(join(dir, 'bin'));
+      const policy = join(dir, 'policy-rc.d');
+      if (existingPolicy !== undefined) writeFileSync(policy, existingPolicy, { mode: 0o755 });
+      writeFileSync(join(dir, 'bin', 'apt-get'), `#!/bin/sh\n${policy} nova-compute start; echo "$?" > ${dir}/during\n`, { mode: 0o755 });
+      const script = stepScript(step('package', { changes: ['nova-compute'] }), { type: 'package', id: 'b/r:package:nova-compute', names: ['nova-compute'] }, { compareBefore: false });
+      const result = spawnSync('sh', ['-c', script.replaceAll('/usr/sbin/policy-rc.d', policy)], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
+      expect(result.status, result.stderr.toString()).toBe(0);
+      const out = { policyDuringInstall: readFileSync(join(dir, 'during'), 'utf8').trim(), policyAfter: existsSync(policy) ? readFileSync(policy, 'utf8') : undefined };
+      rmSync(dir, { recursive: true });
+      return out;
+    }
+
+    it('deny service starts while they run (policy-rc.d exit 101), and leave no policy behind', () => {
+      expect(install()).toEqual({ policyDuringInstall: '101', policyAfter: undefined });
+    });
+
+    it("leave an operator's own policy-rc.d as it is", () => {
+      expect(install('#!/bin/sh\nexit 0\n')).toEqual({ policyDuringInstall: '0', policyAfter: '#!/bin/sh\nexit 0\n' });
+    });
+  });
 });
