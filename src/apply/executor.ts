@@ -36,8 +36,8 @@ export interface ExecutionResult {
   interrupted: boolean;
 }
 
-/** Default per-kind timeouts; command resources carry their own. */
-const TIMEOUT_MS: Record<string, number> = { package: 1_800_000, file: 60_000, directory: 60_000, service: 180_000, handler: 180_000 };
+/** Default per-kind timeouts; command resources carry their own. Services get past a 600 s TimeoutStartSec (nova-compute). */
+const TIMEOUT_MS: Record<string, number> = { package: 1_800_000, file: 60_000, directory: 60_000, service: 660_000, handler: 660_000 };
 /** Retries only where repeating is harmless. */
 const RETRIES: Record<string, number> = { package: 2, file: 1, directory: 1, service: 0, handler: 0 };
 

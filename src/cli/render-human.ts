@@ -66,7 +66,8 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
     case 'provision.phase':
       return verbose ? `  ${e.node}: ${e.phase}: ${e.message}` : undefined;
     case 'provision.ok':
-      return e.action === 'installed' ? `✓ ${e.node}: installed over PXE in ${(e.ms / 1000).toFixed(1)} s` : `  ${e.node}: answers SSH, adopted as installed`;
+      if (e.action === 'installed') return `✓ ${e.node}: installed over PXE in ${(e.ms / 1000).toFixed(1)} s`;
+      return e.action === 'powered-on' ? `✓ ${e.node}: was powered off; powered on through its BMC, SSH up in ${(e.ms / 1000).toFixed(1)} s` : `  ${e.node}: answers SSH, adopted as installed`;
     case 'provision.fail':
       return `✗ ${e.node}: provisioning failed [${e.gene}] ${e.message}`;
     case 'gather.ok':

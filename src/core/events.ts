@@ -6,7 +6,7 @@ export type BootstrapEvent =
   | { type: 'run.start'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string }
   | { type: 'secrets.generated'; names: string[] }
   | { type: 'provision.phase'; node: string; phase: string; message: string }
-  | { type: 'provision.ok'; node: string; action: 'installed' | 'adopted'; ms: number }
+  | { type: 'provision.ok'; node: string; action: 'installed' | 'adopted' | 'powered-on'; ms: number }
   | { type: 'provision.fail'; node: string; gene: string; message: string }
   | { type: 'discover.swept'; addresses: number; found: string[]; ms: number }
   | { type: 'discover.bmc'; address: string; node?: string; serial: string; power: string }

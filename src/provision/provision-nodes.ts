@@ -52,22 +52,16 @@ export async function provisionNodes(nodes: readonly NodeSpec[], deps: Provision
 async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolean> {
   const started = deps.nowMs();
   const record = deps.store.get(node.name);
-  if (record && hasOperatingSystem(record.state)) return true;
   const driver = deps.driverFor(node);
   if (!driver) return true;
+  if (record && hasOperatingSystem(record.state)) return ensurePoweredOn(node, driver, deps, started);
   if (!record && (await deps.sshAnswers(node))) {
     deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'installed', 'answers SSH: adopted as installed (no reinstall)');
     deps.sink({ type: 'provision.ok', node: node.name, action: 'adopted', ms: 0 });
     return true;
   }
-  const phase = (name: string, message: string) => deps.sink({ type: 'provision.phase', node: node.name, phase: name, message });
-  const fail = (observation: Observation): false => {
-    const recordOf = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
-    deps.sink({ type: 'provision.fail', node: node.name, gene: recordOf.gene, message: observation.message });
-    const current = deps.store.get(node.name);
-    if (current?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: recordOf.gene, message: observation.message, at: recordOf.time }));
-    return false;
-  };
+  const phase = phaseSink(node, deps);
+  const fail = (observation: Observation) => failProvision(node, deps, observation);
   deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'allocated', 'in the inventory');
   const current = deps.store.get(node.name)!;
   if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed') deps.store.transition(node.name, 'allocated', 'in the inventory');
@@ -79,7 +73,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
     await driver.reboot();
   } catch (error) {
     if (!(error instanceof IpmiError)) throw error;
-    return fail({ source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+    return fail(bmcObservation(error));
   }
   phase('install', 'waiting for DHCP, boot script and the installer callback');
   const deadline = deps.nowMs() + deps.installDeadlineMs;
@@ -103,7 +97,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
     await driver.setBootDevice('disk', true);
   } catch (error) {
     if (!(error instanceof IpmiError)) throw error;
-    return fail({ source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+    return fail(bmcObservation(error));
   }
   phase('boot', 'installed; waiting for sshd on the installed system');
   const sshDeadline = deps.nowMs() + deps.sshDeadlineMs;
@@ -114,6 +108,45 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   }
   deps.sink({ type: 'provision.ok', node: node.name, action: 'installed', ms: Math.round(deps.nowMs() - started) });
   return true;
+}
+
+/**
+ * An installed node that does not answer SSH is asked for its power state; when it is off (a power cut, an
+ * operator, a test) it is powered on and given the SSH deadline, instead of failing later as unreachable.
+ */
+async function ensurePoweredOn(node: NodeSpec, driver: PowerInterface, deps: ProvisionDeps, started: number): Promise<boolean> {
+  if (await deps.sshAnswers(node)) return true;
+  try {
+    if ((await driver.powerState()) === 'on') return true; // booting or hung: gathering facts will say which
+    phaseSink(node, deps)('power', 'installed but powered off: powering on through the BMC');
+    await driver.powerOn();
+  } catch (error) {
+    if (!(error instanceof IpmiError)) throw error;
+    return failProvision(node, deps, bmcObservation(error));
+  }
+  const deadline = deps.nowMs() + deps.sshDeadlineMs;
+  while (!(await deps.sshAnswers(node))) {
+    if (deps.signal.aborted) return false;
+    if (deps.nowMs() > deadline) return failProvision(node, deps, { source: 'pxe', kind: 'ssh-timeout', message: `${node.name} was powered on but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s` });
+    await deps.sleep(250);
+  }
+  deps.sink({ type: 'provision.ok', node: node.name, action: 'powered-on', ms: Math.round(deps.nowMs() - started) });
+  return true;
+}
+
+function phaseSink(node: NodeSpec, deps: ProvisionDeps): (name: string, message: string) => void {
+  return (name, message) => deps.sink({ type: 'provision.phase', node: node.name, phase: name, message });
+}
+
+function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observation): false {
+  const record = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
+  deps.sink({ type: 'provision.fail', node: node.name, gene: record.gene, message: observation.message });
+  if (deps.store.get(node.name)?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }));
+  return false;
+}
+
+function bmcObservation(error: IpmiError): Observation {
+  return { source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr };
 }
 
 function describeLatest(seen: readonly MachineSighting[]): string {
