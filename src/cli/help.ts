@@ -20,6 +20,8 @@ Commands:
   lab up|down|status [INVENTORY]  the local simulated rack (root); --nodes N adds spare machines,
                                   --qemu M makes the last M spares QEMU/TCG machines (real BIOS + iPXE)
   lab console|exec NODE [INVENTORY] [-- CMD…]  a lab machine's console; run a command inside it
+  lab faults|inject GENE|heal [GENE] [--node N]  re-create a failure mode in the lab (a BMC that stops
+                                  answering, sshd stopped, corosync blocked, …) and undo it
   provisioner serve INVENTORY   the admin node's DHCP/TFTP/HTTP boot services (lab up starts it)
   barclamps                     list barclamps, roles and attributes
   taxonomy [CODE]               list failure genes or explain one

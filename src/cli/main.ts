@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
-  lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name'], booleans: ['json'] },
+  lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name', 'node'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
   discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'], booleans: ['json'] },
   power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },

@@ -278,6 +278,11 @@ function lastConsoleLine(file: string): string | undefined {
   }
 }
 
+/** The pid of a lab machine's BMC (its ipmi_sim), if the lab is up. */
+export function labBmcPid(spec: LabSpec, node: string): number | undefined {
+  return readState(spec)?.nodes.find((n) => n.name === node)?.bmcPid;
+}
+
 /** How many machines (and QEMU spares) the lab was brought up with (`lab up --nodes N --qemu M`), if it is up. */
 export function recordedLayout(spec: LabSpec): { machines: number; qemuSpares: number } | undefined {
   const state = readState(spec);

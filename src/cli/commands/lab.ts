@@ -4,20 +4,26 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
-import { runCommand } from '../../util/exec.js';
 import { labDown, labStatus, labUp, missingTools, recordedLayout, type LabDeps, type LabStatus } from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
+import { enterMachine, machineInitPid } from '../../lab/node-shell.js';
+import { FAULT_CATALOG } from '../../lab/faults/fault-catalog.js';
+import { activeFaults, healFaults, injectFault, injectorFor, WHOLE_LAB, type FaultHost } from '../../lab/faults/lab-faults.js';
+import { dnsmasqPaths } from '../../provision/dnsmasq-config.js';
+import { provisionerConfigOf } from '../../provision/provisioner-config.js';
+import { didYouMean } from '../../util/suggest.js';
 import { machineStoreOf } from '../../engine/provision-phase.js';
 import { KnownHosts } from '../../transport/known-hosts.js';
 import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
-const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND…';
+const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND… | lab faults|inject GENE|heal [GENE] [INVENTORY] [--node N]';
 
 /** `bootstrap lab …` — the local simulated rack (inventory/lab.yaml by default). */
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const verb = args.positionals[0];
   if (verb === 'console' || verb === 'exec') return machineCommand(verb, args, io);
+  if (verb === 'faults' || verb === 'inject' || verb === 'heal') return faultCommand(verb, args, io);
   if (verb !== 'up' && verb !== 'down' && verb !== 'status') throw usage(USAGE);
   const { deployment, spec } = openLab(args, io, args.positionals[1]);
   if (verb === 'status') {
@@ -91,14 +97,65 @@ async function machineCommand(verb: 'console' | 'exec', args: ParsedArgs, io: Co
   }
   await requireLabHost(io.env);
   if (command.length === 0) throw usage('lab exec needs a command: bootstrap lab exec NODE -- COMMAND…');
-  const pid = existsSync(join(dir, 'pid')) ? readFileSync(join(dir, 'pid'), 'utf8').trim() : '';
-  const init = pid ? (await runCommand('pgrep', ['--parent', pid])).stdout.split('\n')[0]?.trim() : '';
+  const init = await machineInitPid(spec, node);
   if (!init) throw new UserError('precondition', `${node} is powered off`, [{ severity: 'error', code: 'lab.powered-off', summary: `${node} is not running`, suggestion: `power it on: bootstrap power on ${node}` }]);
   return new Promise((done) => {
-    const child = spawn('nsenter', ['--target', init, '--mount', '--uts', '--pid', '--net', '--root', '--wd', '--', ...command], { stdio: 'inherit' });
+    const child = spawn('nsenter', [...enterMachine(init), '--', ...command], { stdio: 'inherit' });
     child.once('exit', (code) => done(code ?? EXIT.failed));
     child.once('error', () => done(EXIT.failed));
   });
+}
+
+/**
+ * `lab faults` lists what the lab can re-create and what is injected now; `lab inject GENE --node N`
+ * re-creates a failure mode; `lab heal [GENE] [--node N]` undoes injected faults (all by default).
+ */
+async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs, io: CommandIO): Promise<number> {
+  const gene = verb === 'faults' ? undefined : args.positionals.slice(1).find((p) => !/\.ya?ml$/.test(p));
+  const file = args.positionals.slice(1).find((p) => /\.ya?ml$/.test(p));
+  const { deployment, spec } = openLab(args, io, file);
+  const node = args.flags.get('node') as string | undefined;
+  if (node !== undefined && !spec.nodes.some((n) => n.name === node)) throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  const injector = gene === undefined ? undefined : injectorFor(gene);
+  if (gene !== undefined && !injector) {
+    const hint = didYouMean(gene.toUpperCase(), FAULT_CATALOG.map((f) => f.gene));
+    throw usage(`the lab cannot re-create '${gene}'${hint ? `; ${hint}` : ''} (see: bootstrap lab faults)`);
+  }
+  if (verb === 'faults') {
+    const active = activeFaults(spec);
+    const lines = ['failure modes this lab re-creates (bootstrap lab inject GENE [--node N]):'];
+    for (const f of FAULT_CATALOG) lines.push(`  ${f.gene.padEnd(22)} ${f.scope === 'node' ? '--node N' : 'lab-wide'}  ${f.does}`, `  ${''.padEnd(22)}           shown by: ${f.shownBy}`);
+    lines.push(active.length === 0 ? 'injected now: nothing' : `injected now: ${active.map((f) => `${f.gene} on ${f.node} since ${f.since}`).join('; ')}`);
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  }
+  await requireLabHost(io.env, spec);
+  const host = faultHost(io, deployment);
+  if (verb === 'heal') {
+    const healed = await healFaults(spec, { ...(gene !== undefined ? { gene } : {}), ...(node !== undefined ? { node } : {}) }, host);
+    io.stdout.write(healed.length === 0 ? 'nothing to heal\n' : healed.map((f) => `healed ${f.gene} on ${f.node}\n`).join(''));
+    return EXIT.ok;
+  }
+  if (injector!.scope === 'node' && node === undefined) throw usage(`${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  const target = injector!.scope === 'node' ? node! : WHOLE_LAB;
+  await injectFault(spec, injector!, target, host);
+  io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
+  return EXIT.ok;
+}
+
+function faultHost(io: CommandIO, deployment: Deployment): FaultHost {
+  const config = provisionerConfigOf(deployment.inventory, deployment.stateDir);
+  return {
+    kill: io.env.kill,
+    now: io.env.now,
+    path: io.env.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    dhcpPid: () => {
+      if (!config) return undefined;
+      const file = dnsmasqPaths(config).pid;
+      const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
+      return Number.isInteger(pid) && io.env.isAlive(pid) ? pid : undefined;
+    },
+  };
 }
 
 export function labDeps(io: CommandIO, deployment: Deployment): LabDeps {
