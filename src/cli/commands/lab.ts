@@ -177,6 +177,6 @@ export async function requireLabHost(env: Environment, spec?: LabSpec): Promise<
   }
   const missing = await missingTools(spec);
   if (missing.length > 0) {
-    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe; QEMU machines: qemu-system-x86 ipxe-qemu)' }]);
+    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe nftables; QEMU machines: qemu-system-x86 ipxe-qemu)' }]);
   }
 }
