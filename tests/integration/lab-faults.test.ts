@@ -94,7 +94,7 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
   }, 900_000);
 
   it('SVC-START-FAILED: the journal excerpt says why', async () => {
-    await recreate('SVC-START-FAILED', /journal chrony[\s\S]*(ExecStartPre|control process exited)/);
+    await recreate('SVC-START-FAILED', /journal chrony[\s\S]*(ExecStartPre|control process exited)/i);
   }, 900_000);
 
   it('PKG-REPO-UNREACHABLE: a package that has to be downloaded', async () => {
