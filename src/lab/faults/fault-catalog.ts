@@ -106,6 +106,8 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
     shownBy: 'bootstrap apply (the pacemaker barclamp checks every member is online)',
     inject: async (t) => {
       must(await t.inMachineNetwork('nft', ['-f', '-'], `table inet ${NFT_TABLE} {\n chain in { type filter hook input priority 0; udp dport 5405 drop; }\n chain out { type filter hook output priority 0; udp dport 5405 drop; }\n}\n`), 'blocking corosync');
+      // in effect only once corosync's token timeout has passed and the machine sees its peers offline
+      must(await t.inMachine(`for i in $(seq 60); do crm_mon -1 -X 2>/dev/null | grep -q 'online="false"' && exit 0; sleep 1; done; echo 'the ring did not break within 60 s' >&2; exit 1`), 'waiting for the ring to break');
       return {};
     },
     heal: async (t) => {
