@@ -95,15 +95,17 @@ export async function waitForSsh(address: string, timeoutMs: number, sleep: (ms:
 function sshBanner(address: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: address, port: 22, timeout: 1000 });
-    socket.once('data', (data) => {
+    const done = (answer: boolean) => {
+      clearTimeout(limit);
       socket.destroy();
-      resolve(data.toString().startsWith('SSH-'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
+      resolve(answer);
+    };
+    // the idle timeout does not bound every way a connection can stall (an accepted connection that never
+    // sends a banner while sshd starts): one probe never takes longer than this
+    const limit = setTimeout(() => done(false), 3000);
+    socket.once('data', (data) => done(data.toString().startsWith('SSH-')));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
   });
 }
 

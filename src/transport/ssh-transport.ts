@@ -96,6 +96,9 @@ export class SshTransport implements Transport {
       });
       client.on('close', () => {
         this.connection = undefined;
+        // a peer that hangs up before the handshake completes (sshd still starting, MaxStartups) emits no
+        // 'error': without this the connection promise — and with it the whole gather — would wait forever
+        reject(new TransportError(`ssh ${user}@${endpoint}: connection closed before the SSH handshake completed`, 'unreachable', 'ECONNRESET'));
       });
       client.connect({
         host: address,
