@@ -19,7 +19,3 @@ export function groupByGene(records: readonly FailureRecord[]): GeneGroup[] {
   }
   return [...groups.values()].sort((a, b) => b.count - a.count || a.gene.localeCompare(b.gene));
 }
-
-export function seconds(ms: number): string {
-  return ms >= 60_000 ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
-}

@@ -1,6 +1,7 @@
 import type { FailureRecord } from '../failures/record.js';
 import { escapeMarkup as esc } from './escape.js';
-import { groupByGene, seconds } from './by-gene.js';
+import { groupByGene } from './by-gene.js';
+import { seconds } from './duration.js';
 import type { RunTimeline } from './timeline.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { FailureRecord } from '../failures/record.js';
-import { groupByGene, seconds } from './by-gene.js';
+import { groupByGene } from './by-gene.js';
+import { seconds } from './duration.js';
 import type { RunTimeline } from './timeline.js';
 
 const BAR_WIDTH = 40;

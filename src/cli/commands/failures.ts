@@ -1,5 +1,6 @@
 import { listRuns } from '../../apply/run-dir.js';
 import type { FailureRecord } from '../../failures/record.js';
+import type { Taxonomy } from '../../failures/taxonomy.js';
 import { groupByGene } from '../../report/by-gene.js';
 import { failuresCsv } from '../../report/csv.js';
 import { runHtml } from '../../report/html.js';
@@ -48,7 +49,7 @@ export async function failuresCommand(args: ParsedArgs, io: CommandIO): Promise<
   return EXIT.ok;
 }
 
-function render(format: Format, runs: RunRecord[], records: FailureRecord[], taxonomy: Parameters<typeof failuresCsv>[1]): string {
+function render(format: Format, runs: RunRecord[], records: FailureRecord[], taxonomy: Taxonomy): string {
   const run = runs[0]!;
   switch (format) {
     case 'json':

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
+import { ipmiToolFor } from '../../engine/bmc-access.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
 import { labDown, labStatus, labUp, missingTools, recordedLayout, type LabDeps, type LabStatus } from '../../lab/lab.js';
@@ -148,7 +149,7 @@ function faultHost(io: CommandIO, deployment: Deployment): FaultHost {
   return {
     kill: io.env.kill,
     now: io.env.now,
-    path: io.env.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    ipmi: ipmiToolFor(io.env),
     dhcpPid: () => {
       if (!config) return undefined;
       const file = dnsmasqPaths(config).pid;

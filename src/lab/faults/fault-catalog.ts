@@ -1,6 +1,23 @@
 import { must, type FaultInjector } from './fault.js';
 
 const KEEP = '/var/lib/bootstrap-fault';
+
+/** A fault that is one shell script inside the machine, undone by another. */
+function machineScriptFault(f: { gene: string; does: string; shownBy: string; inject: { script: string; what: string }; heal: { script: string; what: string } }): FaultInjector {
+  return {
+    gene: f.gene,
+    scope: 'node',
+    does: f.does,
+    shownBy: f.shownBy,
+    inject: async (t) => {
+      must(await t.inMachine(f.inject.script), f.inject.what);
+      return {};
+    },
+    heal: async (t) => {
+      must(await t.inMachine(f.heal.script), f.heal.what);
+    },
+  };
+}
 const NFT_TABLE = 'bootstrap_fault';
 
 /**
@@ -27,78 +44,48 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
     shownBy: 'bootstrap power status NODE, or bootstrap apply with NODE powered off',
     inject: async (t) => {
       const rotated = t.randomSecret();
-      must(await t.bmcCommands(t.bmcPassword(), `user set password 2 ${rotated}\n`), 'rotating the BMC password');
+      await t.bmcCommands(t.bmcPassword(), `user set password 2 ${rotated}\n`);
       return { rotated };
     },
     heal: async (t, memo) => {
-      must(await t.bmcCommands(memo.rotated!, `user set password 2 ${t.bmcPassword()}\n`), 'restoring the BMC password');
+      await t.bmcCommands(memo.rotated!, `user set password 2 ${t.bmcPassword()}\n`);
     },
   },
-  {
+  machineScriptFault({
     gene: 'SSH-UNREACHABLE',
-    scope: 'node',
     does: 'stops sshd in the machine (ssh.service and ssh.socket)',
     shownBy: 'bootstrap apply (gathering facts fails for NODE)',
-    inject: async (t) => {
-      must(await t.inMachine('systemctl stop ssh.socket ssh.service 2>/dev/null; ! systemctl is-active -q ssh.service'), 'stopping sshd');
-      return {};
-    },
-    heal: async (t) => {
-      must(await t.inMachine('systemctl start ssh.service'), 'starting sshd');
-    },
-  },
-  {
+    inject: { script: 'systemctl stop ssh.socket ssh.service 2>/dev/null; ! systemctl is-active -q ssh.service', what: 'stopping sshd' },
+    heal: { script: 'systemctl start ssh.service', what: 'starting sshd' },
+  }),
+  machineScriptFault({
     gene: 'SSH-HOSTKEY-CHANGED',
-    scope: 'node',
     does: 'gives the machine new SSH host keys (the old ones are kept aside for heal)',
     shownBy: 'bootstrap apply (the pinned key no longer matches)',
-    inject: async (t) => {
-      must(await t.inMachine(`set -e; mkdir -p ${KEEP}/ssh; cp -a /etc/ssh/ssh_host_* ${KEEP}/ssh/; rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh`), 'replacing the host keys');
-      return {};
-    },
-    heal: async (t) => {
-      must(await t.inMachine(`set -e; rm -f /etc/ssh/ssh_host_*; cp -a ${KEEP}/ssh/ssh_host_* /etc/ssh/; rm -rf ${KEEP}/ssh; systemctl restart ssh`), 'restoring the host keys');
-    },
-  },
-  {
+    inject: { script: `set -e; mkdir -p ${KEEP}/ssh; cp -a /etc/ssh/ssh_host_* ${KEEP}/ssh/; rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh`, what: 'replacing the host keys' },
+    heal: { script: `set -e; rm -f /etc/ssh/ssh_host_*; cp -a ${KEEP}/ssh/ssh_host_* /etc/ssh/; rm -rf ${KEEP}/ssh; systemctl restart ssh`, what: 'restoring the host keys' },
+  }),
+  machineScriptFault({
     gene: 'PKG-REPO-UNREACHABLE',
-    scope: 'node',
     does: "points the machine's apt at a closed port (an apt.conf.d file that overrides the proxy) and drops its downloaded packages",
     shownBy: 'bootstrap apply of a barclamp that installs a package not yet on NODE',
-    inject: async (t) => {
-      must(await t.inMachine(`printf 'Acquire::http::Proxy "http://127.0.0.1:9/";\\n' > /etc/apt/apt.conf.d/99zz-bootstrap-fault && apt-get clean`), 'breaking the package source');
-      return {};
-    },
-    heal: async (t) => {
-      must(await t.inMachine('rm -f /etc/apt/apt.conf.d/99zz-bootstrap-fault'), 'restoring the package source');
-    },
-  },
-  {
+    inject: { script: `printf 'Acquire::http::Proxy "http://127.0.0.1:9/";\\n' > /etc/apt/apt.conf.d/99zz-bootstrap-fault && apt-get clean`, what: 'breaking the package source' },
+    heal: { script: 'rm -f /etc/apt/apt.conf.d/99zz-bootstrap-fault', what: 'restoring the package source' },
+  }),
+  machineScriptFault({
     gene: 'PKG-DPKG-LOCK',
-    scope: 'node',
     does: "holds the machine's dpkg frontend lock (a transient unit running flock)",
     shownBy: 'bootstrap apply of a barclamp that installs a package (apt gives up after its 120 s lock timeout)',
-    inject: async (t) => {
-      must(await t.inMachine('systemd-run --unit=bootstrap-fault-dpkg-lock --quiet flock /var/lib/dpkg/lock-frontend sleep infinity && sleep 0.5 && systemctl is-active -q bootstrap-fault-dpkg-lock'), 'holding the dpkg lock');
-      return {};
-    },
-    heal: async (t) => {
-      must(await t.inMachine('systemctl stop bootstrap-fault-dpkg-lock 2>/dev/null; true'), 'releasing the dpkg lock');
-    },
-  },
-  {
+    inject: { script: 'systemd-run --unit=bootstrap-fault-dpkg-lock --quiet flock /var/lib/dpkg/lock-frontend sleep infinity && sleep 0.5 && systemctl is-active -q bootstrap-fault-dpkg-lock', what: 'holding the dpkg lock' },
+    heal: { script: 'systemctl stop bootstrap-fault-dpkg-lock 2>/dev/null; true', what: 'releasing the dpkg lock' },
+  }),
+  machineScriptFault({
     gene: 'SVC-START-FAILED',
-    scope: 'node',
     does: 'makes chrony unable to start (a drop-in with ExecStartPre=/bin/false) and stops it, so the next apply starts it',
     shownBy: 'bootstrap apply (the ntp barclamp starts chrony)',
-    inject: async (t) => {
-      must(await t.inMachine("set -e; mkdir -p /etc/systemd/system/chrony.service.d; printf '[Service]\\nExecStartPre=/bin/false\\n' > /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl stop chrony"), 'breaking chrony');
-      return {};
-    },
-    heal: async (t) => {
-      must(await t.inMachine('rm -f /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed chrony 2>/dev/null; true'), 'repairing chrony');
-    },
-  },
+    inject: { script: "set -e; mkdir -p /etc/systemd/system/chrony.service.d; printf '[Service]\\nExecStartPre=/bin/false\\n' > /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl stop chrony", what: 'breaking chrony' },
+    heal: { script: 'rm -f /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed chrony 2>/dev/null; true', what: 'repairing chrony' },
+  }),
   {
     gene: 'HA-RING-NOT-FORMED',
     scope: 'node',

@@ -7,8 +7,8 @@ export interface FaultTools {
   inMachine(script: string): Promise<CommandResult>;
   /** A program of this host inside the machine's network namespace only (e.g. nft, which the image lacks). */
   inMachineNetwork(file: string, args: readonly string[], input?: string): Promise<CommandResult>;
-  /** ipmitool against the machine's BMC with the given password (-E) running the commands of a 0600 file. */
-  bmcCommands(password: string, commands: string): Promise<CommandResult>;
+  /** ipmitool commands against the machine's BMC, logged in with the given password; throws an IpmiError. */
+  bmcCommands(password: string, commands: string): Promise<void>;
   /** The lab's BMC password (what the inventory reads). */
   bmcPassword(): string;
   /** Stop/continue a lab process: the machine's BMC or the provisioner's dnsmasq. */

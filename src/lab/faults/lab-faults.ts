@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import type { IpmiTool } from '../../ipmi/ipmitool.js';
 import { runCommand } from '../../util/exec.js';
 import { labBmcPasswordFile, labBmcPid } from '../lab.js';
 import type { LabSpec } from '../lab-spec.js';
@@ -22,8 +23,8 @@ export interface FaultHost {
   /** The provisioner's dnsmasq, if it runs. */
   dhcpPid: () => number | undefined;
   now: () => Date;
-  /** PATH for the ipmitool it runs. */
-  path: string;
+  /** The project's ipmitool wrapper (password via -E, pacing, retries). */
+  ipmi: IpmiTool;
 }
 
 /** The row an injection of lab-wide scope is kept under. */
@@ -75,12 +76,13 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost): FaultTools {
       return runCommand('nsenter', ['--target', init, '--net', '--', file, ...args], input !== undefined ? { input } : {});
     },
     bmcCommands: async (password, commands) => {
+      // `ipmitool exec FILE`: the new password travels in a 0600 file, never in an argument vector
       const dir = mkdtempSync(join(spec.dir, '.fault-'));
       try {
         const file = join(dir, 'commands');
         writeFileSync(file, commands, { mode: 0o600 });
         chmodSync(file, 0o600);
-        return await runCommand('ipmitool', ['-I', 'lanplus', '-C', '3', '-N', '2', '-R', '2', '-H', machine!.bmcAddress, '-U', 'admin', '-E', 'exec', file], { env: { PATH: host.path, IPMI_PASSWORD: password } });
+        await host.ipmi.run({ address: machine!.bmcAddress, username: 'admin', password, cipherSuites: [3] }, ['exec', file]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { runCommand, type CommandResult } from '../../../src/util/exec.js';
+import type { CliResult } from './test-rack.js';
 
 /** The real ipmitool against a lab BMC, with the lab's generated password in the environment (-E). */
 export function labIpmitool(labDir: string): (address: string, ...args: string[]) => Promise<CommandResult> {
@@ -51,4 +53,26 @@ export function labInventory(o: LabInventoryOptions): Record<string, unknown> {
     attributes: { base: { apt_proxy: `http://${o.admin}.1:3142` }, ...o.attributes },
     lab: { name: o.deployment, dir: o.labDir },
   };
+}
+
+/**
+ * The misspelt-option scenario both OpenStack tests run: applying `misspelt` (keystone [token] expiraton)
+ * fails as CFG-UNKNOWN-OPTION with the validator's words, no generated secret reaches any run file or
+ * stdout, and applying `inventory` again converges with the typo gone from keystone.conf.
+ */
+export async function expectMisspeltOptionCaughtThenFixed(o: { cli: (args: string[]) => Promise<CliResult>; onController: (script: string) => Promise<CliResult>; misspelt: string; inventory: string; stateDir: string }): Promise<void> {
+  const bad = await o.cli(['apply', o.misspelt, '--json']);
+  expect(bad.code).toBe(1);
+  const failure = bad.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; record?: { gene: string; evidence: { stderrTail?: string } } }).find((e) => e.type === 'failure.recorded');
+  expect(failure?.record?.gene).toBe('CFG-UNKNOWN-OPTION');
+  expect(failure?.record?.evidence.stderrTail).toContain('token/expiraton is not part of the sample config');
+  // no generated password in any file of any run (records, events, plan) or on stdout
+  const runFiles = runDirectoryText(o.stateDir);
+  for (const secret of generatedSecrets(o.stateDir)) {
+    expect(runFiles).not.toContain(secret);
+    expect(bad.stdout).not.toContain(secret);
+  }
+  const fixed = await o.cli(['apply', o.inventory]);
+  expect(fixed.code, fixed.stdout).toBe(0);
+  expect((await o.onController('grep -c expiraton /etc/keystone/keystone.conf || true')).stdout.trim()).toBe('0');
 }
