@@ -1,4 +1,5 @@
 import type { EventSink } from '../core/events.js';
+import type { Observation } from '../failures/classify.js';
 import type { FailureRecorder } from '../failures/record.js';
 import type { DesiredResource, DesiredState } from '../plan/desired-types.js';
 import type { Plan, PlanStep } from '../plan/plan-types.js';
@@ -22,6 +23,10 @@ export interface ExecutorDeps {
   kill: AbortSignal;
   /** Nodes that already failed (e.g. during gather); they get no steps. */
   failedNodes: ReadonlySet<string>;
+  /** Stop scheduling once more nodes than this have failed (operators' --max-failures); undefined: never. */
+  maxFailedNodes?: number;
+  /** What a step or check killed through `kill` is recorded as (the overall deadline says where it was); default: its exit. */
+  killedWork?: (node: string, what: string) => Observation | undefined;
   sleep: (ms: number) => Promise<void>;
   nowMs: () => number;
 }
@@ -34,6 +39,8 @@ export interface NodeOutcome {
 export interface ExecutionResult {
   nodes: Map<string, NodeOutcome>;
   interrupted: boolean;
+  /** Why the run stopped before the end without being interrupted (the failure budget was spent). */
+  stoppedEarly?: string;
 }
 
 /** Default per-kind timeouts; command resources carry their own. Services get past a 600 s TimeoutStartSec (nova-compute). */
@@ -51,19 +58,21 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
   const resources = new Map<string, DesiredResource>();
   for (const node of deps.desired.nodes) for (const batch of node.batches) for (const r of batch.resources) resources.set(`${node.node}\u0000${r.id}`, r);
   const changedSteps = new Map<string, Set<string>>(plan.nodes.map((n) => [n.name, new Set()]));
+  const budget = failureBudget(deps, outcomes);
+  const stopped = () => deps.stop.aborted || budget.spent() !== undefined;
 
   for (const batch of plan.batches) {
-    if (deps.stop.aborted) break;
+    if (stopped()) break;
     const members = plan.nodes.filter((n) => outcomes.get(n.name)!.status === 'ok' && (n.steps.some((s) => s.batch === batch.index) || n.checks.some((c) => checkBatch(deps.desired, n.name, c.id) === batch.index)));
     if (members.length === 0) continue;
     sink({ type: 'batch.start', batch: batch.index, barclamp: batch.barclamp, role: batch.role, nodes: members.map((m) => m.name) });
     await runPool(members, deps.parallel, async (node) => {
-      if (deps.stop.aborted) return;
+      if (stopped()) return;
       const transport = deps.transports.get(node.name)!;
       const outcome = outcomes.get(node.name)!;
       const ran = changedSteps.get(node.name)!;
       for (const step of node.steps.filter((s) => s.batch === batch.index)) {
-        if (deps.stop.aborted) return;
+        if (stopped()) return;
         if (step.action === 'noop') continue;
         if (step.kind === 'handler' && !step.triggers!.some((id) => id === PENDING_RESTART_TRIGGER || ran.has(id))) continue;
         // Packages and commands that ran earlier may legitimately create files (a package's default config):
@@ -71,7 +80,7 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
         const compareBefore = ![...ran].some((id) => /:(package|command):/.test(id));
         const ok = await runStep(deps, transport, step, resources.get(`${node.name}\u0000${step.id}`), compareBefore);
         if (!ok) {
-          outcome.status = 'failed';
+          budget.fail(outcome);
           return;
         }
         outcome.changed++;
@@ -79,30 +88,56 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
       }
       const checks = deps.desired.nodes.find((n) => n.node === node.name)!.batches.find((b) => b.batch === batch.index)?.checks ?? [];
       for (const check of checks) {
-        if (deps.stop.aborted) return;
+        if (stopped()) return;
         const started = deps.nowMs();
         const result = await runCheck(check, transport, deps.kill, deps.sleep, deps.nowMs);
         if (result.ok) {
           sink({ type: 'check.ok', node: node.name, check: check.id, ms: Math.round(deps.nowMs() - started) });
           continue;
         }
+        const killedAs = deps.kill.aborted ? deps.killedWork?.(node.name, `check ${check.name}`) : undefined;
         const record = deps.recorder.record(
           { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id },
-          { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) },
+          killedAs ?? { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) },
         );
         sink({ type: 'failure.recorded', record });
         sink({ type: 'check.fail', node: node.name, check: check.id, gene: record.gene, message: record.evidence.message });
-        outcome.status = 'failed';
+        budget.fail(outcome);
         return;
       }
     });
   }
   for (const node of plan.nodes) {
     const outcome = outcomes.get(node.name)!;
-    if (deps.stop.aborted && outcome.status === 'ok') outcome.status = 'skipped';
+    if (stopped() && outcome.status === 'ok') outcome.status = 'skipped';
     sink({ type: 'node.done', node: node.name, status: outcome.status, changed: outcome.changed });
   }
-  return { nodes: outcomes, interrupted: deps.stop.aborted };
+  const stoppedEarly = budget.spent();
+  return { nodes: outcomes, interrupted: deps.stop.aborted, ...(stoppedEarly !== undefined ? { stoppedEarly } : {}) };
+}
+
+/**
+ * Operators' --max-failures: once more nodes than allowed have failed, nothing new starts (running steps
+ * finish) — a rack with a systematic problem stops early instead of failing every node the same way.
+ */
+function failureBudget(deps: ExecutorDeps, outcomes: Map<string, NodeOutcome>) {
+  let spent: string | undefined;
+  const failedCount = () => [...outcomes.values()].filter((o) => o.status === 'failed').length;
+  const check = () => {
+    if (spent !== undefined || deps.maxFailedNodes === undefined) return;
+    const failed = failedCount();
+    if (failed <= deps.maxFailedNodes) return;
+    spent = `${failed} of ${outcomes.size} node(s) failed, more than the ${deps.maxFailedNodes} --max-failures allows: no new steps were started`;
+    deps.sink({ type: 'run.interrupt', message: spent });
+  };
+  check();
+  return {
+    fail(outcome: NodeOutcome) {
+      outcome.status = 'failed';
+      check();
+    },
+    spent: () => spent,
+  };
 }
 
 async function runStep(deps: ExecutorDeps, transport: Transport, step: PlanStep, resource: DesiredResource | undefined, compareBefore: boolean): Promise<boolean> {
@@ -125,13 +160,16 @@ async function runStep(deps: ExecutorDeps, transport: Transport, step: PlanStep,
       sink({ type: 'step.ok', node: step.node, step: step.id, summary: step.summary, action: step.action, ms: Math.round(deps.nowMs() - started), attempt });
       return true;
     }
-    const observation = transportError
+    const killedAs = deps.kill.aborted ? deps.killedWork?.(step.node, step.summary) : undefined;
+    const observation: Observation = killedAs
+      ? { ...killedAs, ...(result ? { stderr: result.stderr || result.stdout } : {}) }
+      : transportError
       ? observationOfTransportError(transportError)
       : { source: 'remote-exec' as const, kind: step.kind, message: result!.timedOut ? `${step.summary}: no result within ${timeoutMs / 1000} s` : `${step.summary}: exit code ${result!.code}`, exitCode: result!.code, stderr: result!.stderr || result!.stdout, timedOut: result!.timedOut };
     // a command's declared retries are its author's judgement (e.g. "the cluster may still be electing"), so they
     // hold whatever the gene says; elsewhere only retryable genes are repeated
     const worthRetrying = resource?.type === 'command' || deps.recorder.classify(observation).retryable;
-    const canRetry = attempt <= retries && !deps.stop.aborted && !transportError && !result!.timedOut && worthRetrying;
+    const canRetry = attempt <= retries && !deps.stop.aborted && !deps.kill.aborted && !transportError && !result!.timedOut && worthRetrying;
     if (canRetry) {
       sink({ type: 'step.retry', node: step.node, step: step.id, summary: step.summary, attempt, message: observation.message });
       await deps.sleep(Math.min(30_000, 1000 * 2 ** (attempt - 1)));

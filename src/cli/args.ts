@@ -51,3 +51,26 @@ export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
   if (raw === undefined || raw === true) return undefined;
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
+
+/** A duration: "90s", "30m", "1h30m", or plain seconds. */
+export function durationFlag(args: ParsedArgs, name: string): number | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const text = raw === true ? '' : raw.trim();
+  if (/^\d+$/.test(text) && Number(text) > 0) return Number(text) * 1000;
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  const ms = parts ? (Number(parts[1] ?? 0) * 3600 + Number(parts[2] ?? 0) * 60 + Number(parts[3] ?? 0)) * 1000 : 0;
+  if (ms <= 0) throw usage(`--${name} must be a duration like 90s, 30m or 1h30m (got '${raw === true ? '' : raw}')`);
+  return ms;
+}
+
+/** A failure budget: a node count ("2") or a percentage of the selected nodes ("25%"). */
+export function failureLimitFlag(args: ParsedArgs, name: string): { nodes: number } | { percent: number } | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const text = raw === true ? '' : raw.trim();
+  const percent = /^(\d{1,3})%$/.exec(text);
+  if (percent && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
+  if (/^\d{1,6}$/.test(text)) return { nodes: Number(text) };
+  throw usage(`--${name} must be a number of nodes (e.g. 2) or a percentage of the nodes (e.g. 25%)`);
+}

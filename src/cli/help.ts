@@ -9,6 +9,9 @@ Commands:
   apply INVENTORY               gather, plan and execute; re-running converges and is a no-op when nothing changed
       --plan FILE                 execute exactly a saved plan (refused if inputs changed since)
       --parallel N                nodes worked on at once (default 16)
+      --max-failures N|P%         stop starting new steps once more than N nodes (or P% of them) failed
+      --deadline 45m              overall deadline: running steps are killed, every unfinished node is
+                                  recorded (TIME-RUN-DEADLINE) with its phase and what was last seen
   discover [INVENTORY]          sweep BMC ranges (UDP), read every BMC found (FRU, LAN, GUID, power) via ipmitool
       --bmc RANGES                CIDR or a-b, comma-separated (default: the inventory's bmc network)
       --timeout MS                how long the sweep waits for answers (default 1500)

@@ -28,7 +28,7 @@ const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
 const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
   validate: { run: validateCommand, values: [], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
-  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan'], booleans: ['json', 'verbose'] },
+  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures'], booleans: ['json', 'verbose'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },

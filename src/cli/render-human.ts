@@ -95,7 +95,7 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
     case 'run.interrupt':
       return `! ${e.message}`;
     case 'run.done':
-      return `${e.status === 'ok' ? '✓' : '✗'} ${e.status}: ${e.nodesOk} node(s) ok, ${e.nodesFailed} failed, ${e.changed} change(s), ${e.failures} failure record(s) in ${(e.ms / 1000).toFixed(1)} s`;
+      return `${e.status === 'ok' ? '✓' : '✗'} ${e.status}: ${e.nodesOk} node(s) ok, ${e.nodesFailed} failed, ${e.changed} change(s), ${e.failures} failure record(s) in ${(e.ms / 1000).toFixed(1)} s${e.stoppedEarly ? ` (stopped early: ${e.stoppedEarly})` : ''}`;
     default:
       return undefined;
   }

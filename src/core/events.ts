@@ -26,7 +26,7 @@ export type BootstrapEvent =
   | { type: 'registration.plan'; actions: number; problems: number }
   | { type: 'registration.action'; action: 'create-segment' | 'update-segment' | 'add-host'; segment: string; host?: string }
   | { type: 'run.interrupt'; message: string }
-  | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
+  | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; stoppedEarly?: string; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
 
 export type TimedEvent = BootstrapEvent & { time: string };
 

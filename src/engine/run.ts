@@ -5,7 +5,9 @@ import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
 import { registerSegments, registrationTarget } from './masakari-phase.js';
 import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
+import type { Observation } from '../failures/classify.js';
 import { FailureRecorder } from '../failures/record.js';
+import { seconds } from '../report/duration.js';
 import { gatherFacts } from '../plan/gather.js';
 import { computePlan } from '../plan/planner.js';
 import type { Plan } from '../plan/plan-types.js';
@@ -14,6 +16,7 @@ import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
 import { desiredState, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
+import { NodeProgress } from './node-progress.js';
 import { markDeployment, provisionPhase } from './provision-phase.js';
 
 export interface RunOptions {
@@ -26,6 +29,15 @@ export interface RunOptions {
   kill: AbortSignal;
   /** Tests and the lab may supply transports; by default SSH per inventory. */
   transports?: (nodes: string[]) => Map<string, Transport>;
+}
+
+export interface ApplyOptions extends RunOptions {
+  /** Execute this saved plan instead of planning. */
+  planFile?: string;
+  /** The whole apply's deadline: when it passes running steps are killed and each unfinished node is recorded. */
+  deadlineMs?: number;
+  /** Stop scheduling once more nodes than this have failed: a count, or a percentage of the selected nodes. */
+  maxFailures?: { nodes: number } | { percent: number };
 }
 
 interface Started {
@@ -86,10 +98,15 @@ export interface ApplyOutcome {
 }
 
 /** `bootstrap apply`: lock, gather + plan (or load a saved plan), execute exactly that plan, summarise. */
-export async function runApply(env: Environment, deployment: Deployment, options: RunOptions & { planFile?: string }): Promise<ApplyOutcome> {
+export async function runApply(env: Environment, deployment: Deployment, requested: ApplyOptions): Promise<ApplyOutcome> {
   const startedMs = env.nowMs();
   const lockRunId = `${env.pid}-${env.randomId()}`;
   const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), { pid: env.pid, host: env.hostname, isAlive: env.isAlive });
+  const progress = new NodeProgress(env.nowMs);
+  const deadline = overallDeadline(requested.deadlineMs);
+  // the deadline stops scheduling and kills running steps, like a second Ctrl-C, but is reported as a failure
+  const options: ApplyOptions = { ...requested, sink: fanOut(progress.sink, requested.sink), stop: AbortSignal.any([requested.stop, deadline.signal]), kill: AbortSignal.any([requested.kill, deadline.signal]) };
+  const deadlineObservation = (node: string): Observation => ({ source: 'deadline', kind: 'run', message: `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed: ${progress.describe(node)}` });
   let s: Started | undefined;
   try {
     s = start(env, deployment, 'apply', options);
@@ -119,6 +136,8 @@ export async function runApply(env: Environment, deployment: Deployment, options
       stop: options.stop,
       kill: options.kill,
       failedNodes: new Set([...plan.unreachable.map((u) => u.node), ...notProvisioned]),
+      ...(options.maxFailures ? { maxFailedNodes: allowedFailures(options.maxFailures, selected.length) } : {}),
+      killedWork: (node) => (deadline.passed() ? deadlineObservation(node) : undefined),
       sleep: env.sleep,
       nowMs: env.nowMs,
     });
@@ -128,20 +147,44 @@ export async function runApply(env: Environment, deployment: Deployment, options
     const allConverged = !execution.interrupted && [...execution.nodes.values()].every((o) => o.status === 'ok') && s.nodes.length === selected.length;
     if (registration && allConverged) await registerSegments(registration, { sink: s.sink, recorder: s.recorder, sleep: env.sleep, nowMs: env.nowMs });
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
+    if (deadline.passed()) {
+      // every node the deadline left unfinished says where it was, unless it already has its own record
+      for (const node of selected) {
+        if (execution.nodes.get(node)?.status === 'ok' || s.recorder.records.some((r) => r.node === node)) continue;
+        const record = s.recorder.record({ node }, deadlineObservation(node));
+        s.sink({ type: 'failure.recorded', record });
+        execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
+      }
+    }
     const byStatus = (status: string) => deployable.filter((n) => execution.nodes.get(n)?.status === status);
     markDeployment(deployment, env, byStatus('ok'), 'deployed', `apply run ${s.run.id}`);
     markDeployment(deployment, env, byStatus('failed'), 'deploy-failed', `apply run ${s.run.id}`);
     const outcomes = [...execution.nodes.values()];
     const failed = outcomes.filter((o) => o.status === 'failed').length;
-    const status = execution.interrupted ? 'interrupted' : failed > 0 || s.recorder.records.length > 0 ? 'failed' : 'ok';
-    const summary = { runId: s.run.id, status, nodesOk: outcomes.filter((o) => o.status === 'ok').length, nodesFailed: failed, changed: outcomes.reduce((n, o) => n + o.changed, 0), failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
+    const interrupted = execution.interrupted && !deadline.passed();
+    execution.interrupted = interrupted;
+    const status = interrupted ? 'interrupted' : failed > 0 || s.recorder.records.length > 0 ? 'failed' : 'ok';
+    const stoppedEarly = deadline.passed() ? `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed` : execution.stoppedEarly;
+    const summary = { runId: s.run.id, status, ...(stoppedEarly !== undefined ? { stoppedEarly } : {}), nodesOk: outcomes.filter((o) => o.status === 'ok').length, nodesFailed: failed, changed: outcomes.reduce((n, o) => n + o.changed, 0), failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
     writeJson(s.run.summary, { ...summary, nodes: Object.fromEntries(execution.nodes), failuresByGene: countBy(s.recorder.records.map((r) => r.gene)) });
     s.sink({ type: 'run.done', ...summary });
     return { plan, run: s.run, execution, failures: s.recorder.records };
   } finally {
+    deadline.cancel();
     for (const t of s?.transports.values() ?? []) t.close();
     lock.release();
   }
+}
+
+function allowedFailures(limit: NonNullable<ApplyOptions['maxFailures']>, selected: number): number {
+  return 'nodes' in limit ? limit.nodes : Math.floor((limit.percent / 100) * selected);
+}
+
+/** A timer that aborts its signal when the deadline passes; without a deadline, a signal that never aborts. */
+function overallDeadline(ms: number | undefined): { signal: AbortSignal; passed: () => boolean; cancel: () => void } {
+  const controller = new AbortController();
+  const timer = ms === undefined ? undefined : setTimeout(() => controller.abort(), ms);
+  return { signal: controller.signal, passed: () => controller.signal.aborted, cancel: () => clearTimeout(timer) };
 }
 
 function loadSavedPlan(file: string, inputDigest: string): Plan {

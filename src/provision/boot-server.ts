@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { normalizeMac } from '../util/ipv4.js';
+import { contains, normalizeMac, parseIPv4 } from '../util/ipv4.js';
 import type { BootScripts } from './boot-scripts.js';
 import { parseHardwareReport } from './hardware-report.js';
 import { bootActionFor, IllegalTransition } from './machine-state.js';
@@ -11,6 +11,7 @@ import { unknownMachineId, type MachineRecord, type MachineStore } from './machi
 import { bootServerUrl, type ProvisionerConfig } from './provisioner-config.js';
 
 const MAX_BODY = 1024 * 1024;
+const DRAIN_LIMIT = 16 * MAX_BODY;
 
 export interface BootServerDeps {
   config: ProvisionerConfig;
@@ -68,12 +69,31 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
   if (request.method === 'POST' && parts[0] === 'callback' && parts.length === 3) {
     const mac = macParam(parts[1]!);
     if (!mac) return reply(response, 400, 'not a MAC address\n');
+    // enlistment and install callbacks change what apply does to a machine: only the provisioning network may make them
+    const peer = peerAddress(request);
+    if (!onProvisioningNetwork(deps.config, peer)) {
+      deps.store.sight(machineIdFor(deps.config, deps.store.byMac(mac), mac), 'rejected', `${parts[2]} callback from ${peer ?? 'an unknown address'}, outside the provisioning network`);
+      return reply(response, 403, 'callbacks are accepted from the provisioning network only\n');
+    }
     const body = await readBody(request);
     if (body === undefined) return reply(response, 413, `body larger than ${MAX_BODY} bytes\n`);
     if (parts[2] === 'inventory') return inventoryCallback(deps, mac, body, response);
     if (parts[2] === 'installed') return installedCallback(deps, mac, body, response);
   }
   reply(response, 404, 'not found\n');
+}
+
+function peerAddress(request: IncomingMessage): string | undefined {
+  const address = request.socket.remoteAddress;
+  return address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}
+
+function onProvisioningNetwork(config: ProvisionerConfig, peer: string | undefined): boolean {
+  const own = parseIPv4(config.address);
+  const address = peer === undefined ? undefined : parseIPv4(peer);
+  if (own === undefined || address === undefined) return false;
+  const mask = config.prefix === 0 ? 0 : (0xffffffff << (32 - config.prefix)) >>> 0;
+  return contains({ network: (own & mask) >>> 0, prefix: config.prefix, text: '' }, address);
 }
 
 /** The agent's report: enlists unknown machines, records hardware, moves the machine to inspected. */
@@ -142,21 +162,23 @@ function macParam(text: string): string | undefined {
   return normalizeMac(decodeURIComponent(text).replace(/-/g, ':'));
 }
 
+/**
+ * The body, or undefined when it is larger than MAX_BODY. An oversized body is read to its end and dropped
+ * (the sender then gets its 413 instead of a reset connection), up to DRAIN_LIMIT; beyond that, hung up on.
+ */
 function readBody(request: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT) request.destroy();
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
+    // destroyed above: nobody is left to answer, but the handler must not wait forever
+    request.on('close', () => resolve(undefined));
   });
 }
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { openDeployment } from '../../engine/deployment.js';
 import { runApply } from '../../engine/run.js';
-import { intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
+import { durationFlag, failureLimitFlag, intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 import { progressSink } from './progress.js';
 import { bringUp, requireLabHost } from './lab.js';
@@ -12,6 +12,10 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const file = args.positionals[0];
   if (!file) throw usage('apply needs an inventory file: bootstrap apply INVENTORY');
   const json = args.flags.has('json');
+  // options are checked before anything starts (a lab coming up, a lock taken)
+  const deadlineMs = durationFlag(args, 'deadline');
+  const maxFailures = failureLimitFlag(args, 'max-failures');
+  const parallel = intFlag(args, 'parallel', 16, 1, 1024);
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
   const lab = labSpecOf(deployment.inventory);
   if (lab && !(await labStatus(lab, io.env)).up) {
@@ -24,8 +28,10 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   try {
     const outcome = await runApply(io.env, deployment, {
       limit: listFlag(args, 'limit'),
-      parallel: intFlag(args, 'parallel', 16, 1, 1024),
+      parallel,
       sink: progress.sink,
+      ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+      ...(maxFailures !== undefined ? { maxFailures } : {}),
       stop: io.stop,
       kill: io.kill,
       ...(typeof planFile === 'string' ? { planFile: resolve(io.env.cwd, planFile) } : {}),
