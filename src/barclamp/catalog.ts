@@ -7,12 +7,15 @@ import type { Barclamp } from './types.js';
 /** All barclamps found on the search path, by name. Earlier directories win (inventory paths first). */
 export interface Catalog {
   barclamps: Map<string, Barclamp>;
+  /** Barclamps whose manifest was refused: their own diagnostics say why, so uses of them need not. */
+  broken: Set<string>;
   diagnostics: Diagnostic[];
 }
 
 export function loadCatalog(searchPath: readonly string[]): Catalog {
   const barclamps = new Map<string, Barclamp>();
   const diagnostics: Diagnostic[] = [];
+  const broken = new Set<string>();
   for (const dir of searchPath) {
     if (!existsSync(dir)) continue;
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -22,7 +25,8 @@ export function loadCatalog(searchPath: readonly string[]): Catalog {
       const result = loadManifest(manifestFile, entry.name);
       diagnostics.push(...result.diagnostics);
       if (result.barclamp) barclamps.set(entry.name, result.barclamp);
+      else broken.add(entry.name);
     }
   }
-  return { barclamps, diagnostics };
+  return { barclamps, broken, diagnostics };
 }

@@ -26,7 +26,7 @@ type Command = (args: ParsedArgs, io: CommandIO) => Promise<number>;
 
 const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
 const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
-  validate: { run: validateCommand, values: [], booleans: ['json'] },
+  validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
   apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures'], booleans: ['json', 'verbose'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },

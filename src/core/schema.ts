@@ -116,7 +116,17 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
         checkSchema(probe, option, value, path);
         if (probe.diagnostics.length === 0) return;
       }
-      // Report against the option whose shape matches best (same JS type), so the message is specific.
+      // Report against the option the value was meant to be — same JS type and, for mappings, its required
+      // keys present (`- file: {…}` is a file resource) — so the message is about the value, not the choice.
+      const intended = schema.options.find((o) => shapeMatches(o, value) && requiredKeysPresent(o, value));
+      if (intended) return checkSchema(ctx, intended, value, path);
+      if (isPlainObject(value) && schema.options.every((o) => o.kind === 'object')) {
+        // a mapping that is none of the choices (`- fil: …`): name the choices, and the closest one
+        const keys = schema.options.flatMap((o) => (o.kind === 'object' ? Object.entries(o.fields).filter(([, f]) => f.required).map(([k]) => k) : []));
+        const given = Object.keys(value);
+        problem('type', `expected ${schema.expected}, got a mapping with ${given.length === 0 ? 'no keys' : given.map((k) => `'${k}'`).join(', ')}`, given.length > 0 ? didYouMean(given[0]!, keys) : undefined);
+        return;
+      }
       const sameShape = schema.options.find((o) => shapeMatches(o, value));
       if (sameShape) return checkSchema(ctx, sameShape, value, path);
       problem('type', `expected ${schema.expected}, got ${describe(value)}`);
@@ -142,6 +152,11 @@ function shapeMatches(schema: Schema, value: unknown): boolean {
     default:
       return false;
   }
+}
+
+function requiredKeysPresent(schema: Schema, value: unknown): boolean {
+  if (schema.kind !== 'object' || !isPlainObject(value)) return true;
+  return Object.entries(schema.fields).every(([key, field]) => !field.required || key in value);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

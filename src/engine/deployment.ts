@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { hasErrors } from '../core/diagnostic.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/user-error.js';
 import type { Catalog } from '../barclamp/catalog.js';
 import { loadInventory } from '../inventory/load.js';
@@ -8,7 +8,7 @@ import { loadTaxonomy, type Taxonomy } from '../failures/taxonomy.js';
 import { computeDesired, declaredSecrets } from '../plan/desired.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import { digestOf } from '../plan/planner.js';
-import { ensureSecrets, readSecrets, type Secrets } from '../secrets/secret-store.js';
+import { ensureSecrets, readSecrets, withMissingSecrets, type Secrets } from '../secrets/secret-store.js';
 import { KnownHosts } from '../transport/known-hosts.js';
 import { SshTransport } from '../transport/ssh-transport.js';
 import type { Transport } from '../transport/transport.js';
@@ -44,14 +44,36 @@ export function prepareSecrets(deployment: Deployment): { secrets: Secrets; gene
   return ensureSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
 }
 
+/**
+ * Everything about the input that can be wrong, checked before anything is written anywhere (state
+ * directory, lock, lab, nodes): --limit names real nodes and every template renders (with the secrets that
+ * exist, and throw-away values for those not generated yet). Throws a UserError.
+ */
+export function preflight(env: Environment, deployment: Deployment, limit: readonly string[] | undefined): void {
+  selectNodes(deployment, limit);
+  const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+  desiredState(env, deployment, secrets);
+}
+
 export function existingSecrets(deployment: Deployment): Secrets {
   return readSecrets(deployment.paths.secrets);
 }
 
 export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets): { desired: DesiredState; inputDigest: string } {
   const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates') });
-  if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', result.diagnostics);
+  if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', uniqueDiagnostics(result.diagnostics));
   return { desired: result.desired, inputDigest: digestOf(result.desired) };
+}
+
+/** The same problem met once per node (a missing template) is reported once. */
+function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = formatDiagnostic(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function selectNodes(deployment: Deployment, limit: readonly string[] | undefined): string[] {

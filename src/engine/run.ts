@@ -14,7 +14,7 @@ import type { Plan } from '../plan/plan-types.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
-import { desiredState, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
+import { desiredState, preflight, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 import { NodeProgress } from './node-progress.js';
 import { markDeployment, provisionPhase } from './provision-phase.js';
@@ -79,6 +79,7 @@ async function planWith(env: Environment, s: Started, options: RunOptions): Prom
 
 /** `bootstrap plan`: gather (read-only) and compute the plan. Nothing on any node changes. */
 export async function runPlan(env: Environment, deployment: Deployment, options: RunOptions): Promise<{ plan: Plan; run: RunDir; failures: number }> {
+  preflight(env, deployment, options.limit);
   const s = start(env, deployment, 'plan', options);
   connect(deployment, s, options);
   try {
@@ -100,6 +101,7 @@ export interface ApplyOutcome {
 /** `bootstrap apply`: lock, gather + plan (or load a saved plan), execute exactly that plan, summarise. */
 export async function runApply(env: Environment, deployment: Deployment, requested: ApplyOptions): Promise<ApplyOutcome> {
   const startedMs = env.nowMs();
+  preflight(env, deployment, requested.limit);
   const lockRunId = `${env.pid}-${env.randomId()}`;
   const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), { pid: env.pid, host: env.hostname, isAlive: env.isAlive });
   const progress = new NodeProgress(env.nowMs);

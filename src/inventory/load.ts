@@ -25,7 +25,7 @@ export interface LoadOptions {
 /** Reads, validates and normalises an inventory. Collects every problem; `inventory` is set only when there are none. */
 export function loadInventory(file: string, options: LoadOptions): LoadedInventory {
   const absolute = resolve(file);
-  const emptyCatalog: Catalog = { barclamps: new Map(), diagnostics: [] };
+  const emptyCatalog: Catalog = { barclamps: new Map(), broken: new Set(), diagnostics: [] };
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(absolute);
@@ -47,7 +47,7 @@ export function loadInventory(file: string, options: LoadOptions): LoadedInvento
   const extraPaths = Array.isArray(raw?.barclamp_paths) ? raw.barclamp_paths.filter((p: unknown) => typeof p === 'string').map((p: string) => resolve(baseDir, p)) : [];
   const catalog = loadCatalog([...extraPaths, options.builtinBarclamps]);
   diagnostics.push(...catalog.diagnostics);
-  diagnostics.push(...semanticChecks(source, catalog.barclamps));
+  diagnostics.push(...semanticChecks(source, catalog.barclamps, catalog.broken));
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { catalog, diagnostics: sorted };
   return { inventory: normalize(raw, absolute, extraPaths, options.home), catalog, diagnostics: sorted };

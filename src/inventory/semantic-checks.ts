@@ -15,14 +15,14 @@ type Path = (string | number)[];
  * duplicates, role references and counts, attribute values against barclamp schemas.
  * Runs on a document that may still have schema errors, so every access is guarded.
  */
-export function semanticChecks(source: YamlSource, barclamps: ReadonlyMap<string, Barclamp>): Diagnostic[] {
+export function semanticChecks(source: YamlSource, barclamps: ReadonlyMap<string, Barclamp>, broken: ReadonlySet<string> = new Set()): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report = (path: Path, code: string, summary: string, suggestion?: string, target: 'key' | 'value' = 'value') =>
     out.push({ severity: 'error', code: `inventory.${code}`, location: source.locate(path, target), path: formatPath(path), summary, ...(suggestion ? { suggestion } : {}) });
   const doc = isPlainObject(source.value) ? (source.value as Raw) : {};
   const networks = checkNetworks(doc, report);
   checkNodes(doc, networks, report);
-  checkRolesAndAttributes(doc, barclamps, report);
+  checkRolesAndAttributes(doc, barclamps, broken, report);
   return out;
 }
 
@@ -132,7 +132,7 @@ function checkInside(network: ParsedNetwork, netName: string, value: number, tex
   }
 }
 
-function checkRolesAndAttributes(doc: Raw, barclamps: ReadonlyMap<string, Barclamp>, report: Report): void {
+function checkRolesAndAttributes(doc: Raw, barclamps: ReadonlyMap<string, Barclamp>, broken: ReadonlySet<string>, report: Report): void {
   const roleMap = isPlainObject(doc.roles) ? (doc.roles as Record<string, unknown>) : {};
   const used = new Set<string>();
   for (const [role, refs] of Object.entries(roleMap)) {
@@ -142,6 +142,7 @@ function checkRolesAndAttributes(doc: Raw, barclamps: ReadonlyMap<string, Barcla
       const [barclampName, roleName] = ref.split('/') as [string, string];
       const barclamp = barclamps.get(barclampName);
       const path = ['roles', role, j];
+      if (!barclamp && broken.has(barclampName)) return;
       if (!barclamp) return report(path, 'unknown-barclamp', `barclamp '${barclampName}' does not exist`, didYouMean(barclampName, barclamps.keys()) ?? `available: ${[...barclamps.keys()].join(', ')}`);
       if (!barclamp.roles[roleName]) {
         return report(path, 'unknown-barclamp-role', `barclamp '${barclampName}' has no role '${roleName}'`, didYouMean(roleName, Object.keys(barclamp.roles)) ?? `roles of ${barclampName}: ${Object.keys(barclamp.roles).join(', ')}`);
@@ -163,7 +164,7 @@ function checkRolesAndAttributes(doc: Raw, barclamps: ReadonlyMap<string, Barcla
         if (Array.isArray(mapped)) mapped.forEach((ref) => typeof ref === 'string' && refs.add(ref));
       });
       for (const ref of refs) counts.set(ref, (counts.get(ref) ?? 0) + 1);
-      if (isPlainObject(node.attributes)) checkAttributeOverrides(node.attributes, ['nodes', i, 'attributes'], barclamps, report, false);
+      if (isPlainObject(node.attributes)) checkAttributeOverrides(node.attributes, ['nodes', i, 'attributes'], barclamps, broken, report, false);
     });
   }
   const order = dependencyOrder(used, barclamps);
@@ -189,12 +190,13 @@ function checkRolesAndAttributes(doc: Raw, barclamps: ReadonlyMap<string, Barcla
       }
     }
   }
-  checkAttributeOverrides(globalAttributes, ['attributes'], barclamps, report, true, new Set(deployed));
+  checkAttributeOverrides(globalAttributes, ['attributes'], barclamps, broken, report, true, new Set(deployed));
 }
 
-function checkAttributeOverrides(attributes: Raw, base: Path, barclamps: ReadonlyMap<string, Barclamp>, report: Report, checkRequired: boolean, deployed?: Set<string>): void {
+function checkAttributeOverrides(attributes: Raw, base: Path, barclamps: ReadonlyMap<string, Barclamp>, broken: ReadonlySet<string>, report: Report, checkRequired: boolean, deployed?: Set<string>): void {
   for (const [barclampName, values] of Object.entries(attributes)) {
     const barclamp = barclamps.get(barclampName);
+    if (!barclamp && broken.has(barclampName)) continue;
     if (!barclamp) {
       report([...base, barclampName], 'unknown-barclamp', `attributes given for unknown barclamp '${barclampName}'`, didYouMean(barclampName, barclamps.keys()), 'key');
       continue;

@@ -175,7 +175,7 @@ function loadTemplate(name: string, barclamp: Barclamp, sharedTemplates: string,
       // try the next location
     }
   }
-  throw new TemplateError({ severity: 'error', code: 'template.missing', location: { file: barclamp.manifestFile, line: 1, col: 1 }, summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`, suggestion: 'check the file name in the file resource' });
+  throw new TemplateError({ severity: 'error', code: 'template.missing', location: { file: barclamp.manifestFile, ...mentionOf(barclamp.manifestFile, name) }, summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`, suggestion: 'check the file name in the file resource' });
 }
 
 export function effectiveAttributes(barclamp: Barclamp, inventory: Inventory, node?: NodeSpec): Record<string, unknown> {
@@ -188,4 +188,16 @@ export function effectiveAttributes(barclamp: Barclamp, inventory: Inventory, no
 function visibleSecrets(barclamp: string, secrets: Secrets): Record<string, string> {
   const own = Object.entries(secrets).filter(([k]) => k.startsWith(`${barclamp}.`)).map(([k, v]) => [k.slice(barclamp.length + 1), v] as const);
   return Object.fromEntries([...Object.entries(secrets), ...own]);
+}
+
+/** Where the manifest names `text` (its first mention), for a location the operator can jump to. */
+function mentionOf(file: string, text: string): { line: number; col: number } {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const index = lines.findIndex((l) => l.includes(text));
+    if (index >= 0) return { line: index + 1, col: lines[index]!.indexOf(text) + 1 };
+  } catch {
+    // unreadable now: fall back to the top of the file
+  }
+  return { line: 1, col: 1 };
 }

@@ -25,8 +25,8 @@ export function readSecrets(file: string): Secrets {
   return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
 }
 
-/** Adds any missing secrets (crypto-random) and persists them atomically; returns the full set and the new names. */
-export function ensureSecrets(file: string, wanted: readonly SecretRequest[]): { secrets: Secrets; generated: string[] } {
+/** The stored secrets plus freshly generated ones for what is missing, in memory only (nothing is written). */
+export function withMissingSecrets(file: string, wanted: readonly SecretRequest[]): { secrets: Secrets; generated: string[] } {
   const secrets = readSecrets(file);
   const generated: string[] = [];
   for (const { key, length } of wanted) {
@@ -34,8 +34,14 @@ export function ensureSecrets(file: string, wanted: readonly SecretRequest[]): {
     secrets[key] = randomSecret(length);
     generated.push(key);
   }
-  if (generated.length > 0) writeFileAtomic(file, `${JSON.stringify(sortKeys(secrets), null, 2)}\n`, 0o600);
   return { secrets, generated };
+}
+
+/** Adds any missing secrets (crypto-random) and persists them atomically; returns the full set and the new names. */
+export function ensureSecrets(file: string, wanted: readonly SecretRequest[]): { secrets: Secrets; generated: string[] } {
+  const result = withMissingSecrets(file, wanted);
+  if (result.generated.length > 0) writeFileAtomic(file, `${JSON.stringify(sortKeys(result.secrets), null, 2)}\n`, 0o600);
+  return result;
 }
 
 export function randomSecret(length: number): string {

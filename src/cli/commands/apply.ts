@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { openDeployment } from '../../engine/deployment.js';
+import { openDeployment, preflight } from '../../engine/deployment.js';
 import { runApply } from '../../engine/run.js';
 import { durationFlag, failureLimitFlag, intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
@@ -17,6 +17,7 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const maxFailures = failureLimitFlag(args, 'max-failures');
   const parallel = intFlag(args, 'parallel', 16, 1, 1024);
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
+  preflight(io.env, deployment, listFlag(args, 'limit'));
   const lab = labSpecOf(deployment.inventory);
   if (lab && !(await labStatus(lab, io.env)).up) {
     // The embedded default: an inventory with a lab: section brings its lab up first.

@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors } from '../../core/diagnostic.js';
+import { UserError } from '../../core/user-error.js';
+import { openDeployment, preflight } from '../../engine/deployment.js';
 import { loadInventory } from '../../inventory/load.js';
 import type { ParsedArgs } from '../args.js';
 import { usage } from '../args.js';
@@ -9,6 +11,15 @@ export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<
   const file = args.positionals[0];
   if (!file) throw usage('validate needs an inventory file: bootstrap validate INVENTORY');
   const loaded = loadInventory(resolve(io.env.cwd, file), { builtinBarclamps: join(io.env.packageRoot, 'barclamps'), home: io.env.home });
+  if (!hasErrors(loaded.diagnostics)) {
+    // templates are input too: a template reading an undeclared attribute is found here, not at apply time
+    try {
+      preflight(io.env, openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined), undefined);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      loaded.diagnostics.push(...error.diagnostics);
+    }
+  }
   if (args.flags.has('json')) {
     io.stdout.write(`${JSON.stringify({ valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`);
   } else if (loaded.diagnostics.length === 0) {
