@@ -60,10 +60,12 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
   const changedSteps = new Map<string, Set<string>>(plan.nodes.map((n) => [n.name, new Set()]));
   const budget = failureBudget(deps, outcomes);
   const stopped = () => deps.stop.aborted || budget.spent() !== undefined;
+  const hasWork = (n: Plan['nodes'][number], index: number) => n.steps.some((s) => s.batch === index) || n.checks.some((c) => checkBatch(deps.desired, n.name, c.id) === index);
+  const finishedBatches = new Map<string, Set<number>>(plan.nodes.map((n) => [n.name, new Set()]));
 
   for (const batch of plan.batches) {
     if (stopped()) break;
-    const members = plan.nodes.filter((n) => outcomes.get(n.name)!.status === 'ok' && (n.steps.some((s) => s.batch === batch.index) || n.checks.some((c) => checkBatch(deps.desired, n.name, c.id) === batch.index)));
+    const members = plan.nodes.filter((n) => outcomes.get(n.name)!.status === 'ok' && hasWork(n, batch.index));
     if (members.length === 0) continue;
     sink({ type: 'batch.start', batch: batch.index, barclamp: batch.barclamp, role: batch.role, nodes: members.map((m) => m.name) });
     await runPool(members, deps.parallel, async (node) => {
@@ -105,11 +107,13 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
         budget.fail(outcome);
         return;
       }
+      finishedBatches.get(node.name)!.add(batch.index);
     });
   }
   for (const node of plan.nodes) {
     const outcome = outcomes.get(node.name)!;
-    if (stopped() && outcome.status === 'ok') outcome.status = 'skipped';
+    // a node the stop caught before its last batch is skipped; one that had already done everything is ok
+    if (outcome.status === 'ok' && plan.batches.some((b) => hasWork(node, b.index) && !finishedBatches.get(node.name)!.has(b.index))) outcome.status = 'skipped';
     sink({ type: 'node.done', node: node.name, status: outcome.status, changed: outcome.changed });
   }
   const stoppedEarly = budget.spent();

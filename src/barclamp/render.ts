@@ -24,6 +24,9 @@ export interface TemplateNode {
   barclampRoles: string[];
 }
 
+/** Compiled templates of one run, keyed by file and text (so an edited template is never served stale). */
+export type CompiledTemplates = Map<string, (data: object) => string>;
+
 const CONTEXT_NAMES = ['deployment', 'release', 'node', 'nodes', 'networks', 'attributes', 'secrets', 'nodesWith', 'attributesOf'] as const;
 
 export class TemplateError extends Error {
@@ -37,10 +40,19 @@ export class TemplateError extends Error {
  * so a typo in a template is a render error naming the template and line instead of an empty value.
  * `include('openstack/x.ejs')` finds partials next to the template first, then in `includeDirs`.
  */
-export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = []): string {
+export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = [], compiled?: CompiledTemplates): string {
   const locals = { ...context, attributes: renderAttributes(context.attributes), secrets: strictRecord(context.secrets, 'secret') };
   try {
-    return ejs.render(text, locals, { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape: (s: unknown) => String(s), async: false }) as string;
+    const options = { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape: (s: unknown) => String(s), async: false as const };
+    if (!compiled) return ejs.render(text, locals, options);
+    // compiling is most of rendering's cost: a template is compiled once per run, not once per node
+    const key = `${file}\u0000${text}`;
+    let render = compiled.get(key);
+    if (!render) {
+      render = ejs.compile(text, options);
+      compiled.set(key, render);
+    }
+    return render(locals);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     const line = /:(\d+)\n/.exec(message)?.[1];

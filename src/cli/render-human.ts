@@ -63,6 +63,8 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       return `${e.command} ${e.deployment}: ${e.nodes.length} node(s), run ${e.runId}`;
     case 'secrets.generated':
       return `generated ${e.names.length} secret(s): ${e.names.join(', ')} (stored 0600, values never shown)`;
+    case 'lock.taken-over':
+      return `! the apply started ${e.since} (pid ${e.pid} on ${e.host}) ended without releasing its lock (killed or crashed); this run took it over and converges from where the nodes are`;
     case 'provision.phase':
       return verbose ? `  ${e.node}: ${e.phase}: ${e.message}` : undefined;
     case 'provision.ok':

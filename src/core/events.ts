@@ -5,6 +5,7 @@ import type { PlanSummary } from '../plan/plan-types.js';
 export type BootstrapEvent =
   | { type: 'run.start'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string }
   | { type: 'secrets.generated'; names: string[] }
+  | { type: 'lock.taken-over'; pid: number; host: string; since: string }
   | { type: 'provision.phase'; node: string; phase: string; message: string }
   | { type: 'provision.ok'; node: string; action: 'installed' | 'adopted' | 'powered-on'; ms: number }
   | { type: 'provision.fail'; node: string; gene: string; message: string }

@@ -112,6 +112,7 @@ export async function runApply(env: Environment, deployment: Deployment, request
   let s: Started | undefined;
   try {
     s = start(env, deployment, 'apply', options);
+    if (lock.tookOverFrom) s.sink({ type: 'lock.taken-over', pid: lock.tookOverFrom.pid, host: lock.tookOverFrom.host, since: lock.tookOverFrom.since });
     // Nodes without an operating system are installed first (PXE through their BMCs); failures end their run here.
     const notProvisioned = await provisionPhase(env, deployment, s.nodes, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.stop });
     const selected = s.nodes;

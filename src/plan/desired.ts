@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { dependencyOrder } from '../barclamp/graph.js';
-import { renderAttributes, renderTemplate, TemplateError, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
+import { renderAttributes, renderTemplate, TemplateError, type CompiledTemplates, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
 import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
 import { resourceKey } from '../barclamp/manifest.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
@@ -60,6 +60,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const diagnostics: Diagnostic[] = [];
   const secretValues = Object.values(input.secrets).filter((v) => v.length > 0);
   const templateCache = new Map<string, { text: string; file: string }>();
+  const compiled: CompiledTemplates = new Map();
   const nodes = inventory.nodes.map((node, nodeIndex) => {
     const nodeBatches: NodeBatch[] = [];
     const claimed = new Map<string, string>();
@@ -83,7 +84,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
       };
       const render = (text: string, file: string, what: string): string | undefined => {
         try {
-          return renderTemplate(text, file, what, context, [input.sharedTemplates]);
+          return renderTemplate(text, file, what, context, [input.sharedTemplates], compiled);
         } catch (error) {
           if (!(error instanceof TemplateError)) throw error;
           diagnostics.push({ ...error.diagnostic, summary: `${error.diagnostic.summary} (barclamp ${barclamp.name}, node ${node.name})` });

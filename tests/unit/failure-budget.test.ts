@@ -28,18 +28,19 @@ class ScriptedNode implements Transport {
 
 const step = (node: string, batch: number): PlanStep => ({ id: `b/r${batch}:command:c${batch}`, node, batch, barclamp: 'b', role: `r${batch}`, kind: 'command', action: 'run', summary: `run c${batch}`, changes: [], digest: 'd' });
 
-/** Two batches on four nodes, one node at a time; `failing` nodes fail their first step. */
-async function run(failing: string[], maxFailedNodes?: number) {
+/** `batchCount` batches on four nodes, one node at a time; `failing` nodes fail their first step. */
+async function run(failing: string[], maxFailedNodes?: number, batchCount = 2) {
+  const indexes = [...Array(batchCount).keys()];
   const plan: Plan = {
     format: 'bootstrap-plan/1', deployment: 't', inputDigest: 'x',
-    batches: [{ index: 0, barclamp: 'b', role: 'r0' }, { index: 1, barclamp: 'b', role: 'r1' }],
-    nodes: NODES.map((name) => ({ name, steps: [step(name, 0), step(name, 1)], checks: [] })),
+    batches: indexes.map((index) => ({ index, barclamp: 'b', role: `r${index}` })),
+    nodes: NODES.map((name) => ({ name, steps: indexes.map((i) => step(name, i)), checks: [] })),
     unreachable: [], summary: { create: 0, update: 0, run: 8, noop: 0 },
   };
   const transports = new Map(NODES.map((n) => [n, new ScriptedNode(n, failing.includes(n) ? 1 : 0)]));
   const events: BootstrapEvent[] = [];
   const recorder = new FailureRecorder({ taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')), runId: 'r', release: 'zed', toolVersion: '0', file: join(mkdtempSync(join(tmpdir(), 'budget-')), 'failures.jsonl'), secrets: () => [], now: () => new Date(0) });
-  const desired = { deployment: 't', batches: plan.batches, nodes: NODES.map((node) => ({ node, batches: [0, 1].map((batch) => ({ batch, resources: [{ type: 'command' as const, id: `b/r${batch}:command:c${batch}`, name: `c${batch}`, run: 'true', timeoutSeconds: 10, retries: 0, notify: [], sensitive: false }], checks: [] })) })) };
+  const desired = { deployment: 't', batches: plan.batches, nodes: NODES.map((node) => ({ node, batches: indexes.map((batch) => ({ batch, resources: [{ type: 'command' as const, id: `b/r${batch}:command:c${batch}`, name: `c${batch}`, run: 'true', timeoutSeconds: 10, retries: 0, notify: [], sensitive: false }], checks: [] })) })) };
   const result = await executePlan({ plan, desired, transports, sink: (e) => events.push(e), recorder, parallel: 1, stop: new AbortController().signal, kill: new AbortController().signal, failedNodes: new Set(), ...(maxFailedNodes !== undefined ? { maxFailedNodes } : {}), sleep: async () => {}, nowMs: () => 0 });
   return { result, events, runs: Object.fromEntries([...transports].map(([n, t]) => [n, t.runs])) };
 }
@@ -59,6 +60,11 @@ describe('--max-failures', () => {
     expect(result.stoppedEarly).toBe('2 of 4 node(s) failed, more than the 1 --max-failures allows: no new steps were started');
     expect(result.interrupted).toBe(false);
     expect(events).toContainEqual({ type: 'run.interrupt', message: result.stoppedEarly });
+  });
+
+  it('a node that had done all its work before the budget ran out is ok, not skipped', async () => {
+    const { result } = await run(['n1', 'n3'], 1, 1);
+    expect(Object.fromEntries([...result.nodes].map(([n, o]) => [n, o.status]))).toEqual({ n1: 'failed', n2: 'ok', n3: 'failed', n4: 'skipped' });
   });
 
   it('a budget that is not exceeded changes nothing', async () => {

@@ -59,6 +59,8 @@ export interface TestRack {
   /** Reads a file from a node's disk (its overlay upper dir). */
   diskFile(node: string, path: string): string | undefined;
   restart(node: string): Promise<void>;
+  /** The node is lost: its systemd (and with it every process of the node) is SIGKILLed from the host. */
+  kill(node: string): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -128,6 +130,9 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
       await stopNode(node, control);
       startNode(node, join(REPO, 'templates/lab'), isAlive);
       if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${nodeName} did not come back`);
+    },
+    async kill(nodeName) {
+      process.kill(await systemdPid(byName(nodeName)), 'SIGKILL');
     },
     async destroy() {
       for (const [i, node] of nodes.entries()) {
