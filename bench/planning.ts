@@ -6,7 +6,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import { computeDesired, declaredSecrets } from '../src/plan/desired.js';
 import type { DesiredState } from '../src/plan/desired-types.js';
 import type { NodeFacts } from '../src/plan/facts.js';
-import { computePlan, digestOf, sha } from '../src/plan/planner.js';
+import { computePlan, desiredDigest, sha } from '../src/plan/planner.js';
 import { randomSecret } from '../src/secrets/secret-store.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -78,7 +78,7 @@ export function planAtScale(nodes: number): PlanningResult {
     const result = computeDesired({ inventory: loaded.inventory, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
     if (!result.ok) throw new Error(`render failed: ${result.diagnostics.map((d) => d.summary).join('; ')}`);
     const t2 = performance.now();
-    const plan = computePlan(result.desired, convergedFacts(result.desired), digestOf(result.desired));
+    const plan = computePlan(result.desired, convergedFacts(result.desired), desiredDigest(result.desired));
     const t3 = performance.now();
     const steps = plan.nodes.reduce((n, node) => n + node.steps.length, 0);
     const changes = plan.nodes.reduce((n, node) => n + node.steps.filter((s) => s.action !== 'noop').length, 0);

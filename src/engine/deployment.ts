@@ -7,7 +7,7 @@ import type { Inventory } from '../inventory/types.js';
 import { loadTaxonomy, type Taxonomy } from '../failures/taxonomy.js';
 import { computeDesired, declaredSecrets } from '../plan/desired.js';
 import type { DesiredState } from '../plan/desired-types.js';
-import { digestOf } from '../plan/planner.js';
+import { desiredDigest } from '../plan/planner.js';
 import { ensureSecrets, readSecrets, withMissingSecrets, type Secrets } from '../secrets/secret-store.js';
 import { KnownHosts } from '../transport/known-hosts.js';
 import { SshTransport } from '../transport/ssh-transport.js';
@@ -62,7 +62,7 @@ export function existingSecrets(deployment: Deployment): Secrets {
 export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets): { desired: DesiredState; inputDigest: string } {
   const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates') });
   if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', uniqueDiagnostics(result.diagnostics));
-  return { desired: result.desired, inputDigest: digestOf(result.desired) };
+  return { desired: result.desired, inputDigest: desiredDigest(result.desired) };
 }
 
 /** The same problem met once per node (a missing template) is reported once. */

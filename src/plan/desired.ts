@@ -47,7 +47,13 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const deployed = new Set(order);
   const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, barclampRolesOf(inventory, n)]));
   const templateNodes = inventory.nodes.map((n): TemplateNode => ({ name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort() }));
-  const nodesWith = (ref: string) => templateNodes.filter((n) => n.barclampRoles.includes(ref));
+  // asked by templates on every node: answered once per role reference, else rendering grows with nodes²
+  const holders = new Map<string, TemplateNode[]>();
+  const nodesWith = (ref: string) => {
+    let found = holders.get(ref);
+    if (!found) holders.set(ref, (found = templateNodes.filter((n) => n.barclampRoles.includes(ref))));
+    return [...found];
+  };
 
   const batches: Batch[] = [];
   for (const barclampName of order) {

@@ -132,3 +132,13 @@ export function sha(text: string): string {
 export function digestOf(value: unknown): string {
   return sha(JSON.stringify(value));
 }
+
+/**
+ * The digest of a whole desired state, hashed node by node: one JSON string of a large rack's desired
+ * state would pass V8's maximum string length (10,000 nodes did).
+ */
+export function desiredDigest(desired: DesiredState): string {
+  const hash = createHash('sha256').update(JSON.stringify({ deployment: desired.deployment, batches: desired.batches }));
+  for (const node of desired.nodes) hash.update('\n').update(JSON.stringify(node));
+  return hash.digest('hex');
+}
