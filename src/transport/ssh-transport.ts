@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel } from 'ssh2';
 import { fingerprintOf, type KnownHosts } from './known-hosts.js';
+import { shellQuote } from './shell-quote.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 export interface SshTarget {
@@ -28,10 +29,11 @@ export class SshTransport implements Transport {
 
   async run(script: string, options: ExecOptions): Promise<ExecResult> {
     const client = await this.connect();
-    // The deadline is also enforced on the node: sshd ignores our KILL for the script's children (a hung
-    // crmadmin outlived its timed-out step by 20 minutes at full CPU); timeout(1) kills its whole process group.
-    const guarded = `timeout -k 5 ${Math.ceil(options.timeoutMs / 1000) + 2} sh -s`;
-    const command = this.target.user === 'root' ? guarded : `sudo -n -- ${guarded}`;
+    // The deadline is also enforced on the node: timeout(1) kills its whole process group (a hung crmadmin
+    // outlived its timed-out step by 20 minutes at full CPU). The shell first tells us its pid — timeout
+    // keeps it and leads the group — so an aborted step's processes can be ended on the node too.
+    const guarded = `echo ${PGID_MARK}$$ >&2; exec timeout -k 5 ${Math.ceil(options.timeoutMs / 1000) + 2} sh -s`;
+    const command = this.asRoot(guarded);
     return new Promise<ExecResult>((resolve, reject) => {
       // A connection that dies mid-command (node lost, sshd killed) must fail the command, not hang it.
       const onLost = () => reject(new TransportError(`connection to ${this.target.address}:${this.target.port} lost while running a command`, 'unreachable', 'ECONNRESET'));
@@ -46,8 +48,21 @@ export class SshTransport implements Transport {
           this.connection = undefined;
           return reject(new TransportError(`cannot start remote command: ${error.message}`, 'unreachable'));
         }
-        collect(channel, script, options, settle);
+        collect(channel, script, options, settle, (group) => this.endGroup(client, group));
       });
+    });
+  }
+
+  /** The command as root: directly, or through sudo (non-interactive) for another login user. */
+  private asRoot(command: string): string {
+    return this.target.user === 'root' ? command : `sudo -n -- sh -c ${shellQuote(command)}`;
+  }
+
+  /** Ends an aborted step's process group on the node: TERM (timeout passes it on), KILL after 5 s. */
+  private endGroup(client: Client, group: number): void {
+    const kill = this.asRoot(`kill -TERM -- -${group} 2>/dev/null; sleep 5; kill -KILL -- -${group} 2>/dev/null; true`);
+    client.exec(kill, (error, channel) => {
+      if (!error) channel.on('data', () => undefined).stderr.on('data', () => undefined);
     });
   }
 
@@ -118,28 +133,54 @@ export class SshTransport implements Transport {
   }
 }
 
-function collect(channel: ClientChannel, script: string, options: ExecOptions, resolve: (r: ExecResult) => void): void {
+/** Marks the line a remote command's shell prints first on stderr: its pid, the step's process group. */
+const PGID_MARK = 'bootstrap-pgid:';
+
+function collect(channel: ClientChannel, script: string, options: ExecOptions, resolve: (r: ExecResult) => void, endGroup: (group: number) => void): void {
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   let size = 0;
   let timedOut = false;
   let settled = false;
+  let group: number | undefined;
+  /** stderr until the marker line is complete; undefined once it was read. */
+  let head: string | undefined = '';
   const keep = (into: Buffer[]) => (chunk: Buffer) => {
     size += chunk.length;
     if (size <= MAX_OUTPUT_BYTES) into.push(chunk);
   };
+  const keepStderr = keep(stderr);
   channel.on('data', keep(stdout));
-  channel.stderr.on('data', keep(stderr));
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (head === undefined) return keepStderr(chunk);
+    // the first line is the group marker; everything after it is the script's own stderr
+    head += chunk.toString('utf8');
+    const newline = head.indexOf('\n');
+    if (newline < 0 && head.length < 64) return;
+    const first = head.slice(0, newline < 0 ? head.length : newline);
+    const rest = newline < 0 ? '' : head.slice(newline + 1);
+    const marked = first.startsWith(PGID_MARK) ? Number(first.slice(PGID_MARK.length)) : NaN;
+    group = Number.isInteger(marked) && marked > 1 ? marked : undefined;
+    if (group === undefined) keepStderr(Buffer.from(head));
+    else if (rest !== '') keepStderr(Buffer.from(rest));
+    head = undefined;
+    if (stopping && group !== undefined) endGroup(group);
+  });
   const finish = (code: number | null) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
     clearTimeout(grace);
     options.signal?.removeEventListener('abort', onAbort);
+    if (head) stderr.unshift(Buffer.from(head));
     resolve({ code: timedOut ? null : code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
   };
   let grace: NodeJS.Timeout | undefined;
+  let stopping = false;
   const stop = () => {
+    stopping = true;
+    // the group is known once the marker arrived; if it has not yet, it is ended when it does
+    if (group !== undefined) endGroup(group);
     channel.signal('KILL');
     channel.close();
     // If the peer never confirms the close (dead connection), give up waiting after a grace period.

@@ -246,6 +246,8 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     }
     expect(seen.find((e) => e.type === 'run.done')).toMatchObject({ status: 'failed', stoppedEarly: 'the overall deadline of 15.0 s passed' });
     expect(existsSync(join(rack.stateDir, 'apply.lock'))).toBe(false);
+    // what the killed steps started is gone from the nodes too (their process groups were ended there)
+    for (const n of rack.nodes) expect((await rack.exec(n.name, "pgrep -fa '^sleep 40$' || true")).stdout.trim(), n.name).toBe('');
     await converges(inventory());
   }, 600_000);
 });
