@@ -124,7 +124,8 @@ export async function bootstrapDiscover(rack: SweepRack, round: number): Promise
 /** FreeIPMI's hostranged fan-out over the /24 with one credential set (its config file keeps it off the command line). */
 export async function freeIpmiBmcInfo(rack: SweepRack, tuned: boolean): Promise<SweepOutcome> {
   const config = join(rack.dir, 'freeipmi.conf');
-  writeFileSync(config, `driver-type LAN_2_0\nusername ${rack.bmcs[0]!.username}\npassword ${rack.bmcs[0]!.password}\nprivilege-level ADMIN\n`, { mode: 0o600 });
+  // opensesspriv: ipmi_sim answers the session privilege the way FreeIPMI's workaround expects (-W opensesspriv)
+  writeFileSync(config, `driver-type LAN_2_0\nusername ${rack.bmcs[0]!.username}\npassword ${rack.bmcs[0]!.password}\nprivilege-level ADMIN\nworkaround-flags opensesspriv\n`, { mode: 0o600 });
   const tuning = tuned ? ['-F', '256', '--session-timeout=2000', '--retransmission-timeout=500'] : [];
   const out = await runCommand('bmc-info', ['--config-file', config, '-h', `${SUBNET}.[1-254]`, ...tuning]);
   const text = `${out.stdout}\n${out.stderr}`;

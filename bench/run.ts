@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compare, environment, type SideResult } from './measure.js';
@@ -10,10 +10,11 @@ const REPO = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
 /**
- * `npm run bench`: every benchmark, side by side in one run, then bench/results/latest.{md,json}.
+ * `npm run bench`: every benchmark, side by side in one run, then bench/results/<name>.{md,json} and latest.md.
  * Options: --rounds N (default 3), --only NAME.
  */
 interface Section {
+  name: string;
   title: string;
   markdown: string;
   data: unknown;
@@ -44,7 +45,7 @@ async function planningSection(rounds: number): Promise<Section> {
     '|---:|---|---|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
-  return { title: 'Planning at scale', markdown, data: results.map((r, i) => ({ ...r, phases: last.get(sizes[i]!) })) };
+  return { name: 'planning', title: 'Planning at scale', markdown, data: results.map((r, i) => ({ ...r, phases: last.get(sizes[i]!) })) };
 }
 
 /** The sequential loop is measured over this many addresses and scaled to the /24 (it would take minutes per round). */
@@ -72,7 +73,7 @@ async function sweepSection(rounds: number): Promise<Section> {
       '|---|---|---:|---:|---|',
       ...rows,
     ].join('\n');
-    return { title: 'BMC sweep + identify', markdown, data: results };
+    return { name: 'sweep', title: 'BMC sweep + identify', markdown, data: results };
   } finally {
     await rack.destroy();
   }
@@ -99,13 +100,20 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`\n## ${section.title}\n\n${section.markdown}\n`);
     sections.push(section);
   }
-  const when = new Date().toISOString();
-  const header = `# Benchmark results\n\n${when} · ${Object.entries(env).map(([k, v]) => `${k} ${v}`).join(' · ')} · ${rounds} rounds, sides alternated\n`;
+  // each benchmark keeps its own files, so `--only` refreshes one section and latest.md shows them all
   const dir = join(REPO, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.md'), `${header}${sections.map((s) => `\n## ${s.title}\n\n${s.markdown}\n`).join('')}`);
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ when, environment: env, rounds, results: Object.fromEntries(sections.map((s) => [s.title, s.data])) }, null, 2)}\n`);
-  process.stderr.write(`bench: wrote bench/results/latest.md and latest.json\n`);
+  const when = new Date().toISOString();
+  const stamp = `${when} · ${Object.entries(env).map(([k, v]) => `${k} ${v}`).join(' · ')} · ${rounds} rounds, sides alternated`;
+  for (const [name] of benchmarks) {
+    const section = sections.find((s) => s.name === name);
+    if (!section) continue;
+    writeFileSync(join(dir, `${name}.md`), `## ${section.title}\n\n${stamp}\n\n${section.markdown}\n`);
+    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ when, environment: env, rounds, results: section.data }, null, 2)}\n`);
+  }
+  const parts = benchmarks.map(([name]) => join(dir, `${name}.md`)).filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8'));
+  writeFileSync(join(dir, 'latest.md'), `# Benchmark results\n\n${parts.join('\n')}`);
+  process.stderr.write(`bench: wrote bench/results/ (one .md and .json per benchmark, latest.md with all)\n`);
 }
 
 await main(process.argv.slice(2));

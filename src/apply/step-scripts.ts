@@ -107,8 +107,19 @@ function markRestartsOwed(services: readonly string[]): string {
   return `mkdir -p ${PENDING_RESTART_DIR} && touch ${services.map((s) => shellQuote(`${PENDING_RESTART_DIR}/${s}`)).join(' ')} && sync`;
 }
 
-/** start/restart with the journal excerpt on failure, so the failure record carries the reason. */
+/**
+ * start/restart with the journal excerpt on failure, so the failure record carries the reason. A service
+ * that dies right after starting looks started to `systemctl start` (Type=simple) and systemd keeps
+ * restarting it: one second later its state says so — failed, waiting to restart, or restarted already
+ * (NRestarts counts automatic restarts since this start).
+ */
 function serviceAction(verb: 'start' | 'restart', service: string): string {
   const q = shellQuote(service);
-  return `systemctl ${verb} ${q} || { rc=$?; echo "--- systemctl status ${service}" >&2; systemctl status --no-pager -n 0 ${q} >&2; echo "--- journal ${service}" >&2; journalctl -u ${q} -n 25 --no-pager -o cat >&2; exit $rc; }`;
+  const diagnose = `echo "--- systemctl status ${service}" >&2; systemctl status --no-pager -n 0 ${q} >&2; echo "--- journal ${service}" >&2; journalctl -u ${q} -n 25 --no-pager -o cat >&2`;
+  return [
+    // an earlier crash loop may have hit systemd's start limit: apply is asked to start it again, configured anew
+    `systemctl reset-failed ${q} 2>/dev/null; systemctl ${verb} ${q} || { rc=$?; ${diagnose}; exit $rc; }`,
+    `sleep 1; settled=$(systemctl show -p ActiveState -p SubState -p NRestarts ${q} | tr '\n' ' ')`,
+    `case "$settled" in *ActiveState=failed*|*SubState=auto-restart*|*NRestarts=[1-9]*) echo "${service} is crash-looping: it exited right after its ${verb} ($settled)" >&2; ${diagnose}; exit 3;; esac`,
+  ].join('\n');
 }

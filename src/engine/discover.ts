@@ -6,7 +6,7 @@ import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import { sweepBmcs, type SweepHit } from '../ipmi/sweep.js';
 import { correlate, type Correlation } from '../provision/correlate.js';
-import { runPool } from '../util/pool.js';
+import { limiter } from '../util/pool.js';
 import { bmcTargetAt, ipmiToolFor } from './bmc-access.js';
 import type { Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
@@ -43,12 +43,10 @@ export async function discover(env: Environment, deployment: Deployment, address
   const passwords: string[] = [];
   const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now });
   sink({ type: 'run.start', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
-  const sweep = await sweepBmcs(addresses, { timeoutMs: options.timeoutMs, nowMs: env.nowMs });
-  sink({ type: 'discover.swept', addresses: addresses.length, found: sweep.found.map((h) => h.address), ms: sweep.ms });
   const tool = ipmiToolFor(env);
   const machines = machineStoreOf(deployment, env).all();
   const bmcs: DiscoveredBmc[] = [];
-  await runPool(sweep.found, options.parallel, async (hit: SweepHit) => {
+  const identify = async (hit: SweepHit) => {
     const node = inventory.nodes.find((n) => n.bmc?.address === hit.address);
     const entry: DiscoveredBmc = { address: hit.address, ipmi20: hit.capabilities.ipmi20, ...(node ? { node: node.name } : {}) };
     bmcs.push(entry);
@@ -65,7 +63,17 @@ export async function discover(env: Environment, deployment: Deployment, address
       entry.error = { kind: error.kind, gene: record.gene, message: error.message };
       sink({ type: 'failure.recorded', record });
     }
-  });
+  };
+  // each BMC is read as soon as it answers, while the sweep still waits out the silent addresses
+  const bounded = limiter(options.parallel);
+  const reads: Promise<void>[] = [];
+  let problem: unknown;
+  // a read that throws (a user error: no password for that BMC) is kept, not left unhandled while the sweep waits
+  const onHit = (hit: SweepHit) => reads.push(bounded(() => identify(hit)).catch((error: unknown) => void (problem ??= error)));
+  const sweep = await sweepBmcs(addresses, { timeoutMs: options.timeoutMs, nowMs: env.nowMs, onHit });
+  sink({ type: 'discover.swept', addresses: addresses.length, found: sweep.found.map((h) => h.address), ms: sweep.ms });
+  await Promise.all(reads);
+  if (problem !== undefined) throw problem;
   bmcs.sort((a, b) => a.address.localeCompare(b.address, undefined, { numeric: true }));
   const result: DiscoveryResult = { runId: run.id, swept: addresses.length, silent: sweep.silent.length, sweepMs: sweep.ms, bmcs, failures: recorder.records };
   writeJson(`${run.dir}/discovery.json`, result);

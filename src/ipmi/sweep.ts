@@ -43,9 +43,11 @@ export interface SweepResult {
 /**
  * Asks every address at once, on one UDP socket, and waits at most `timeoutMs` in total (a second request
  * goes to the silent ones halfway, for lost packets). Dead addresses cost the timeout once, not each.
+ * `onHit` hears of each BMC as it answers, so callers can start reading it while the sweep still waits.
  */
-export function sweepBmcs(addresses: readonly string[], options: { timeoutMs: number; port?: number; nowMs: () => number }): Promise<SweepResult> {
+export function sweepBmcs(addresses: readonly string[], options: { timeoutMs: number; port?: number; nowMs: () => number; onHit?: (hit: SweepHit) => void }): Promise<SweepResult> {
   const port = options.port ?? IPMI_PORT;
+  const wanted = new Set(addresses);
   const started = options.nowMs();
   const found = new Map<string, SweepHit>();
   const socket = createSocket('udp4');
@@ -61,10 +63,12 @@ export function sweepBmcs(addresses: readonly string[], options: { timeoutMs: nu
       resolve({ found: hits, silent: addresses.filter((a) => !found.has(a)), ms: Math.round(options.nowMs() - started) });
     };
     socket.on('message', (packet, remote) => {
-      if (found.has(remote.address) || !addresses.includes(remote.address)) return;
+      if (found.has(remote.address) || !wanted.has(remote.address)) return;
       const capabilities = parseChannelAuthCapabilities(packet);
       if (!capabilities) return;
-      found.set(remote.address, { address: remote.address, capabilities, ms: Math.round(options.nowMs() - started) });
+      const hit = { address: remote.address, capabilities, ms: Math.round(options.nowMs() - started) };
+      found.set(remote.address, hit);
+      options.onHit?.(hit);
       if (found.size === addresses.length) finish();
     });
     socket.on('error', () => undefined); // ICMP unreachable for one address must not end the sweep

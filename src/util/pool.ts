@@ -9,3 +9,19 @@ export async function runPool<T>(items: readonly T[], limit: number, work: (item
   });
   await Promise.all(workers);
 }
+
+/** Runs tasks given over time with at most `limit` in flight, in the order they were given. */
+export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= Math.max(1, limit)) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -44,11 +44,15 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     await rack?.destroy();
   });
 
-  const inventory = (o: { motd?: string; failOn?: string[]; delay?: number } = {}) => {
+  const inventory = (o: { motd?: string; failOn?: string[]; delay?: number; crashOn?: string[] } = {}) => {
     const doc = rack.baseInventory();
     doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
     doc.roles.controller.push('canary/probe', 'vault/holder');
     doc.roles.compute.push('canary/probe', 'vault/holder');
+    if (o.crashOn) {
+      doc.roles.compute.push('flaky/service');
+      for (const node of doc.nodes) if (o.crashOn.includes(node.name)) node.attributes = { flaky: { crash: true } };
+    }
     doc.attributes.base.motd = o.motd ?? 'reliability';
     doc.attributes.canary = { fail_on: o.failOn ?? [], delay: o.delay ?? 0 };
     return rack.writeInventory(doc);
@@ -217,6 +221,21 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     expect(records[0]).toMatchObject({ node: 'cmp2', barclamp: 'canary', gene: expect.stringMatching(/^SSH-/) });
     expect(records[0].evidence.message).toMatch(/connection to .* lost while running a command/);
     await converges(file);
+  }, 600_000);
+
+  it('a service that crash-loops after a successful start fails its node as SVC-CRASH-LOOP with its journal; fixed, apply converges', async () => {
+    const apply = await rack.cli(['apply', inventory({ crashOn: ['cmp1'] }), '--json']);
+    expect(apply.code, apply.stdout.slice(-2000)).toBe(1);
+    const seen = events(apply.stdout);
+    expect(Object.fromEntries(seen.filter((e) => e.type === 'node.done').map((e) => [e.node, e.status]))).toEqual({ cmp1: 'failed', cmp2: 'ok', ctl1: 'ok' });
+    const records = seen.filter((e) => e.type === 'failure.recorded').map((e) => e.record);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ node: 'cmp1', barclamp: 'flaky', gene: 'SVC-CRASH-LOOP' });
+    expect(records[0].evidence.stderrTail).toContain('flaky is crash-looping: it exited right after its');
+    expect(records[0].evidence.stderrTail).toContain('--- journal flaky');
+    expect((await rack.exec('cmp2', 'systemctl is-active flaky')).stdout.trim()).toBe('active');
+    await converges(inventory({ crashOn: [] }));
+    expect((await rack.exec('cmp1', 'systemctl is-active flaky')).stdout.trim()).toBe('active');
   }, 600_000);
 
   it('--max-failures stops a run that fails everywhere the same way: nothing new starts, the rest are skipped', async () => {

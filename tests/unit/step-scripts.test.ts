@@ -32,33 +32,45 @@ describe('remote step scripts', () => {
   describe('restarts owed to a service', () => {
     const service: DesiredResource = { type: 'service', id: 'b/r:service:x', name: 'x', enabled: true, started: true };
     /** Runs a step script against a fake systemctl; returns the systemctl calls and whether a restart is still owed. */
-    function runOnFakeNode(script: string, state: { active: boolean; owed: boolean }): { calls: string[]; owed: boolean } {
+    /** Runs a step script against a fake systemctl (and journalctl); returns the state-changing systemctl calls, whether a restart is still owed, the exit status and stderr. */
+    function runOnFakeNode(script: string, state: { active: boolean; owed: boolean; afterStart?: string }, expectedStatus = 0): { calls: string[]; owed: boolean; stderr: string } {
       const dir = mkdtempSync(join(tmpdir(), 'bootstrap-steps-'));
       mkdirSync(join(dir, 'bin'));
       mkdirSync(join(dir, 'pending'));
       if (state.owed) writeFileSync(join(dir, 'pending', 'x'), '');
-      writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$1" = is-active ] && exit ${state.active ? 0 : 3}\nexit 0\n`, { mode: 0o755 });
+      const settled = state.afterStart ?? 'ActiveState=active\\nSubState=running\\nNRestarts=0';
+      writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$1" = is-active ] && exit ${state.active ? 0 : 3}\n[ "$1" = show ] && printf '${settled}\\n'\nexit 0\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'bin', 'journalctl'), '#!/bin/sh\necho "x: fatal: cannot open /etc/x.conf"\n', { mode: 0o755 });
       const result = spawnSync('sh', ['-c', script.replaceAll('/var/lib/bootstrap/restart-pending', join(dir, 'pending'))], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
-      expect(result.status, result.stderr.toString()).toBe(0);
-      const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+      expect(result.status, result.stderr.toString()).toBe(expectedStatus);
+      const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').filter((c) => !/^(show|status|reset-failed) /.test(c)) : [];
       const owed = existsSync(join(dir, 'pending', 'x'));
       rmSync(dir, { recursive: true });
-      return { calls, owed };
+      return { calls, owed, stderr: result.stderr.toString() };
     }
     const handler = stepScript(step('handler', { service: 'x' }), undefined, { compareBefore: false });
     const start = stepScript(step('service', { changes: ['start'] }), service, { compareBefore: false });
 
     it('a notified restart restarts the service and clears what it owed', () => {
-      expect(runOnFakeNode(handler, { active: true, owed: true })).toEqual({ calls: ['restart x'], owed: false });
+      expect(runOnFakeNode(handler, { active: true, owed: true })).toMatchObject({ calls: ['restart x'], owed: false });
     });
 
     it('starting a stopped service settles what it owed, so the handler after it does not restart it again', () => {
-      expect(runOnFakeNode(start, { active: false, owed: true })).toEqual({ calls: ['is-active -q x', 'start x'], owed: false });
+      expect(runOnFakeNode(start, { active: false, owed: true })).toMatchObject({ calls: ['is-active -q x', 'start x'], owed: false });
       expect(runOnFakeNode(handler, { active: true, owed: false }).calls).toEqual([]);
     });
 
     it('a service that is already running (a package started it with its default configuration) keeps its owed restart', () => {
-      expect(runOnFakeNode(start, { active: true, owed: true })).toEqual({ calls: ['is-active -q x'], owed: true });
+      expect(runOnFakeNode(start, { active: true, owed: true })).toMatchObject({ calls: ['is-active -q x'], owed: true });
+    });
+
+    it('a service that dies right after a successful start is a crash loop, with its journal, and fails the step', () => {
+      for (const afterStart of ['ActiveState=activating\\nSubState=auto-restart\\nNRestarts=0', 'ActiveState=active\\nSubState=running\\nNRestarts=2', 'ActiveState=failed\\nSubState=failed\\nNRestarts=5']) {
+        const { stderr } = runOnFakeNode(start, { active: false, owed: false, afterStart }, 3);
+        expect(stderr).toContain('x is crash-looping: it exited right after its start');
+        expect(stderr).toContain('x: fatal: cannot open /etc/x.conf');
+      }
+      expect(runOnFakeNode(handler, { active: true, owed: true, afterStart: 'ActiveState=activating\\nSubState=auto-restart\\nNRestarts=1' }, 3).stderr).toContain('x is crash-looping: it exited right after its restart');
     });
   });
 

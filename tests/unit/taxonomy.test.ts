@@ -50,6 +50,7 @@ describe('the shipped failure taxonomy', () => {
     ['PKG-MISSING-DEPENDENCY', { source: 'remote-exec', kind: 'package', message: 'install x: exit code 100', exitCode: 100, stderr: 'The following packages have unmet dependencies:\n nova-compute : Depends: x but it is not going to be installed' }],
     ['PKG-DPKG-LOCK', { source: 'remote-exec', kind: 'package', message: 'install x', exitCode: 100, stderr: 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 123 (apt-get)' }],
     ['SVC-CRASH-LOOP', { source: 'remote-exec', kind: 'service', message: 'service x', exitCode: 1, stderr: 'x.service: Start request repeated too quickly.\nx.service: Failed with result \'start-limit-hit\'.' }],
+    ['SVC-CRASH-LOOP', { source: 'remote-exec', kind: 'service', message: 'service flaky: exit code 3', exitCode: 3, stderr: 'flaky is crash-looping: it exited right after its start (ActiveState=activating SubState=auto-restart NRestarts=0 )\n--- journal flaky\nflaky: fatal' }],
     ['SVC-PORT-IN-USE', { source: 'remote-exec', kind: 'handler', message: 'restart x', exitCode: 1, stderr: 'OSError: [Errno 98] Address already in use' }],
     ['SVC-START-FAILED', { source: 'remote-exec', kind: 'service', message: 'service x', exitCode: 1, stderr: 'Job for x.service failed because the control process exited with error code.' }],
     ['OS-API-SERVICE-UNAVAILABLE', { source: 'http', kind: 'masakari', message: 'GET /segments: 503', httpStatus: 503 }],
