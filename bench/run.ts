@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { compare, environment, type SideResult } from './measure.js';
 import type { PlanningResult } from './planning.js';
 import { bootstrapDiscover, createSweepRack, freeIpmiBmcInfo, ipmitoolLoop } from './bmc-sweep.js';
+import { ansiblePlaybook, bootstrapApply, createFanoutRack, FANOUT_SIZES } from './noop-fanout.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -79,6 +80,46 @@ async function sweepSection(rounds: number): Promise<Section> {
   }
 }
 
+async function fanoutSection(rounds: number): Promise<Section> {
+  if ((await run('sh', ['-c', 'command -v ansible-playbook || true'])).stdout.trim() === '') await run('apt-get', ['install', '-y', '-q', 'ansible-core'], { maxBuffer: 1 << 24 });
+  const fanout = await createFanoutRack();
+  try {
+    const largest = Math.max(...FANOUT_SIZES);
+    // the first, changing runs: bootstrap on fresh nodes, then Ansible (which then only adds python3-apt for its apt module)
+    const firstStarted = performance.now();
+    const first = await bootstrapApply(fanout, largest);
+    const firstMs = performance.now() - firstStarted;
+    const ansibleStarted = performance.now();
+    const ansibleFirst = await ansiblePlaybook(fanout, largest);
+    const ansibleFirstMs = performance.now() - ansibleStarted;
+    const rows: string[] = [];
+    const data: unknown[] = [];
+    let previous: SideResult | undefined;
+    for (const n of FANOUT_SIZES) {
+      const results = await compare([
+        { name: `bootstrap apply (no-op), ${n} nodes`, run: () => bootstrapApply(fanout, n) },
+        { name: `ansible-playbook (no-op), ${n} nodes`, run: () => ansiblePlaybook(fanout, n) },
+      ], rounds);
+      const [ours, theirs] = results as [SideResult, SideResult];
+      const growth = previous ? `${(ours.medianMs / previous.medianMs).toFixed(2)}× for ${(n / Number(previous.details.nodes)).toFixed(1)}× nodes` : '—';
+      ours.details.nodes = n;
+      rows.push(`| ${n} | ${seconds(ours)} | ${seconds(theirs)} | ${(theirs.medianMs / ours.medianMs).toFixed(1)}× | ${ours.details.changed} / ${theirs.details.changed} | ${growth} |`);
+      data.push({ nodes: n, results });
+      previous = ours;
+    }
+    const markdown = [
+      `The same desired state on N real container nodes (systemd + sshd, Debian packages): bench/barclamps/fanout = bench/ansible/fanout.yml — chrony installed, /etc/fanout, two templated files, chrony enabled and running, a command check. bootstrap apply --parallel N vs ansible-playbook with forks = N, pipelining and ControlPersist on. Both are no-op runs (nothing changes). Target: ≥ 5× faster than Ansible at N = 30, wall time growing clearly sublinearly with N. First (changing) run on ${largest} fresh nodes: bootstrap ${(firstMs / 1000).toFixed(1)} s (${first.changed} changes); Ansible after it ${(ansibleFirstMs / 1000).toFixed(1)} s (${ansibleFirst.changed} changes, mostly python3-apt for its apt module).`,
+      '',
+      '| nodes | bootstrap (median, min–max) | Ansible (median, min–max) | Ansible / bootstrap | changes (bootstrap / Ansible) | bootstrap growth |',
+      '|---:|---|---|---:|---|---|',
+      ...rows,
+    ].join('\n');
+    return { name: 'fanout', title: 'No-op re-apply fan-out', markdown, data: { firstMs, ansibleFirstMs, sizes: data } };
+  } finally {
+    await fanout.destroy();
+  }
+}
+
 function seconds(r: SideResult): string {
   return `${(r.medianMs / 1000).toFixed(2)} s (${(r.minMs / 1000).toFixed(2)}–${(r.maxMs / 1000).toFixed(2)})`;
 }
@@ -91,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
   const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 3) || 3;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const env = await environment();
-  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['planning', () => planningSection(rounds)]];
+  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['fanout', () => fanoutSection(rounds)], ['planning', () => planningSection(rounds)]];
   const sections: Section[] = [];
   for (const [name, bench] of benchmarks) {
     if (only !== undefined && only !== name) continue;

@@ -111,7 +111,7 @@ function markRestartsOwed(services: readonly string[]): string {
  * start/restart with the journal excerpt on failure, so the failure record carries the reason. A service
  * that dies right after starting looks started to `systemctl start` (Type=simple) and systemd keeps
  * restarting it: one second later its state says so — failed, waiting to restart, or restarted already
- * (NRestarts counts automatic restarts since this start).
+ * (NRestarts counts automatic restarts since this start). The verdict is printed last: records keep the tail.
  */
 function serviceAction(verb: 'start' | 'restart', service: string): string {
   const q = shellQuote(service);
@@ -120,6 +120,6 @@ function serviceAction(verb: 'start' | 'restart', service: string): string {
     // an earlier crash loop may have hit systemd's start limit: apply is asked to start it again, configured anew
     `systemctl reset-failed ${q} 2>/dev/null; systemctl ${verb} ${q} || { rc=$?; ${diagnose}; exit $rc; }`,
     `sleep 1; settled=$(systemctl show -p ActiveState -p SubState -p NRestarts ${q} | tr '\n' ' ')`,
-    `case "$settled" in *ActiveState=failed*|*SubState=auto-restart*|*NRestarts=[1-9]*) echo "${service} is crash-looping: it exited right after its ${verb} ($settled)" >&2; ${diagnose}; exit 3;; esac`,
+    `case "$settled" in *ActiveState=failed*|*SubState=auto-restart*|*NRestarts=[1-9]*) ${diagnose}; echo "${service} is crash-looping: it exited right after its ${verb} ($settled)" >&2; exit 3;; esac`,
   ].join('\n');
 }
