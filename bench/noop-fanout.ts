@@ -20,7 +20,7 @@ export interface FanoutRack {
 
 export async function createFanoutRack(): Promise<FanoutRack> {
   const names = Array.from({ length: Math.max(...FANOUT_SIZES) }, (_, i) => `n${String(i + 1).padStart(2, '0')}`);
-  const rack = await createTestRack('fo', 215, names);
+  const rack = await createTestRack('fo', 215, names, { sshWaitMs: 300_000 });
   const files = (n: number) => {
     const nodes = rack.nodes.slice(0, n);
     const doc = rack.baseInventory();

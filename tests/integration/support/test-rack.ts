@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureBaseImage, hostMirror } from '../../../src/lab/base-image.js';
 import { mustRun, runCommand } from '../../../src/util/exec.js';
@@ -10,7 +10,8 @@ import { startNode, stopNode, waitForSsh, type ContainerNode } from '../../../sr
 import { startPackageCache } from '../../../src/lab/package-cache.js';
 import { portOpen } from '../../../src/util/tcp-probe.js';
 
-export const REPO = resolve(import.meta.dirname, '../../..');
+/** The repository root: the nearest directory up with a package.json (also when compiled into dist-bench/). */
+export const REPO = repositoryRoot(import.meta.dirname);
 export const LAB_CACHE = '/var/cache/bootstrap-lab';
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const isAlive = (pid: number) => {
@@ -64,7 +65,7 @@ export interface TestRack {
   destroy(): Promise<void>;
 }
 
-export async function createTestRack(name: string, subnetIndex: number, nodeNames: string[]): Promise<TestRack> {
+export async function createTestRack(name: string, subnetIndex: number, nodeNames: string[], options: { sshWaitMs?: number } = {}): Promise<TestRack> {
   const dir = mkdtempSync(join(tmpdir(), `bootstrap-${name}-`));
   const subnet = `10.79.${subnetIndex}`;
   const bridge = `bst${name}`;
@@ -82,7 +83,21 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     nodes.push(node);
   }
   for (const node of nodes) {
-    if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${node.name} did not bring up sshd: ${readFileSync(join(node.dir, 'console.log'), 'utf8').slice(-2000)}`);
+    // many nodes boot (and generate host keys) at once on two cores: the bench's 30 need more than a minute
+    if (await waitForSsh(node.address, options.sshWaitMs ?? 60_000, sleep, () => Date.now())) continue;
+    const console = readFileSync(join(node.dir, 'console.log'), 'utf8').slice(-2000);
+    // leave nothing behind: nodes, namespaces, cache, bridge
+    for (const [i, started] of nodes.entries()) {
+      await stopNode(started, control);
+      await deleteNamespace(started.namespace, `bsv${name}${i}`);
+    }
+    try {
+      process.kill(cachePid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await deleteLink(bridge);
+    throw new Error(`node ${node.name} did not bring up sshd: ${console}`);
   }
   for (let i = 0; i < 50 && !(await portOpen(`${subnet}.1`, 3142)); i++) await sleep(100);
   const stateDir = join(dir, 'state');
@@ -149,6 +164,13 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     },
   };
   return rack;
+}
+
+function repositoryRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
 }
 
 async function systemdPid(node: ContainerNode): Promise<number> {
