@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../src/util/exec.js';
-import { createTestRack, runCli, type TestRack } from '../tests/integration/support/test-rack.js';
+import { createTestRack, REPO, runCli, type TestRack } from '../tests/integration/support/test-rack.js';
 
-const REPO = join(import.meta.dirname, '../..');
 export const FANOUT_SIZES = [3, 10, 30];
 
 /**

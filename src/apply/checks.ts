@@ -1,3 +1,4 @@
+import type { Observation } from '../failures/classify.js';
 import type { DesiredCheck } from '../plan/desired-types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { tcpProbe } from '../util/tcp-probe.js';
@@ -13,12 +14,18 @@ export interface CheckOutcome {
 
 const POLL_INTERVAL_MS = 500;
 
+/** What a failed check is recorded as. */
+export function checkObservation(check: DesiredCheck, result: CheckOutcome): Observation {
+  return { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) };
+}
+
 /**
  * Runs a readiness check, polling until it passes or its timeout ends (services need a moment after start);
  * a command check with poll: false (a validator's verdict) runs once, its timeout bounding that one run.
  */
-export async function runCheck(check: DesiredCheck, transport: Transport, signal: AbortSignal, sleep: (ms: number) => Promise<void>, now: () => number): Promise<CheckOutcome> {
-  if (check.type === 'command' && !check.poll) return attempt(check, transport, check.timeoutSeconds * 1000, signal);
+export async function runCheck(check: DesiredCheck, transport: Transport, signal: AbortSignal, sleep: (ms: number) => Promise<void>, now: () => number, mode: 'poll' | 'once' = 'poll'): Promise<CheckOutcome> {
+  // verify looks at a settled deployment: one attempt each, bounded by the check's timeout
+  if (mode === 'once' || (check.type === 'command' && !check.poll)) return attempt(check, transport, check.timeoutSeconds * 1000, signal);
   const deadline = now() + check.timeoutSeconds * 1000;
   let last: CheckOutcome = { ok: false, observed: 'not run' };
   while (!signal.aborted) {

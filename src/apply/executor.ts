@@ -6,7 +6,7 @@ import type { Plan, PlanStep } from '../plan/plan-types.js';
 import { PENDING_RESTART_TRIGGER } from '../plan/planner.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import { runCheck } from './checks.js';
+import { checkObservation, runCheck } from './checks.js';
 import { stepScript } from './step-scripts.js';
 import { observationOfTransportError } from './transport-failure.js';
 
@@ -100,7 +100,7 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
         const killedAs = deps.kill.aborted ? deps.killedWork?.(node.name, `check ${check.name}`) : undefined;
         const record = deps.recorder.record(
           { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id },
-          killedAs ?? { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) },
+          killedAs ?? checkObservation(check, result),
         );
         sink({ type: 'failure.recorded', record });
         sink({ type: 'check.fail', node: node.name, check: check.id, gene: record.gene, message: record.evidence.message });

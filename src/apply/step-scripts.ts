@@ -61,8 +61,15 @@ function packageScript(missing: string[]): string {
     `  printf '#!/bin/sh\n${POLICY_MARK}\nexit 101\n' > "$policy.tmp" && chmod 755 "$policy.tmp" && mv -f "$policy.tmp" "$policy"`,
     `  trap 'rm -f "$policy"' EXIT`,
     'fi',
-    // Package lists may be missing or stale on a fresh node: refresh once and try again.
-    `${install} || { apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; }`,
+    // Package lists may be missing or stale on a fresh node: refresh once and try again — unless another package
+    // operation holds the lock: apt already waited its lock timeout, a second wait would only double it
+    'err=$(mktemp)',
+    `if ${install} 2>"$err"; then rc=0; else`,
+    '  rc=$?; cat "$err" >&2',
+    `  grep -q 'Could not get lock' "$err" || { apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; rc=$?; }`,
+    'fi',
+    'rm -f "$err"',
+    'exit "$rc"',
   ].join('\n');
 }
 

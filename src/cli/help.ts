@@ -12,6 +12,8 @@ Commands:
       --max-failures N|P%         stop starting new steps once more than N nodes (or P% of them) failed
       --deadline 45m              overall deadline: running steps are killed, every unfinished node is
                                   recorded (TIME-RUN-DEADLINE) with its phase and what was last seen
+  verify INVENTORY              run every barclamp check once on every node (read-only, no lock): is the
+                                  deployment still healthy? failures are recorded and classified like apply's
   discover [INVENTORY]          sweep BMC ranges (UDP), read every BMC found (FRU, LAN, GUID, power) via ipmitool
       --bmc RANGES                CIDR or a-b, comma-separated (default: the inventory's bmc network)
       --timeout MS                how long the sweep waits for answers (default 1500)
@@ -25,6 +27,7 @@ Commands:
   lab console|exec NODE [INVENTORY] [-- CMD…]  a lab machine's console; run a command inside it
   lab faults|inject GENE|heal [GENE] [--node N]  re-create a failure mode in the lab (a BMC that stops
                                   answering, sshd stopped, corosync blocked, …) and undo it
+      --port P                    SVC-PORT-IN-USE: the service listening on TCP P (default: the lowest)
   provisioner serve INVENTORY   the admin node's DHCP/TFTP/HTTP boot services (lab up starts it)
   barclamps                     list barclamps, roles and attributes
   taxonomy [CODE]               list failure genes or explain one

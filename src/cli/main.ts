@@ -19,6 +19,7 @@ import { bootCommand, powerCommand } from './commands/power.js';
 import { statusCommand } from './commands/status.js';
 import { taxonomyCommand } from './commands/taxonomy.js';
 import { validateCommand } from './commands/validate.js';
+import { verifyCommand } from './commands/verify.js';
 import { HELP } from './help.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -29,10 +30,11 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
   apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures'], booleans: ['json', 'verbose'] },
+  verify: { run: verifyCommand, values: COMMON_VALUES, booleans: ['json', 'verbose'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
-  lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name', 'node'], booleans: ['json'] },
+  lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name', 'node', 'port'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
   discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'], booleans: ['json'] },
   power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },

@@ -40,7 +40,8 @@ export interface ApplyOptions extends RunOptions {
   maxFailures?: { nodes: number } | { percent: number };
 }
 
-interface Started {
+/** A run that has its directory, event sink, failure recorder and rendered desired state. */
+export interface Started {
   run: RunDir;
   sink: EventSink;
   recorder: FailureRecorder;
@@ -51,7 +52,7 @@ interface Started {
   transports: Map<string, Transport>;
 }
 
-function start(env: Environment, deployment: Deployment, command: string, options: RunOptions): Started {
+export function startRun(env: Environment, deployment: Deployment, command: string, options: RunOptions): Started {
   const nodes = selectNodes(deployment, options.limit);
   const { secrets, generated } = prepareSecrets(deployment);
   const { desired, inputDigest } = desiredState(env, deployment, secrets);
@@ -65,7 +66,7 @@ function start(env: Environment, deployment: Deployment, command: string, option
 }
 
 /** Connections are opened after provisioning, which may have pinned new host keys. */
-function connect(deployment: Deployment, s: Started, options: RunOptions): void {
+export function connectNodes(deployment: Deployment, s: Started, options: RunOptions): void {
   s.transports = options.transports ? options.transports(s.nodes) : sshTransports(deployment, s.nodes);
 }
 
@@ -80,8 +81,8 @@ async function planWith(env: Environment, s: Started, options: RunOptions): Prom
 /** `bootstrap plan`: gather (read-only) and compute the plan. Nothing on any node changes. */
 export async function runPlan(env: Environment, deployment: Deployment, options: RunOptions): Promise<{ plan: Plan; run: RunDir; failures: number }> {
   preflight(env, deployment, options.limit);
-  const s = start(env, deployment, 'plan', options);
-  connect(deployment, s, options);
+  const s = startRun(env, deployment, 'plan', options);
+  connectNodes(deployment, s, options);
   try {
     const plan = await planWith(env, s, options);
     s.sink({ type: 'run.done', runId: s.run.id, status: plan.unreachable.length > 0 ? 'failed' : 'ok', nodesOk: plan.nodes.length, nodesFailed: plan.unreachable.length, changed: 0, failures: s.recorder.records.length, ms: 0 });
@@ -111,13 +112,13 @@ export async function runApply(env: Environment, deployment: Deployment, request
   const deadlineObservation = (node: string): Observation => ({ source: 'deadline', kind: 'run', message: `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed: ${progress.describe(node)}` });
   let s: Started | undefined;
   try {
-    s = start(env, deployment, 'apply', options);
+    s = startRun(env, deployment, 'apply', options);
     if (lock.tookOverFrom) s.sink({ type: 'lock.taken-over', pid: lock.tookOverFrom.pid, host: lock.tookOverFrom.host, since: lock.tookOverFrom.since });
     // Nodes without an operating system are installed first (PXE through their BMCs); failures end their run here.
     const notProvisioned = await provisionPhase(env, deployment, s.nodes, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.stop });
     const selected = s.nodes;
     s.nodes = s.nodes.filter((n) => !notProvisioned.includes(n));
-    connect(deployment, s, options);
+    connectNodes(deployment, s, options);
     let plan: Plan;
     if (options.planFile !== undefined) {
       plan = loadSavedPlan(options.planFile, s.inputDigest);

@@ -70,6 +70,24 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(rack.diskFile('cmp1', 'etc/chrony/chrony.conf')).toContain('makestep 0.5 5');
   });
 
+  it('verify runs every check once and changes nothing: a stopped daemon is reported with its gene and stays stopped until apply', async () => {
+    const healthy = await rack.cli(['verify', inventory, '--json']);
+    expect(healthy.code, healthy.stdout).toBe(0);
+    expect(events(healthy.stdout).filter((e) => e.type === 'check.ok').map((e) => `${e.node} ${e.check}`).sort()).toEqual(['cmp1 ntp/client:check:chronyd-answers', 'ctl1 ntp/server:check:chronyd-answers']);
+    await rack.exec('cmp1', 'systemctl stop chrony');
+    const broken = await rack.cli(['verify', inventory]);
+    expect(broken.code).toBe(1);
+    const runs = readdirSync(join(rack.stateDir, 'runs')).sort();
+    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((r) => `${r.node} ${r.step}`)).toEqual(['cmp1 ntp/client:check:chronyd-answers']);
+    expect(broken.stdout).toContain(`what to do: ${records[0].mitigation}`);
+    // read-only: the daemon it found stopped is still stopped
+    expect((await rack.exec('cmp1', 'systemctl is-active chrony || true')).stdout.trim()).toBe('inactive');
+    const repaired = await rack.cli(['apply', inventory, '--json']);
+    expect(changedSteps(repaired.stdout)).toEqual(['cmp1 service chrony']);
+    expect((await rack.cli(['verify', inventory])).code).toBe(0);
+  });
+
   it('a failing command on one node stops that node only, and the failure is classified', async () => {
     const doc = rack.baseInventory();
     doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];

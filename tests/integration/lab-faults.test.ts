@@ -78,7 +78,7 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
 
   it('lists what it re-creates, refuses an unknown gene with a hint and a node-scoped fault without --node', async () => {
     const list = await cli(['lab', 'faults', inventory]);
-    for (const gene of ['BMC-UNREACHABLE', 'BMC-AUTH-FAILED', 'SSH-UNREACHABLE', 'SSH-HOSTKEY-CHANGED', 'PKG-REPO-UNREACHABLE', 'PKG-DPKG-LOCK', 'SVC-START-FAILED', 'HA-RING-NOT-FORMED', 'PXE-NO-DHCP']) expect(list.stdout).toContain(gene);
+    for (const gene of ['BMC-UNREACHABLE', 'BMC-AUTH-FAILED', 'SSH-UNREACHABLE', 'SSH-HOSTKEY-CHANGED', 'PKG-REPO-UNREACHABLE', 'PKG-DPKG-LOCK', 'SVC-START-FAILED', 'SVC-PORT-IN-USE', 'DB-ACCESS-DENIED', 'ID-SERVICE-PASSWORD-MISMATCH', 'HA-RING-NOT-FORMED', 'PXE-NO-DHCP', 'PXE-NO-BOOT-SCRIPT']) expect(list.stdout).toContain(gene);
     const typo = await cli(['lab', 'inject', 'SSH-UNREACHBLE', inventory, '--node', 'n2']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("did you mean 'SSH-UNREACHABLE'");
@@ -101,6 +101,14 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
     const remove = await cli(['lab', 'exec', 'n2', inventory, '--', 'apt-get', 'purge', '-y', '-q', 'ed']);
     expect(remove.code, remove.stderr).toBe(0);
     await recreate('PKG-REPO-UNREACHABLE', /127\.0\.0\.1|Failed to fetch|Could not connect|Unable to connect/);
+  }, 900_000);
+
+  it('PKG-DPKG-LOCK: another package operation holds the lock; apt waits its 120 s once, and apply gives up saying who holds it', async () => {
+    const remove = await cli(['lab', 'exec', 'n2', inventory, '--', 'apt-get', 'purge', '-y', '-q', 'ed']);
+    expect(remove.code, remove.stderr).toBe(0);
+    const record = await recreate('PKG-DPKG-LOCK', /Could not get lock \/var\/lib\/dpkg\/lock-frontend\. It is held by process \d+ \(python3\)/);
+    // not repeated: the one attempt already waited out apt's lock timeout
+    expect(record.attempt).toBe(1);
   }, 900_000);
 
   it('HA-RING-NOT-FORMED: corosync traffic dropped', async () => {

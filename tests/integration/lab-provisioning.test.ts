@@ -103,6 +103,34 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     expect(result.stdout).not.toContain('NotTheBmcPasswd');
   });
 
+  /** lab inject GENE → apply of n1 (to be installed, short install deadline) records exactly GENE on n1, with its mitigation → heal. */
+  async function installFailsWith(gene: string, injectArgs: string[], evidence: RegExp): Promise<void> {
+    const injected = await cli(['lab', 'inject', gene, inventory, ...injectArgs]);
+    expect(injected.code, injected.stderr).toBe(0);
+    try {
+      // a short install deadline: what is blocked cannot arrive late
+      const apply = await runCli(['apply', inventory, '--limit', 'n1'], { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '40000' }, timeoutMs: 300_000 });
+      expect(apply.code, apply.stdout).toBe(1);
+      const runs = readdirSync(join(stateDir, 'runs')).sort();
+      const records = readFileSync(join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { node: string; gene: string; mitigation: string; evidence: { message: string } });
+      expect(records.map((r) => `${r.node} ${r.gene}`)).toEqual([`n1 ${gene}`]);
+      expect(records[0]!.evidence.message).toMatch(evidence);
+      expect(apply.stdout).toContain(`what to do: ${records[0]!.mitigation}`);
+      expect(machine('n1').state).toBe('install-failed');
+    } finally {
+      const healed = await cli(['lab', 'heal', gene, inventory]);
+      expect(healed.stdout).toContain(`healed ${gene}`);
+    }
+  }
+
+  it('PXE-NO-DHCP: with the provisioner frozen (lab inject), the machine gets no lease and apply records exactly that', async () => {
+    await installFailsWith('PXE-NO-DHCP', [], /asked for no DHCP lease/);
+  }, 300_000);
+
+  it('PXE-NO-BOOT-SCRIPT: a machine that cannot open TCP connections gets its lease but never its boot script', async () => {
+    await installFailsWith('PXE-NO-BOOT-SCRIPT', ['--node', 'n1'], /got .* but never fetched its boot script/);
+  }, 300_000);
+
   it('apply takes powered-off nodes to installed (PXE, preseed, callback), reachable over SSH, and configured', async () => {
     const apply = await cli(['apply', inventory]);
     expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);

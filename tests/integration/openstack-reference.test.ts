@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -156,6 +156,64 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
   it('a misspelt option is caught by oslo-config-validator and recorded as CFG-UNKNOWN-OPTION, with no secret in any record; fixing it converges', async () => {
     await expectMisspeltOptionCaughtThenFixed({ cli, onController: (script: string) => on('ctl1', script), misspelt, inventory, stateDir });
   }, 900_000);
+
+  /** The failure records of the newest run. */
+  const latestFailures = (): { node: string; gene: string; mitigation: string; evidence: { message: string; stderrTail?: string } }[] => {
+    const runs = readdirSync(join(stateDir, 'runs')).sort();
+    const file = join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl');
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  };
+
+  /**
+   * lab inject GENE on ctl1 → `shownBy` (apply or verify) records exactly that gene on ctl1, with the evidence and
+   * its mitigation on stdout → `repair` (lab heal, or apply when the mitigation is "re-run apply") → apply and
+   * verify converge with no failure.
+   */
+  async function recreateOnController(gene: string, evidence: RegExp, o: { shownBy: 'apply' | 'verify'; repair: 'heal' | 'apply'; injectArgs?: string[] }): Promise<void> {
+    const injected = await cli(['lab', 'inject', gene, inventory, '--node', 'ctl1', ...(o.injectArgs ?? [])]);
+    expect(injected.code, injected.stderr).toBe(0);
+    try {
+      const shown = await cli([o.shownBy, inventory]);
+      expect(shown.code, shown.stdout).toBe(1);
+      const records = latestFailures();
+      expect(records.map((r) => `${r.node} ${r.gene}`), shown.stdout).toEqual([`ctl1 ${gene}`]);
+      expect(`${records[0]!.evidence.message}\n${records[0]!.evidence.stderrTail ?? ''}`).toMatch(evidence);
+      expect(shown.stdout).toContain(`what to do: ${records[0]!.mitigation}`);
+      if (o.repair === 'apply') {
+        const repaired = await cli(['apply', inventory]);
+        expect(repaired.code, repaired.stdout).toBe(0);
+      }
+    } finally {
+      const healed = await cli(['lab', 'heal', gene, inventory, '--node', 'ctl1']);
+      expect(healed.stdout).toContain(`healed ${gene} on ctl1`);
+    }
+    const again = await cli(['apply', inventory]);
+    expect(again.code, again.stdout).toBe(0);
+    expect(latestFailures()).toEqual([]);
+    const verified = await cli(['verify', inventory]);
+    expect(verified.code, verified.stdout).toBe(0);
+  }
+
+  it('verify runs every check of the converged cloud once, changes nothing and finds nothing wrong', async () => {
+    const verified = await cli(['verify', inventory, '--json']);
+    expect(verified.code, verified.stdout).toBe(0);
+    const all = events(verified.stdout);
+    expect(all.filter((e) => e.type.startsWith('step.'))).toEqual([]);
+    expect(all.filter((e) => e.type === 'check.ok').length).toBeGreaterThanOrEqual(20);
+    expect(all.find((e) => e.type === 'run.done')).toMatchObject({ status: 'ok', failures: 0 });
+  }, 600_000);
+
+  it('ID-SERVICE-PASSWORD-MISMATCH: nova\'s password changed in keystone alone; verify shows keystone\'s 401 for nova, apply sets it back', async () => {
+    await recreateOnController('ID-SERVICE-PASSWORD-MISMATCH', /password of nova[\s\S]*HTTP 401/, { shownBy: 'verify', repair: 'apply' });
+  }, 1_200_000);
+
+  it('DB-ACCESS-DENIED: a more specific keystone@<address> entry shadows keystone@\'%\' in MariaDB', async () => {
+    await recreateOnController('DB-ACCESS-DENIED', /Access denied for user 'keystone'/, { shownBy: 'apply', repair: 'heal' });
+  }, 1_200_000);
+
+  it('SVC-PORT-IN-USE: memcached stopped and its port taken; apply cannot start it again, and says why', async () => {
+    await recreateOnController('SVC-PORT-IN-USE', /Address already in use|failed to listen/i, { shownBy: 'apply', repair: 'heal', injectArgs: ['--port', '11211'] });
+  }, 1_200_000);
 
   it('a segment member nova knows under another name is recorded as MASAKARI-HOST-NOT-IN-NOVA, not skipped', async () => {
     // cmp2's nova-compute reports as "CMP2" from now on: masakari would refuse host "cmp2" (400)

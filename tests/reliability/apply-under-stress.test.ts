@@ -178,7 +178,7 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     expect(figures.recordsLost).toBe(0);
   }, 1_200_000);
 
-  it('a second apply is refused while one runs; plan and status keep working meanwhile', async () => {
+  it('a second apply is refused while one runs; plan, status and verify keep working meanwhile', async () => {
     await resetCanary();
     const file = inventory({ delay: 6 });
     const first = startApply([file]);
@@ -192,6 +192,10 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
       expect(plan.code, plan.stderr).toBe(0);
       const status = await rack.cli(['status', file]);
       expect(status.code, status.stderr).toBe(0);
+      // verify takes no lock either (its checks may fail while the apply is half-way: 0 or 1, never refused)
+      const verify = await rack.cli(['verify', file]);
+      expect(verify.stderr).not.toContain('locked');
+      expect([0, 1], verify.stdout).toContain(verify.code);
       expect(status.stdout).toContain('cmp2');
       expect(first.child.exitCode).toBeNull();
     } finally {

@@ -97,5 +97,28 @@ describe('remote step scripts', () => {
     it("leave an operator's own policy-rc.d as it is", () => {
       expect(install('#!/bin/sh\nexit 0\n')).toEqual({ policyDuringInstall: '0', policyAfter: '#!/bin/sh\nexit 0\n' });
     });
+
+    /** Runs the package step against a fake apt-get that answers `install` with the given outcomes in turn; returns its calls. */
+    function aptCalls(installOutcomes: { code: number; stderr: string }[]): { calls: string[]; status: number | null; stderr: string } {
+      const dir = mkdtempSync(join(tmpdir(), 'bootstrap-pkg-'));
+      mkdirSync(join(dir, 'bin'));
+      const answers = installOutcomes.map((o, i) => `[ "$n" = ${i + 1} ] && { echo '${o.stderr}' >&2; exit ${o.code}; }`).join('\n');
+      writeFileSync(join(dir, 'bin', 'apt-get'), `#!/bin/sh\necho "$*" | grep -q ' update' && { echo update >> ${dir}/calls; exit 0; }\nn=$(($(grep -c install ${dir}/calls 2>/dev/null || echo 0) + 1))\necho install >> ${dir}/calls\n${answers}\nexit 0\n`, { mode: 0o755 });
+      const script = stepScript(step('package', { changes: ['ed'] }), { type: 'package', id: 'b/r:package:ed', names: ['ed'] }, { compareBefore: false });
+      const result = spawnSync('sh', ['-c', script.replaceAll('/usr/sbin/policy-rc.d', join(dir, 'policy-rc.d'))], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+      rmSync(dir, { recursive: true });
+      return { calls, status: result.status, stderr: result.stderr.toString() };
+    }
+
+    it('refresh the package lists once when an install fails, and try again', () => {
+      expect(aptCalls([{ code: 100, stderr: 'E: Unable to locate package ed' }, { code: 0, stderr: '' }])).toMatchObject({ calls: ['install', 'update', 'install'], status: 0 });
+    });
+
+    it('give up at once when another package operation holds the lock (apt already waited its lock timeout), saying so', () => {
+      const held = aptCalls([{ code: 100, stderr: 'E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)' }]);
+      expect(held).toMatchObject({ calls: ['install'], status: 100 });
+      expect(held.stderr).toContain('It is held by process 4242');
+    });
   });
 });

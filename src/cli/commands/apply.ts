@@ -3,6 +3,7 @@ import { openDeployment, preflight } from '../../engine/deployment.js';
 import { runApply } from '../../engine/run.js';
 import { durationFlag, failureLimitFlag, intFlag, listFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
+import { failureSummary } from '../failure-summary.js';
 import { progressSink } from './progress.js';
 import { bringUp, requireLabHost } from './lab.js';
 import { labStatus } from '../../lab/lab.js';
@@ -44,14 +45,4 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   } finally {
     progress.stop();
   }
-}
-
-function failureSummary(records: { gene: string; title: string; mitigation: string; node: string }[]): string {
-  const byGene = new Map<string, typeof records>();
-  for (const r of records) byGene.set(r.gene, [...(byGene.get(r.gene) ?? []), r]);
-  const lines = ['', 'Failures by gene:'];
-  for (const [gene, list] of byGene) {
-    lines.push(`  ${gene} — ${list[0]!.title} (${list.length}×: ${[...new Set(list.map((r) => r.node))].join(', ')})`, `    what to do: ${list[0]!.mitigation}`);
-  }
-  return `${lines.join('\n')}\n`;
 }

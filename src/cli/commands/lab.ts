@@ -18,7 +18,7 @@ import { KnownHosts } from '../../transport/known-hosts.js';
 import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
-const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND… | lab faults|inject GENE|heal [GENE] [INVENTORY] [--node N]';
+const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND… | lab faults|inject GENE|heal [GENE] [INVENTORY] [--node N] [--port P]';
 
 /** `bootstrap lab …` — the local simulated rack (inventory/lab.yaml by default). */
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -139,7 +139,8 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   }
   if (injector!.scope === 'node' && node === undefined) throw usage(`${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const target = injector!.scope === 'node' ? node! : WHOLE_LAB;
-  await injectFault(spec, injector!, target, host);
+  const port = args.flags.has('port') ? intFlag(args, 'port', 0, 1, 65535) : undefined;
+  await injectFault(spec, injector!, target, host, port !== undefined ? { port } : {});
   io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
   return EXIT.ok;
 }

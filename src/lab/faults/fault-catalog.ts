@@ -20,10 +20,28 @@ function machineScriptFault(f: { gene: string; does: string; shownBy: string; in
 }
 const NFT_TABLE = 'bootstrap_fault';
 
+/** A script that sets the nova user's keystone password to a Python expression's value, as keystone's admin (no password in any argument). */
+function keystonePasswordScript(expression: string): string {
+  return `set -e
+[ -r /root/admin-openrc ] || { echo 'no keystone admin credentials here: inject on the keystone node' >&2; exit 1; }
+. /root/admin-openrc
+python3 - <<'PY'
+import configparser, os, secrets
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+from keystoneclient.v3 import client
+auth = v3.Password(auth_url=os.environ["OS_AUTH_URL"], username=os.environ["OS_USERNAME"], password=os.environ["OS_PASSWORD"], project_name=os.environ["OS_PROJECT_NAME"], user_domain_name="Default", project_domain_name="Default")
+keystone = client.Client(session=session.Session(auth=auth), interface="internal")
+user = keystone.users.list(name="nova", domain="default")[0]
+keystone.users.update(user, password=${expression})
+PY`;
+}
+
 /**
  * The failure modes the local lab re-creates. Each is the real thing, done to the lab's real components:
  * a BMC that stops answering, a rotated BMC password, sshd stopped, new host keys, an unreachable package
- * mirror, a held dpkg lock, a service that cannot start, corosync traffic dropped.
+ * mirror, a held dpkg lock, a service that cannot start or bind its port, a database user shadowed, a keystone
+ * password changed behind the services' back, corosync traffic dropped, DHCP down, the boot script out of reach.
  */
 export const FAULT_CATALOG: readonly FaultInjector[] = [
   {
@@ -74,9 +92,14 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
   }),
   machineScriptFault({
     gene: 'PKG-DPKG-LOCK',
-    does: "holds the machine's dpkg frontend lock (a transient unit running flock)",
+    does: "holds the machine's dpkg frontend lock the way apt does (an fcntl lock, taken by a transient unit)",
     shownBy: 'bootstrap apply of a barclamp that installs a package (apt gives up after its 120 s lock timeout)',
-    inject: { script: 'systemd-run --unit=bootstrap-fault-dpkg-lock --quiet flock /var/lib/dpkg/lock-frontend sleep infinity && sleep 0.5 && systemctl is-active -q bootstrap-fault-dpkg-lock', what: 'holding the dpkg lock' },
+    // apt locks with fcntl(2); flock(1) takes a flock(2) lock, which Linux keeps apart and apt never sees
+    inject: {
+      script: `systemd-run --unit=bootstrap-fault-dpkg-lock --quiet python3 -c 'import fcntl, time
+lock = open("/var/lib/dpkg/lock-frontend", "w"); fcntl.lockf(lock, fcntl.LOCK_EX); time.sleep(1e9)' && for i in $(seq 50); do grep -q ":$(stat -c %i /var/lib/dpkg/lock-frontend) " /proc/locks && exit 0; sleep 0.1; done; echo 'the lock was not taken' >&2; exit 1`,
+      what: 'holding the dpkg lock',
+    },
     heal: { script: 'systemctl stop bootstrap-fault-dpkg-lock 2>/dev/null; true', what: 'releasing the dpkg lock' },
   }),
   machineScriptFault({
@@ -85,6 +108,64 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
     shownBy: 'bootstrap apply (the ntp barclamp starts chrony)',
     inject: { script: "set -e; mkdir -p /etc/systemd/system/chrony.service.d; printf '[Service]\\nExecStartPre=/bin/false\\n' > /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl stop chrony", what: 'breaking chrony' },
     heal: { script: 'rm -f /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed chrony 2>/dev/null; true', what: 'repairing chrony' },
+  }),
+  {
+    gene: 'SVC-PORT-IN-USE',
+    scope: 'node',
+    does: 'stops the service listening on a TCP port (--port P, default the lowest but sshd) and holds that port with a listener of its own (a transient unit)',
+    shownBy: 'bootstrap apply (the barclamp starts the service again; it cannot bind)',
+    inject: async (t) => {
+      const chosen = t.port !== undefined ? String(t.port) : `$(ss -Hltnp | grep -v '"sshd"' | awk '{print $4}' | sed 's/.*://' | sort -n | head -1)`;
+      // the service's unit comes from its listening process; the holder binds every IPv4 address, which keeps any
+      // IPv4 bind of the port from succeeding
+      const found = must(await t.inMachine(`set -e
+port=${chosen}
+[ -n "$port" ] || { echo 'nothing but sshd listens on TCP here' >&2; exit 1; }
+pid=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+[ -n "$pid" ] || { echo "nothing listens on TCP port $port" >&2; exit 1; }
+unit=$(ps -o unit= -p "$pid" | tr -d ' ')
+case "$unit" in *.service) ;; *) echo "port $port belongs to $unit, not a service" >&2; exit 1 ;; esac
+systemctl stop "$unit"
+systemd-run --unit=bootstrap-fault-port --quiet python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8); time.sleep(1e9)' "$port"
+for i in $(seq 50); do ss -Hltn "sport = :$port" | grep -q . && { echo "$unit $port"; exit 0; }; sleep 0.1; done
+echo "the holder did not bind port $port" >&2; exit 1`), 'taking the port');
+      const [unit, port] = found.stdout.trim().split(/\s+/);
+      return { unit: unit!, port: port! };
+    },
+    heal: async (t, memo) => {
+      must(await t.inMachine(`systemctl stop bootstrap-fault-port 2>/dev/null; systemctl reset-failed bootstrap-fault-port '${memo.unit}' 2>/dev/null; systemctl start '${memo.unit}'`), `giving port ${memo.port} back to ${memo.unit}`);
+    },
+  },
+  machineScriptFault({
+    gene: 'DB-ACCESS-DENIED',
+    does: "adds MariaDB users keystone@<each of the machine's addresses> with another password: MariaDB matches the most specific host first, so keystone's password is refused from this machine although keystone@'%' is right (inject on the database node)",
+    shownBy: "bootstrap apply (the database barclamp's service-users-log-in check and keystone's db-sync are refused)",
+    inject: {
+      script: `set -e
+command -v mysql >/dev/null || { echo 'no MariaDB on this machine: inject on the database node' >&2; exit 1; }
+mkdir -p ${KEEP}
+password=$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9)
+addresses=$(hostname -I | tr ' ' '\\n' | grep -F . )
+printf '%s\\n' $addresses > ${KEEP}/db-shadow-users
+for a in $addresses; do printf "CREATE OR REPLACE USER 'keystone'@'%s' IDENTIFIED BY '%s';\\n" "$a" "$password"; done | mysql --protocol=socket`,
+      what: 'shadowing the keystone database user',
+    },
+    heal: {
+      script: `set -e
+[ -f ${KEEP}/db-shadow-users ] || exit 0
+for a in $(cat ${KEEP}/db-shadow-users); do printf "DROP USER IF EXISTS 'keystone'@'%s';\\n" "$a"; done | mysql --protocol=socket
+rm -f ${KEEP}/db-shadow-users`,
+      what: 'dropping the shadowing users',
+    },
+  }),
+  machineScriptFault({
+    gene: 'ID-SERVICE-PASSWORD-MISMATCH',
+    does: "changes the nova service user's password in keystone (nova.conf keeps the old one) (inject on the keystone node)",
+    shownBy: "bootstrap verify (keystone's service-users-authenticate check gets HTTP 401 for nova); apply sets it back",
+    inject: { script: keystonePasswordScript('secrets.token_urlsafe(24)'), what: "changing nova's keystone password" },
+    // heal: the password nova is configured with, from nova.conf on the same node
+    heal: { script: keystonePasswordScript(`(lambda c: (c.read("/etc/nova/nova.conf"), c["keystone_authtoken"]["password"])[1])(configparser.RawConfigParser(strict=False, interpolation=None))`), what: "restoring nova's keystone password" },
   }),
   {
     gene: 'HA-RING-NOT-FORMED',
@@ -99,6 +180,19 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
     },
     heal: async (t) => {
       must(await t.inMachineNetwork('nft', ['delete', 'table', 'inet', NFT_TABLE]), 'unblocking corosync');
+    },
+  },
+  {
+    gene: 'PXE-NO-BOOT-SCRIPT',
+    scope: 'node',
+    does: "drops every TCP connection the machine opens (nftables in its network namespace, also while it is off): its firmware gets a lease and iPXE over DHCP/TFTP but cannot fetch the HTTP boot script",
+    shownBy: 'bootstrap apply of NODE when it has to be installed',
+    inject: async (t) => {
+      must(await t.inMachineNetwork('nft', ['-f', '-'], `table inet ${NFT_TABLE}_tcp {\n chain out { type filter hook output priority 0; meta l4proto tcp ct state new drop; }\n}\n`), 'blocking TCP out of the machine');
+      return {};
+    },
+    heal: async (t) => {
+      must(await t.inMachineNetwork('nft', ['delete', 'table', 'inet', `${NFT_TABLE}_tcp`]), 'unblocking TCP');
     },
   },
   {

@@ -15,6 +15,8 @@ export interface FaultTools {
   signalBmc(signal: 'SIGSTOP' | 'SIGCONT'): void;
   signalDhcp(signal: 'SIGSTOP' | 'SIGCONT'): void;
   randomSecret(): string;
+  /** The TCP port given with --port (SVC-PORT-IN-USE), if any. */
+  port: number | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { IpmiTool } from '../../ipmi/ipmitool.js';
 import { runCommand } from '../../util/exec.js';
 import { labBmcPasswordFile, labBmcPid } from '../lab.js';
-import type { LabSpec } from '../lab-spec.js';
+import { labNames, type LabSpec } from '../lab-spec.js';
 import { enterMachine, machineInitPid, runInMachine } from '../node-shell.js';
 import { FAULT_CATALOG } from './fault-catalog.js';
 import type { FaultInjector, FaultTools } from './fault.js';
@@ -40,13 +40,13 @@ export function activeFaults(spec: LabSpec): ActiveFault[] {
 }
 
 /** Injects one fault; recorded before anything else happens, so a crash mid-injection can still be healed. */
-export async function injectFault(spec: LabSpec, injector: FaultInjector, node: string, host: FaultHost): Promise<ActiveFault> {
+export async function injectFault(spec: LabSpec, injector: FaultInjector, node: string, host: FaultHost, options: { port?: number } = {}): Promise<ActiveFault> {
   const active = activeFaults(spec);
   const already = active.find((f) => f.gene === injector.gene && f.node === node);
   if (already) return already;
   const fault: ActiveFault = { gene: injector.gene, node, since: host.now().toISOString(), memo: {} };
   save(spec, [...active, fault]);
-  fault.memo = await injector.inject(toolsFor(spec, node, host));
+  fault.memo = await injector.inject(toolsFor(spec, node, host, options.port));
   save(spec, [...active, fault]);
   return fault;
 }
@@ -64,16 +64,20 @@ export async function healFaults(spec: LabSpec, filter: { gene?: string; node?: 
   return healed;
 }
 
-function toolsFor(spec: LabSpec, node: string, host: FaultHost): FaultTools {
+function toolsFor(spec: LabSpec, node: string, host: FaultHost, port?: number): FaultTools {
   const machine = spec.nodes.find((n) => n.name === node);
   return {
     node,
     inMachine: (script) => runInMachine(spec, node, script),
     inMachineNetwork: async (file, args, input) => {
+      const options = input !== undefined ? { input } : {};
+      // only the network namespace: the host's program and files, the machine's interfaces. A container
+      // machine's namespace outlives its power state (its firmware runs in it), so powered off is fine.
+      const index = spec.nodes.findIndex((n) => n.name === node);
+      if (machine?.kind === 'container') return runCommand('ip', ['netns', 'exec', labNames(spec, index, node).namespace, file, ...args], options);
       const init = await machineInitPid(spec, node);
       if (!init) return { code: 125, stdout: '', stderr: `${node} is powered off` };
-      // only the network namespace: the host's program and files, the machine's interfaces
-      return runCommand('nsenter', ['--target', init, '--net', '--', file, ...args], input !== undefined ? { input } : {});
+      return runCommand('nsenter', ['--target', init, '--net', '--', file, ...args], options);
     },
     bmcCommands: async (password, commands) => {
       // `ipmitool exec FILE`: the new password travels in a 0600 file, never in an argument vector
@@ -99,6 +103,7 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost): FaultTools {
       host.kill(pid, signal);
     },
     randomSecret: () => randomBytes(6).toString('hex'),
+    port,
   };
 }
 
