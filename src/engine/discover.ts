@@ -2,6 +2,7 @@ import { createRunDir, eventFileSink, runIdFor, writeJson } from '../apply/run-d
 import type { EventSink } from '../core/events.js';
 import { fanOut } from '../core/events.js';
 import { FailureRecorder, type FailureRecord } from '../failures/record.js';
+import { bmcObservation } from '../provision/provision-nodes.js';
 import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import { sweepBmcs, type SweepHit } from '../ipmi/sweep.js';
@@ -59,7 +60,7 @@ export async function discover(env: Environment, deployment: Deployment, address
       sink({ type: 'discover.bmc', address: hit.address, ...(node ? { node: node.name } : {}), serial: entry.inventory.fru.productSerial, power: entry.inventory.power });
     } catch (error) {
       if (!(error instanceof IpmiError)) throw error;
-      const record = recorder.record({ node: node?.name ?? hit.address, step: 'discover' }, { source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr });
+      const record = recorder.record({ node: node?.name ?? hit.address, step: 'discover' }, bmcObservation(error));
       entry.error = { kind: error.kind, gene: record.gene, message: error.message };
       sink({ type: 'failure.recorded', record });
     }

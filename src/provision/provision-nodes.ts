@@ -145,7 +145,8 @@ function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observa
   return false;
 }
 
-function bmcObservation(error: IpmiError): Observation {
+/** What a BMC that failed an operation is recorded as (message with its remediation, ipmitool's stderr). */
+export function bmcObservation(error: IpmiError): Observation {
   return { source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr };
 }
 

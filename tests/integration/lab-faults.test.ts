@@ -116,6 +116,23 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
     await recreate('HA-RING-NOT-FORMED', /is not online|no quorum/, { seenOn: ['n1', 'n2'] });
   }, 900_000);
 
+  it('power and boot commands record a BMC that fails them, classified, in a run of their own', async () => {
+    const injected = await cli(['lab', 'inject', 'BMC-UNREACHABLE', inventory, '--node', 'n2']);
+    expect(injected.code, injected.stderr).toBe(0);
+    try {
+      const status = await cli(['power', 'status', 'n1', 'n2', '--inventory', inventory]);
+      expect(status.code, status.stdout).toBe(1);
+      expect(status.stdout).toMatch(/^n1: power on$/m);
+      const records = latestFailures();
+      expect(records.map((r) => `${r.node} ${r.gene} ${r.step}`)).toEqual(['n2 BMC-UNREACHABLE power']);
+      expect(status.stdout).toContain(`n2: ✗ [BMC-UNREACHABLE]`);
+      expect(status.stdout).toContain(`what to do: ${records[0]!.mitigation}`);
+    } finally {
+      await cli(['lab', 'heal', 'BMC-UNREACHABLE', inventory, '--node', 'n2']);
+    }
+    expect((await cli(['power', 'status', 'n2', '--inventory', inventory])).code).toBe(0);
+  }, 300_000);
+
   // --limit n2: with n2 down, n1's cluster check would (rightly) also fail, after waiting out its 180 s
   it('BMC-UNREACHABLE and BMC-AUTH-FAILED: a powered-off node cannot be powered on through its BMC', async () => {
     const powerOff = async () => {

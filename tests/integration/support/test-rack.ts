@@ -82,14 +82,11 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     startNode(node, join(REPO, 'templates/lab'), isAlive);
     nodes.push(node);
   }
-  for (const node of nodes) {
-    // many nodes boot (and generate host keys) at once on two cores: the bench's 30 need more than a minute
-    if (await waitForSsh(node.address, options.sshWaitMs ?? 60_000, sleep, () => Date.now())) continue;
-    const console = readFileSync(join(node.dir, 'console.log'), 'utf8').slice(-2000);
-    // leave nothing behind: nodes, namespaces, cache, bridge
-    for (const [i, started] of nodes.entries()) {
-      await stopNode(started, control);
-      await deleteNamespace(started.namespace, `bsv${name}${i}`);
+  /** Leaves nothing behind on the host: nodes, namespaces, package cache, bridge. */
+  const tearDown = async () => {
+    for (const [i, node] of nodes.entries()) {
+      await stopNode(node, control);
+      await deleteNamespace(node.namespace, `bsv${name}${i}`);
     }
     try {
       process.kill(cachePid, 'SIGTERM');
@@ -97,6 +94,12 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
       // already gone
     }
     await deleteLink(bridge);
+  };
+  for (const node of nodes) {
+    // many nodes boot (and generate host keys) at once on two cores: the bench's 30 need more than a minute
+    if (await waitForSsh(node.address, options.sshWaitMs ?? 60_000, sleep, () => Date.now())) continue;
+    const console = readFileSync(join(node.dir, 'console.log'), 'utf8').slice(-2000);
+    await tearDown();
     throw new Error(`node ${node.name} did not bring up sshd: ${console}`);
   }
   for (let i = 0; i < 50 && !(await portOpen(`${subnet}.1`, 3142)); i++) await sleep(100);
@@ -150,16 +153,7 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
       process.kill(await systemdPid(byName(nodeName)), 'SIGKILL');
     },
     async destroy() {
-      for (const [i, node] of nodes.entries()) {
-        await stopNode(node, control);
-        await deleteNamespace(node.namespace, `bsv${name}${i}`);
-      }
-      try {
-        process.kill(cachePid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await deleteLink(bridge);
+      await tearDown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
