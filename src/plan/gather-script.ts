@@ -52,10 +52,18 @@ export function gatherScript(request: FactRequest): string {
     const q = shellQuote(service);
     lines.push(`printf "S\\t%s\\t%s\\t%s\\n" ${q} "$(systemctl is-enabled ${q} 2>/dev/null)" "$(systemctl is-active ${q} 2>/dev/null)"`);
   }
+  // An `unless` may carry a secret (a database password): it travels in this script (stdin) into a 0600 file of
+  // a private directory, never into an argument vector, where any user of the node could read it in /proc
+  if (request.guards.some((g) => g.unless !== undefined)) lines.push('guards=$(mktemp -d /run/bootstrap-guards.XXXXXX 2>/dev/null || mktemp -d)', `trap 'rm -rf "$guards"' EXIT`);
   request.guards.forEach((guard, i) => {
     const tests: string[] = [];
     if (guard.creates !== undefined) tests.push(`[ -e ${shellQuote(guard.creates)} ]`);
-    if (guard.unless !== undefined) tests.push(`timeout 60 sh -c ${shellQuote(guard.unless)} </dev/null >/dev/null 2>&1`);
+    if (guard.unless !== undefined) {
+      let end = `BOOTSTRAP_GUARD_${i}_END`;
+      while (guard.unless.split('\n').includes(end)) end += '_';
+      lines.push(`cat > "$guards/${i}" <<'${end}'`, guard.unless.replace(/\n$/, ''), end);
+      tests.push(`timeout 60 sh "$guards/${i}" </dev/null >/dev/null 2>&1`);
+    }
     // guards are independent read-only probes, some slow (API clients, database tools): run them side by
     // side so a node's gather costs its slowest guard, not their sum; each result is one short atomic line
     lines.push(`( if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi ) &`);

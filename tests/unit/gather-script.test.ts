@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,17 @@ describe('fact gathering script', () => {
     expect(parsed.facts.paths[file]).toMatchObject({ exists: true, kind: 'file', mode: '0640', owner: 'root', content: 'a = 1\n' });
     expect(parsed.facts.paths[join(dir, 'missing')]).toEqual({ exists: false });
     expect(parsed.facts.guards).toEqual({ g1: true, g2: false, g3: true });
+  });
+
+  it("runs an `unless` guard without its text in any process's arguments (it may carry a password), and leaves no copy behind", () => {
+    // the guard passes only when its own shell's command line does not carry its text
+    const unless = "MYSQL_PWD='s3cr3t-marker' ; ! tr '\\0' ' ' < /proc/$$/cmdline | grep -q s3cr3t-marker";
+    const request = { paths: [], packages: [], services: [], guards: [{ id: 'g', unless }, { id: 'tricky', unless: 'BOOTSTRAP_GUARD_1_END\nfalse' }] };
+    const before = readdirSync('/run').filter((f) => f.startsWith('bootstrap-guards'));
+    const stdout = execFileSync('sh', ['-s'], { input: gatherScript(request) }).toString();
+    const parsed = parseGatherOutput('n', request, stdout);
+    expect(parsed.ok && parsed.facts.guards).toEqual({ g: true, tricky: false });
+    expect(readdirSync('/run').filter((f) => f.startsWith('bootstrap-guards'))).toEqual(before);
   });
 
   it('reports the restarts an interrupted run still owes (marker files on the node)', () => {
