@@ -20,6 +20,7 @@ import { statusCommand } from './commands/status.js';
 import { taxonomyCommand } from './commands/taxonomy.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
+import { serveCommand } from './commands/serve.js';
 import { HELP } from './help.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -29,7 +30,8 @@ const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
 const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
   validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
-  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures'], booleans: ['json', 'verbose'] },
+  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token'], booleans: ['json', 'verbose', 'ui'] },
+  serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token'], booleans: [] },
   verify: { run: verifyCommand, values: COMMON_VALUES, booleans: ['json', 'verbose'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },

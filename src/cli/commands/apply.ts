@@ -5,6 +5,7 @@ import { durationFlag, failureLimitFlag, intFlag, listFlag, usage, type ParsedAr
 import { EXIT, type CommandIO } from '../io.js';
 import { failureSummary } from '../failure-summary.js';
 import { progressSink } from './progress.js';
+import { startDashboardFor } from './serve.js';
 import { bringUp, requireLabHost } from './lab.js';
 import { labStatus } from '../../lab/lab.js';
 import { labSpecOf } from '../../lab/lab-spec.js';
@@ -19,15 +20,17 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const parallel = intFlag(args, 'parallel', 16, 1, 1024);
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
   preflight(io.env, deployment, listFlag(args, 'limit'));
-  const lab = labSpecOf(deployment.inventory);
-  if (lab && !(await labStatus(lab, io.env)).up) {
-    // The embedded default: an inventory with a lab: section brings its lab up first.
-    await requireLabHost(io.env, lab);
-    await bringUp(io, deployment, lab);
-  }
-  const planFile = args.flags.get('plan');
+  // --ui: the live dashboard from before the lab comes up to the end (bootstrap serve keeps one up beyond it)
+  const dashboard = args.flags.has('ui') ? await startDashboardFor(io, deployment, args) : undefined;
   const progress = progressSink(io, json, io.stdout, args.flags.has('verbose'));
   try {
+    const lab = labSpecOf(deployment.inventory);
+    if (lab && !(await labStatus(lab, io.env)).up) {
+      // The embedded default: an inventory with a lab: section brings its lab up first.
+      await requireLabHost(io.env, lab);
+      await bringUp(io, deployment, lab);
+    }
+    const planFile = args.flags.get('plan');
     const outcome = await runApply(io.env, deployment, {
       limit: listFlag(args, 'limit'),
       parallel,
@@ -44,5 +47,6 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
     return outcome.failures.length > 0 || [...outcome.execution.nodes.values()].some((n) => n.status !== 'ok') ? EXIT.failed : EXIT.ok;
   } finally {
     progress.stop();
+    await dashboard?.close();
   }
 }

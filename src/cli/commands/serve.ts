@@ -1,0 +1,63 @@
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { UserError } from '../../core/user-error.js';
+import { dashboardSource } from '../../dashboard/dashboard-source.js';
+import { startDashboard, type DashboardServer } from '../../dashboard/server.js';
+import type { Deployment } from '../../engine/deployment.js';
+import { usage, type ParsedArgs } from '../args.js';
+import { EXIT, type CommandIO } from '../io.js';
+import { deploymentFor } from './inventory-arg.js';
+
+const DEFAULT_LISTEN = '127.0.0.1:8780';
+
+/** `bootstrap serve [INVENTORY] [--listen HOST:PORT] [--token T]`: the live dashboard until Ctrl-C. */
+export async function serveCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const deployment = deploymentFor(args, io, args.positionals[0]);
+  const dashboard = await startDashboardFor(io, deployment, args);
+  try {
+    await new Promise<void>((resolve) => (io.stop.aborted ? resolve() : io.stop.addEventListener('abort', () => resolve(), { once: true })));
+  } finally {
+    await dashboard.close();
+  }
+  return EXIT.ok;
+}
+
+/** Starts the dashboard of a deployment as --listen/--token say (serve, apply --ui) and prints where it is. */
+export async function startDashboardFor(io: CommandIO, deployment: Deployment, args: ParsedArgs): Promise<DashboardServer> {
+  const listen = typeof args.flags.get('listen') === 'string' ? (args.flags.get('listen') as string) : DEFAULT_LISTEN;
+  const { host, port } = parseListen(listen);
+  const flagToken = args.flags.get('token');
+  const token = typeof flagToken === 'string' ? flagToken : io.env.env.BOOTSTRAP_UI_TOKEN;
+  if (!isLoopback(host) && (token === undefined || token.length < 16)) {
+    throw new UserError('invalid-input', `the dashboard on ${host} needs a token`, [{ severity: 'error', code: 'serve.token', summary: `--listen ${listen} is reachable from other machines: the dashboard then requires a token of 16 or more characters`, suggestion: 'set BOOTSTRAP_UI_TOKEN (or --token), or listen on 127.0.0.1 and reach it through ssh -L' }]);
+  }
+  const source = dashboardSource(io.env, deployment);
+  let server: DashboardServer;
+  try {
+    server = await startDashboard({ host, port, ...(token !== undefined ? { token } : {}), view: source.view, secrets: source.secrets, assetsDir: join(io.env.packageRoot, 'templates', 'dashboard') });
+  } catch (error) {
+    source.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError('precondition', `cannot listen on ${listen}`, [{ severity: 'error', code: 'serve.listen', summary: `cannot listen on ${listen}: ${code ?? (error as Error).message}`, suggestion: code === 'EADDRINUSE' ? 'pick another port: --listen HOST:PORT' : 'check the address belongs to this machine' }]);
+  }
+  io.stderr.write(`dashboard: ${server.url}\n`);
+  return {
+    url: server.url,
+    close: async () => {
+      source.stop();
+      await server.close();
+    },
+  };
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!host || !Number.isInteger(port) || port > 65535 || (host !== 'localhost' && isIP(host) === 0)) throw usage(`--listen wants HOST:PORT with an IP address (127.0.0.1:8780, [::1]:8780), not '${listen}'`);
+  return { host, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,165 @@
+import type { TimedEvent } from '../core/events.js';
+import type { FailureRecord } from '../failures/record.js';
+import type { Gene } from '../failures/taxonomy.js';
+import type { MachineRecord } from '../provision/machine-store.js';
+import { groupByGene } from '../report/by-gene.js';
+import type { RunRecord } from '../report/run-record.js';
+import { buildTimeline, type RunTimeline } from '../report/timeline.js';
+
+/** What the dashboard is drawn from: files of the state directory, the inventory, and BMC power answers. */
+export interface DashboardInput {
+  deployment: string;
+  nodes: readonly { name: string; admin: string; bmc?: string; roles: readonly string[] }[];
+  machines: readonly MachineRecord[];
+  /** Power as the BMCs last answered ("on", "off", "? (timeout)"); absent: not asked yet. */
+  power: Readonly<Record<string, string>>;
+  /** The newest runs, oldest first (the last one is "the current run"). */
+  runs: readonly RunRecord[];
+  genes: readonly Gene[];
+  now: Date;
+}
+
+export interface NodeRow {
+  name: string;
+  /** Life-cycle state (machine state machine), or "unknown" for a node never provisioned nor applied. */
+  state: string;
+  power: string;
+  admin: string;
+  bmc: string;
+  roles: string[];
+  hardware: string;
+  /** What the current run is doing on it ("keystone/server: run db-sync"), or how it ended there. */
+  activity: string;
+  /** ok | failed | running | skipped | idle — colours the row. */
+  status: 'ok' | 'failed' | 'running' | 'skipped' | 'idle';
+  lastFailure?: { gene: string; message: string; at: string };
+}
+
+export interface GeneCard {
+  gene: string;
+  title: string;
+  symptoms: string;
+  mitigation: string;
+  recreate: string;
+  count: number;
+  nodes: string[];
+  /** The newest record's evidence, already redacted by the recorder. */
+  evidence: string;
+}
+
+export interface DashboardView {
+  deployment: string;
+  generatedAt: string;
+  counts: Record<NodeRow['status'], number>;
+  nodes: NodeRow[];
+  current?: { runId: string; command: string; status: RunTimeline['status']; startedAt: string; durationMs: number; changed: number; failures: number; plan?: { create: number; update: number; run: number; noop: number } };
+  /** Newest first. */
+  timelines: RunTimeline[];
+  failures: GeneCard[];
+  /** What the current run's plan changes, node by node (no-ops left out). */
+  plan: { node: string; action: string; summary: string }[];
+}
+
+/** Plan lines shown at most: a 1,000-node first apply plans tens of thousands of changes. */
+const PLAN_LINES = 500;
+const EVIDENCE_CHARS = 600;
+
+/** The dashboard's whole state, computed from its input alone (pure: the server and the tests share it). */
+export function dashboardView(input: DashboardInput): DashboardView {
+  const timelines = input.runs.map((r) => buildTimeline(r.id, r.events));
+  const current = input.runs.at(-1);
+  const currentTimeline = timelines.at(-1);
+  const machines = new Map(input.machines.map((m) => [m.node ?? m.id, m]));
+  const activity = current ? activityByNode(current.events) : new Map<string, { text: string; status: NodeRow['status'] }>();
+  const nodes = input.nodes.map((n): NodeRow => {
+    const machine = machines.get(n.name);
+    const lastRecord = current?.failures.filter((f) => f.node === n.name).at(-1);
+    const now = activity.get(n.name);
+    const lastFailure = lastRecord ? { gene: lastRecord.gene, message: lastRecord.evidence.message, at: lastRecord.time } : machine?.lastFailure;
+    return {
+      name: n.name,
+      state: machine?.state ?? 'unknown',
+      power: input.power[n.name] ?? (n.bmc ? '…' : 'no BMC'),
+      admin: n.admin,
+      bmc: n.bmc ?? '',
+      roles: [...n.roles],
+      hardware: hardwareSummary(machine),
+      activity: now?.text ?? '',
+      status: now?.status ?? 'idle',
+      ...(lastFailure ? { lastFailure } : {}),
+    };
+  });
+  const counts: DashboardView['counts'] = { ok: 0, failed: 0, running: 0, skipped: 0, idle: 0 };
+  for (const n of nodes) counts[n.status]++;
+  const genes = new Map(input.genes.map((g) => [g.code, g]));
+  const records = current?.failures ?? [];
+  const failures = groupByGene(records).map((group): GeneCard => {
+    const gene = genes.get(group.gene);
+    const newest = [...records].reverse().find((r) => r.gene === group.gene)!;
+    return { gene: group.gene, title: group.title, symptoms: gene?.symptoms ?? '', mitigation: group.mitigation, recreate: gene?.recreate ?? '', count: group.count, nodes: group.nodes, evidence: evidenceOf(newest) };
+  });
+  const plan = (current?.plan?.nodes ?? []).flatMap((n) => n.steps.filter((s) => s.action !== 'noop').map((s) => ({ node: n.name, action: s.action, summary: `${s.barclamp}/${s.role}: ${s.summary}` }))).slice(0, PLAN_LINES);
+  return {
+    deployment: input.deployment,
+    generatedAt: input.now.toISOString(),
+    counts,
+    nodes,
+    ...(current && currentTimeline
+      ? { current: { runId: current.id, command: currentTimeline.command, status: currentTimeline.status, startedAt: currentTimeline.startedAt, durationMs: currentTimeline.durationMs, changed: currentTimeline.changed, failures: records.length, ...(current.plan ? { plan: current.plan.summary } : {}) } }
+      : {}),
+    timelines: [...timelines].reverse(),
+    failures,
+    plan,
+  };
+}
+
+/** Per node: what the run is doing now, or how the node ended in it. */
+function activityByNode(events: readonly TimedEvent[]): Map<string, { text: string; status: NodeRow['status'] }> {
+  const out = new Map<string, { text: string; status: NodeRow['status'] }>();
+  for (const e of events) {
+    switch (e.type) {
+      case 'run.start':
+        for (const node of e.nodes) out.set(node, { text: `waiting (${e.command})`, status: 'running' });
+        break;
+      case 'provision.phase':
+        out.set(e.node, { text: `${e.phase}: ${e.message}`, status: 'running' });
+        break;
+      case 'gather.start':
+        out.set(e.node, { text: 'gathering facts', status: 'running' });
+        break;
+      case 'step.start':
+        out.set(e.node, { text: `${e.step.split(':')[0]}: ${e.summary}`, status: 'running' });
+        break;
+      case 'step.fail':
+      case 'check.fail':
+        out.set(e.node, { text: `[${e.gene}] ${e.message}`, status: 'failed' });
+        break;
+      case 'failure.recorded':
+        if (out.get(e.record.node)?.status !== 'failed') out.set(e.record.node, { text: `[${e.record.gene}] ${e.record.evidence.message}`, status: 'failed' });
+        break;
+      case 'node.done':
+        out.set(e.node, e.status === 'ok' ? { text: `done: ${e.changed} change(s)`, status: 'ok' } : { text: out.get(e.node)?.status === 'failed' ? out.get(e.node)!.text : e.status, status: e.status });
+        break;
+      case 'run.done':
+        // a node the run never reached a node.done for (verify, plan) ends with the run
+        for (const [node, a] of out) if (a.status === 'running') out.set(node, { text: `done (${e.status})`, status: e.status === 'ok' ? 'ok' : 'idle' });
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+function hardwareSummary(machine: MachineRecord | undefined): string {
+  const hw = machine?.hardware;
+  if (!hw) return '';
+  const parts = [`${hw.cpu.count} CPU`, `${Math.round(hw.memoryMiB / 1024)} GiB`, `${hw.nics.length} NIC${hw.nics.length === 1 ? '' : 's'}`];
+  if (hw.dmi.serial) parts.push(`S/N ${hw.dmi.serial}`);
+  return parts.join(' · ');
+}
+
+function evidenceOf(record: FailureRecord): string {
+  const text = [record.evidence.message, record.evidence.stderrTail ?? ''].filter(Boolean).join('\n');
+  return text.length > EVIDENCE_CHARS ? `…${text.slice(-EVIDENCE_CHARS)}` : text;
+}
