@@ -37,11 +37,14 @@ export async function createFanoutRack(): Promise<FanoutRack> {
     writeFileSync(ansibleConfig, `[defaults]\nforks = ${n}\ninterpreter_python = /usr/bin/python3\nretry_files_enabled = False\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(rack.dir, 'ansible_known_hosts')} -o StrictHostKeyChecking=accept-new\n`);
     return { inventory, ansibleInventory, ansibleConfig };
   };
-  // the nodes get their apt proxy (the rack's package cache) from the base barclamp once, outside the measurement
+  // the nodes get their apt proxy (the rack's package cache) from the base barclamp once, and python3-apt for
+  // Ansible's apt module, outside the measurement (30 nodes refreshing their lists at once through one cache once
+  // left an apt-get update hanging for good)
   const setup = rack.baseInventory();
   setup.deployment = 'bench-fanout-setup';
   setup.nodes = rack.nodes.map((node) => ({ name: node.name, addresses: { admin: node.address }, roles: ['node'] }));
-  setup.roles = { node: ['base/node'] };
+  setup.barclamp_paths = [join(REPO, 'bench/barclamps')];
+  setup.roles = { node: ['base/node', 'fanout/ansible-prerequisites'] };
   const setupFile = join(rack.dir, 'setup.yaml');
   writeFileSync(setupFile, JSON.stringify(setup));
   const prepared = await runCli(['apply', setupFile, '--parallel', '30', '--state-dir', join(rack.dir, 'state-setup')], { cwd: rack.dir, timeoutMs: 1_800_000 });
