@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureRecord } from '../../src/failures/record.js';
-import { labInventory } from './support/lab-harness.js';
+import { labInventory, latestFailures as latestFailuresIn } from './support/lab-harness.js';
 import { REPO, runCli } from './support/test-rack.js';
 
 /**
@@ -43,18 +43,7 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The failure records of the newest run. */
-  const latestFailures = (): FailureRecord[] => {
-    const runs = readdirSync(join(stateDir, 'runs')).sort();
-    const text = (() => {
-      try {
-        return readFileSync(join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8');
-      } catch {
-        return '';
-      }
-    })();
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as FailureRecord);
-  };
+  const latestFailures = () => latestFailuresIn(stateDir);
 
   /** inject on n2 → apply records exactly the gene (on n2, or on every node it shows on) → heal → apply converges without a failure. */
   async function recreate(gene: string, expectEvidence: RegExp, options: { before?: () => Promise<void>; seenOn?: string[]; onlyN2?: boolean } = {}): Promise<FailureRecord> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/util/exec.js';
-import { labInventory, labIpmitool } from './support/lab-harness.js';
+import { labInventory, labIpmitool, latestFailures } from './support/lab-harness.js';
 import { runCli, sleep } from './support/test-rack.js';
 
 /**
@@ -111,8 +111,7 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
       // a short install deadline: what is blocked cannot arrive late
       const apply = await runCli(['apply', inventory, '--limit', 'n1'], { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '40000' }, timeoutMs: 300_000 });
       expect(apply.code, apply.stdout).toBe(1);
-      const runs = readdirSync(join(stateDir, 'runs')).sort();
-      const records = readFileSync(join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { node: string; gene: string; mitigation: string; evidence: { message: string } });
+      const records = latestFailures(stateDir);
       expect(records.map((r) => `${r.node} ${r.gene}`)).toEqual([`n1 ${gene}`]);
       expect(records[0]!.evidence.message).toMatch(evidence);
       expect(apply.stdout).toContain(`what to do: ${records[0]!.mitigation}`);

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectMisspeltOptionCaughtThenFixed, labInventory } from './support/lab-harness.js';
+import { expectMisspeltOptionCaughtThenFixed, labInventory, latestFailures as latestFailuresIn } from './support/lab-harness.js';
 import { runCli } from './support/test-rack.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -157,12 +157,7 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
     await expectMisspeltOptionCaughtThenFixed({ cli, onController: (script: string) => on('ctl1', script), misspelt, inventory, stateDir });
   }, 900_000);
 
-  /** The failure records of the newest run. */
-  const latestFailures = (): { node: string; gene: string; mitigation: string; evidence: { message: string; stderrTail?: string } }[] => {
-    const runs = readdirSync(join(stateDir, 'runs')).sort();
-    const file = join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl');
-    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  };
+  const latestFailures = () => latestFailuresIn(stateDir);
 
   /**
    * lab inject GENE on ctl1 → `shownBy` (apply or verify) records exactly that gene on ctl1, with the evidence and

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCommand, type CommandResult } from '../../../src/util/exec.js';
+import type { FailureRecord } from '../../../src/failures/record.js';
 import type { CliResult } from './test-rack.js';
 
 /** The real ipmitool against a lab BMC, with the lab's generated password in the environment (-E). */
@@ -13,6 +14,13 @@ export function labIpmitool(labDir: string): (address: string, ...args: string[]
 /** Every value of the state directory's generated secrets: what must never appear anywhere else. */
 export function generatedSecrets(stateDir: string): string[] {
   return Object.values(JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as Record<string, string>);
+}
+
+/** The failure records of the newest run in the state directory (none when it recorded none). */
+export function latestFailures(stateDir: string): FailureRecord[] {
+  const runs = readdirSync(join(stateDir, 'runs')).sort();
+  const file = join(stateDir, 'runs', runs.at(-1)!, 'failures.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FailureRecord) : [];
 }
 
 /** The text of every file of every run in the state directory (events, plan, failure records, summary). */
