@@ -13,8 +13,12 @@ export interface RunDir {
   summary: string;
 }
 
+/**
+ * `20261122T180200.123Z-1a2b3c`: sorts by start time, to the millisecond — "the latest run" is the last id
+ * (with whole seconds, two runs started within one second sorted by their random suffix).
+ */
 export function runIdFor(time: Date, suffix: string): string {
-  return `${time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${suffix}`;
+  return `${time.toISOString().replace(/[-:]/g, '')}-${suffix}`;
 }
 
 export function createRunDir(stateDir: string, id: string): RunDir {

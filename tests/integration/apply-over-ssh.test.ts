@@ -73,7 +73,10 @@ describe('plan and apply over SSH on real systemd nodes', () => {
   it('verify runs every check once and changes nothing: a stopped daemon is reported with its gene and stays stopped until apply', async () => {
     const healthy = await rack.cli(['verify', inventory, '--json']);
     expect(healthy.code, healthy.stdout).toBe(0);
-    expect(events(healthy.stdout).filter((e) => e.type === 'check.ok').map((e) => `${e.node} ${e.check}`).sort()).toEqual(['cmp1 ntp/client:check:chronyd-answers', 'ctl1 ntp/server:check:chronyd-answers']);
+    expect(events(healthy.stdout).filter((e) => e.type === 'check.ok').map((e) => `${e.node} ${e.check}`).sort()).toEqual([
+      'cmp1 base/node:check:hosts-resolve', 'cmp1 base/node:check:ssh-reachable', 'cmp1 ntp/client:check:chronyd-answers',
+      'ctl1 base/node:check:hosts-resolve', 'ctl1 base/node:check:ssh-reachable', 'ctl1 ntp/server:check:chronyd-answers',
+    ]);
     await rack.exec('cmp1', 'systemctl stop chrony');
     const broken = await rack.cli(['verify', inventory]);
     expect(broken.code).toBe(1);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/apply/lock.js';
+import { runIdFor } from '../../src/apply/run-dir.js';
 import { UserError } from '../../src/core/user-error.js';
 import { ensureSecrets, readSecrets } from '../../src/secrets/secret-store.js';
 
@@ -44,5 +45,14 @@ describe('generated secrets', () => {
     writeFileSync(file, '{}');
     chmodSync(file, 0o644);
     expect(() => readSecrets(file)).toThrow(/readable by group or others/);
+  });
+});
+
+describe('run ids', () => {
+  it('sort in the order the runs started, also within one second (the latest run is the last id)', () => {
+    const at = (ms: number) => new Date(Date.parse('2026-11-22T18:02:00.000Z') + ms);
+    const ids = [runIdFor(at(5), 'ffffff'), runIdFor(at(950), '000000'), runIdFor(at(1001), '888888')];
+    expect([...ids].reverse().sort()).toEqual(ids);
+    expect(ids[0]).toBe('20261122T180200.005Z-ffffff');
   });
 });
