@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { failuresCsv } from '../../src/report/csv.js';
 import { runHtml } from '../../src/report/html.js';
 import { runJunit } from '../../src/report/junit.js';
@@ -72,8 +72,13 @@ describe('bootstrap failures', () => {
   const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile('node', [join(REPO, 'bin/bootstrap.js'), 'failures', 'inventory/lab.yaml', ...args], { cwd: REPO }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
   function stateWithRuns(): string {
     const state = mkdtempSync(join(tmpdir(), 'bootstrap-failures-'));
+    made.push(state);
     for (const [id, records] of [['20261122T070000Z-aaaaaa', [failure, failure]], [RUN, [failure]]] as const) {
       mkdirSync(join(state, 'runs', id), { recursive: true });
       writeFileSync(join(state, 'runs', id, 'failures.jsonl'), records.map((r) => `${JSON.stringify({ ...r, runId: id })}\n`).join('') + '{"torn by a cra');
