@@ -16,7 +16,9 @@ const POLL_INTERVAL_MS = 500;
 
 /** What a failed check is recorded as. */
 export function checkObservation(check: DesiredCheck, result: CheckOutcome): Observation {
-  return { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) };
+  // the check's own last word (e.g. "member n2 is not online") belongs on the line people read first
+  const said = result.stderr?.trim().split('\n').at(-1)?.trim().slice(0, 200);
+  return { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}${said ? ` — ${said}` : ''}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) };
 }
 
 /**

@@ -66,7 +66,11 @@ function packageScript(missing: string[]): string {
     'err=$(mktemp)',
     `if ${install} 2>"$err"; then rc=0; else`,
     '  rc=$?; cat "$err" >&2',
-    `  grep -q 'Could not get lock' "$err" || { apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; rc=$?; }`,
+    // after its lock timeout apt only says it could not acquire the lock: name the holder (from /proc/locks)
+    `  if grep -qE ${shellQuote(LOCK_REFUSED)} "$err"; then`,
+    `    ino=$(stat -c %i ${DPKG_FRONTEND_LOCK} 2>/dev/null); pid=$(awk -v ino="$ino" '{ n = split($6, f, ":"); if (f[n] == ino) { print $5; exit } }' /proc/locks)`,
+    `    [ -z "$pid" ] || echo "dpkg lock ${DPKG_FRONTEND_LOCK} is held by process $pid ($(cat /proc/$pid/comm 2>/dev/null))" >&2`,
+    `  else apt-get -q -o DPkg::Lock::Timeout=120 update && ${install}; rc=$?; fi`,
     'fi',
     'rm -f "$err"',
     'exit "$rc"',
@@ -74,6 +78,9 @@ function packageScript(missing: string[]): string {
 }
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+const DPKG_FRONTEND_LOCK = '/var/lib/dpkg/lock-frontend';
+/** What apt says when another process holds the lock: before its timeout, and after it (grep -E). */
+const LOCK_REFUSED = 'Could not get lock|Unable to acquire the dpkg frontend lock';
 const POLICY_MARK = '# bootstrap: no service starts while packages install';
 
 function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expectedBefore: string | undefined, after: string): string {
