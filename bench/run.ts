@@ -6,6 +6,7 @@ import { compare, environment, type SideResult } from './measure.js';
 import type { PlanningResult } from './planning.js';
 import { bootstrapDiscover, createSweepRack, freeIpmiBmcInfo, ipmitoolLoop } from './bmc-sweep.js';
 import { ansiblePlaybook, bootstrapApply, createFanoutRack, FANOUT_SIZES } from './noop-fanout.js';
+import { measureDashboard, type DashboardMeasure } from './dashboard.js';
 import { referenceDeploy } from './reference-deploy.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -121,6 +122,28 @@ async function fanoutSection(rounds: number): Promise<Section> {
   }
 }
 
+async function dashboardSection(rounds: number): Promise<Section> {
+  const sizes = [100, 1000, 10_000];
+  const measured = new Map<number, DashboardMeasure[]>(sizes.map((n) => [n, []]));
+  // sizes alternate round by round, like the sides of a comparison
+  for (let round = 0; round < rounds; round++) for (const n of sizes) measured.get(n)!.push(await measureDashboard(n));
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const rows = sizes.map((n, i) => {
+    const m = measured.get(n)!;
+    const first = median(m.map((x) => x.firstViewMs));
+    const growth = i === 0 ? '—' : `${(first / median(measured.get(sizes[i - 1]!)!.map((x) => x.firstViewMs))).toFixed(1)}× for 10× nodes`;
+    return `| ${n.toLocaleString('en')} | ${ms(median(m.map((x) => x.viewMs)))} | ${(median(m.map((x) => x.viewBytes)) / 1024).toFixed(0)} KiB | ${ms(first)} (${ms(Math.min(...m.map((x) => x.firstViewMs)))}–${ms(Math.max(...m.map((x) => x.firstViewMs)))}) | ${ms(median(m.map((x) => x.updateMs)))} | ${growth} |`;
+  });
+  const markdown = [
+    'The dashboard on synthetic state: every node provisioned, gathered and through 12 steps in each of the 5 runs it draws, one node in a hundred failing. View = what the server computes per tick; one update = the whole view as one Server-Sent Event; first view = navigation until the first page of rows (50) and the five timelines are drawn in headless Chromium; a change = a node\'s state changing until its row shows it (one 100 ms tick included).',
+    '',
+    '| nodes | view built | one update | first view in Chromium (median, min–max) | a change shown | first view growth |',
+    '|---:|---:|---:|---|---:|---|',
+    ...rows,
+  ].join('\n');
+  return { name: 'dashboard', title: 'Dashboard at rack sizes', markdown, data: Object.fromEntries(measured) };
+}
+
 /** One round only: a reference deploy takes about a quarter of an hour on two cores. */
 async function referenceSection(): Promise<Section> {
   const result = await referenceDeploy();
@@ -147,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
   const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 3) || 3;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const env = await environment();
-  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['fanout', () => fanoutSection(rounds)], ['planning', () => planningSection(rounds)], ['reference', () => referenceSection()]];
+  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['fanout', () => fanoutSection(rounds)], ['planning', () => planningSection(rounds)], ['dashboard', () => dashboardSection(rounds)], ['reference', () => referenceSection()]];
   const sections: Section[] = [];
   for (const [name, bench] of benchmarks) {
     if (only !== undefined && only !== name) continue;

@@ -48,15 +48,30 @@ const HEADERS = {
 export async function startDashboard(o: DashboardServerOptions): Promise<DashboardServer> {
   const assets = Object.fromEntries(Object.entries(ASSETS).map(([path, a]) => [path, { body: readFileSync(join(o.assetsDir, a.file)), type: a.type }]));
   const watchers = new Set<ServerResponse>();
+  /** Watchers whose socket was still busy when a newer view was ready: they get the newest once it drains. */
+  const owed = new Set<ServerResponse>();
   let lastSent = '';
   const currentJson = () => JSON.stringify(redactView(o.view(), o.secrets()));
-  const tick = setInterval(() => {
-    if (watchers.size === 0) return;
-    const json = currentJson();
-    if (json === lastSent) return;
-    lastSent = json;
-    for (const w of watchers) w.write(`data: ${json}\n\n`);
-  }, o.intervalMs ?? 1000);
+  const send = (w: ServerResponse) => {
+    // a slow browser never gets a backlog of stale views, only the newest one when it can take it
+    if (w.writableNeedDrain) owed.add(w);
+    else w.write(`data: ${lastSent}\n\n`);
+  };
+  let tick: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    // the next tick counts from the end of this one: a view that takes long to build never stacks up
+    tick = setTimeout(() => {
+      if (watchers.size > 0) {
+        const json = currentJson();
+        if (json !== lastSent) {
+          lastSent = json;
+          for (const w of watchers) send(w);
+        }
+      }
+      schedule();
+    }, o.intervalMs ?? 1000);
+  };
+  schedule();
   // keeps proxies and idle timeouts from closing a quiet stream
   const keepAlive = setInterval(() => {
     for (const w of watchers) w.write(': keep-alive\n\n');
@@ -92,7 +107,13 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
       res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
       res.write(`retry: 2000\ndata: ${currentJson()}\n\n`);
       watchers.add(res);
-      req.on('close', () => watchers.delete(res));
+      res.on('drain', () => {
+        if (owed.delete(res)) send(res);
+      });
+      req.on('close', () => {
+        watchers.delete(res);
+        owed.delete(res);
+      });
       return;
     }
     res.writeHead(404, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -107,7 +128,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
   return {
     url: `http://${host}:${address.port}/${o.token !== undefined ? `?token=${encodeURIComponent(o.token)}` : ''}`,
     close: async () => {
-      clearInterval(tick);
+      clearTimeout(tick);
       clearInterval(keepAlive);
       for (const w of watchers) w.end();
       server.closeAllConnections();

@@ -4,7 +4,7 @@ import type { Gene } from '../failures/taxonomy.js';
 import type { MachineRecord } from '../provision/machine-store.js';
 import { groupByGene } from '../report/by-gene.js';
 import type { RunRecord } from '../report/run-record.js';
-import { buildTimeline, type RunTimeline } from '../report/timeline.js';
+import { buildTimeline, type NodeTimeline, type RunTimeline } from '../report/timeline.js';
 
 /** What the dashboard is drawn from: files of the state directory, the inventory, and BMC power answers. */
 export interface DashboardInput {
@@ -16,7 +16,6 @@ export interface DashboardInput {
   /** The newest runs, oldest first (the last one is "the current run"). */
   runs: readonly RunRecord[];
   genes: readonly Gene[];
-  now: Date;
 }
 
 export interface NodeRow {
@@ -49,12 +48,11 @@ export interface GeneCard {
 
 export interface DashboardView {
   deployment: string;
-  generatedAt: string;
   counts: Record<NodeRow['status'], number>;
   nodes: NodeRow[];
   current?: { runId: string; command: string; status: RunTimeline['status']; startedAt: string; durationMs: number; changed: number; failures: number; plan?: { create: number; update: number; run: number; noop: number } };
-  /** Newest first. */
-  timelines: RunTimeline[];
+  /** Newest first; at most TIMELINE_LANES lanes each, failed nodes first (nodeCount says how many ran). */
+  timelines: (RunTimeline & { nodeCount: number })[];
   failures: GeneCard[];
   /** What the current run's plan changes, node by node (no-ops left out). */
   plan: { node: string; action: string; summary: string }[];
@@ -63,10 +61,15 @@ export interface DashboardView {
 /** Plan lines shown at most: a 1,000-node first apply plans tens of thousands of changes. */
 const PLAN_LINES = 500;
 const EVIDENCE_CHARS = 600;
+/** Lanes per timeline: a picture of 1,000 lanes says nothing, and five of them weighed 1.3 MB per update. */
+export const TIMELINE_LANES = 60;
 
-/** The dashboard's whole state, computed from its input alone (pure: the server and the tests share it). */
-export function dashboardView(input: DashboardInput): DashboardView {
-  const timelines = input.runs.map((r) => buildTimeline(r.id, r.events));
+/**
+ * The dashboard's whole state, computed from its input alone (pure: the server and the tests share it).
+ * timelineOf lets a caller reuse the timelines of runs that cannot change any more.
+ */
+export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord) => RunTimeline = (run) => buildTimeline(run.id, run.events)): DashboardView {
+  const timelines = input.runs.map(timelineOf);
   const current = input.runs.at(-1);
   const currentTimeline = timelines.at(-1);
   const machines = new Map(input.machines.map((m) => [m.node ?? m.id, m]));
@@ -101,16 +104,23 @@ export function dashboardView(input: DashboardInput): DashboardView {
   const plan = (current?.plan?.nodes ?? []).flatMap((n) => n.steps.filter((s) => s.action !== 'noop').map((s) => ({ node: n.name, action: s.action, summary: `${s.barclamp}/${s.role}: ${s.summary}` }))).slice(0, PLAN_LINES);
   return {
     deployment: input.deployment,
-    generatedAt: input.now.toISOString(),
     counts,
     nodes,
     ...(current && currentTimeline
       ? { current: { runId: current.id, command: currentTimeline.command, status: currentTimeline.status, startedAt: currentTimeline.startedAt, durationMs: currentTimeline.durationMs, changed: currentTimeline.changed, failures: records.length, ...(current.plan ? { plan: current.plan.summary } : {}) } }
       : {}),
-    timelines: [...timelines].reverse(),
+    timelines: [...timelines].reverse().map((t) => ({ ...t, nodes: lanesWorthDrawing(t.nodes), nodeCount: t.nodes.length })),
     failures,
     plan,
   };
+}
+
+/** The lanes a timeline shows: failed and unfinished nodes first (what people look for), then the rest in order. */
+function lanesWorthDrawing(nodes: readonly NodeTimeline[]): NodeTimeline[] {
+  if (nodes.length <= TIMELINE_LANES) return [...nodes];
+  const troubled = nodes.filter((n) => n.status === 'failed' || n.status === 'unfinished');
+  const rest = nodes.filter((n) => n.status !== 'failed' && n.status !== 'unfinished');
+  return [...troubled, ...rest].slice(0, TIMELINE_LANES);
 }
 
 /** Per node: what the run is doing now, or how the node ended in it. */

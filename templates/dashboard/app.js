@@ -3,7 +3,6 @@
 'use strict';
 
 const PAGE_SIZE = 50;
-const TIMELINE_LANES = 60;
 const token = new URLSearchParams(location.search).get('token');
 const withToken = (path) => (token ? `${path}?token=${encodeURIComponent(token)}` : path);
 let view = null;
@@ -100,7 +99,8 @@ function renderTimelines() {
     return;
   }
   box.replaceChildren(...view.timelines.map((t) => {
-    const lanes = t.nodes.slice(0, TIMELINE_LANES);
+    // the server sends at most 60 lanes per run, failed nodes first
+    const lanes = t.nodes;
     const span = Math.max(t.durationMs, 1);
     const labelWidth = 130;
     const width = 1000;
@@ -125,7 +125,7 @@ function renderTimelines() {
         chart.append(mark);
       }
     });
-    const more = t.nodes.length > lanes.length ? ` — first ${lanes.length} of ${t.nodes.length} nodes` : '';
+    const more = t.nodeCount > lanes.length ? ` — ${lanes.length} of ${t.nodeCount} nodes (failed first)` : '';
     return el('div', { class: 'run', 'data-run': t.runId }, el('h3', {}, `${t.command} ${t.runId} · ${t.status} · ${seconds(t.durationMs)} · ${t.changed} change(s)${more}`), chart);
   }));
 }
@@ -145,7 +145,6 @@ function render() {
   renderFailures();
   renderTimelines();
   renderPlan();
-  document.body.dataset.generatedAt = view.generatedAt;
 }
 
 function connect() {

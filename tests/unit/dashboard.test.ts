@@ -18,7 +18,6 @@ const input = (overrides: Partial<DashboardInput> = {}): DashboardInput => ({
   power: { ctl1: 'on' },
   runs: [run],
   genes: taxonomy.genes,
-  now: new Date('2026-11-22T08:01:00.000Z'),
   ...overrides,
 });
 
@@ -61,13 +60,22 @@ describe('dashboard view model', () => {
     expect(view.timelines.map((t) => t.runId)).toEqual([RUN, '20261122T070000Z-old']);
   });
 
-  it('1,000 nodes: the view is built in well under the refresh interval', () => {
+  it('1,000 nodes: every node has its row; a timeline draws 60 lanes, failed nodes first, and says how many ran', () => {
     const nodes = Array.from({ length: 1000 }, (_, i) => ({ name: `n${i}`, admin: `10.1.${i >> 8}.${i & 255}`, bmc: `10.2.${i >> 8}.${i & 255}`, roles: ['compute'] }));
-    const started = performance.now();
-    const view = dashboardView(input({ nodes, machines: nodes.map((n) => machine(n.name, 'deployed')) }));
+    const names = nodes.map((n) => n.name);
+    const big = {
+      ...run,
+      events: [
+        timed(0, { type: 'run.start', runId: RUN, command: 'apply', deployment: 'lab', nodes: names, runDir: '/x' }),
+        ...names.map((node) => timed(1, { type: 'node.done', node, status: node === 'n700' ? 'failed' : 'ok', changed: 0 })),
+        timed(2, { type: 'run.done', runId: RUN, status: 'failed', nodesOk: 999, nodesFailed: 1, changed: 0, failures: 0, ms: 2000 }),
+      ],
+    };
+    const view = dashboardView(input({ nodes, machines: nodes.map((n) => machine(n.name, 'deployed')), runs: [big] }));
     expect(view.nodes).toHaveLength(1000);
-    // the server computes it once a second while someone watches
-    expect(performance.now() - started).toBeLessThan(500);
+    const [timeline] = view.timelines;
+    expect(timeline!.nodeCount).toBe(1000);
+    expect(timeline!.nodes.map((n) => n.node)).toEqual(['n700', ...names.filter((n) => n !== 'n700').slice(0, 59)]);
   });
 });
 
