@@ -65,7 +65,7 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
     }
   }).filter((p): p is string => p !== undefined);
   // a finished run's files never change again: read and drawn once, not on every tick (a 1,000-node run's
-  // timeline takes ~25 ms to build)
+  // timeline takes ~35 ms to build)
   const finished = new Map<string, RunRecord>();
   const finishedTimelines = new WeakMap<RunRecord, RunTimeline>();
   const runRecord = (id: string): RunRecord => {
