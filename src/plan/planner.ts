@@ -12,12 +12,13 @@ export const SENSITIVE = '(sensitive)';
  */
 export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, NodeFacts>, inputDigest: string, unreachable: Plan['unreachable'] = []): Plan {
   const batchByIndex = new Map(desired.batches.map((b) => [b.index, b]));
+  const contentSha = memoizedSha();
   const nodes = desired.nodes.filter((n) => facts.has(n.node)).map((nodeDesired) => {
     const nodeFacts = facts.get(nodeDesired.node)!;
     const steps: PlanStep[] = [];
     for (const nodeBatch of nodeDesired.batches) {
       const batch = batchByIndex.get(nodeBatch.batch)!;
-      const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
+      const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, contentSha, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
       steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
     }
     // the plan is written to the run directory and shown: a check script that carries a secret is listed by name only
@@ -31,8 +32,9 @@ export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, No
 
 type StepBase = Pick<PlanStep, 'node' | 'batch' | 'barclamp' | 'role'>;
 
-function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBase): PlanStep {
-  const common = { ...base, id: resource.id, digest: digestOf(resource) };
+function planResource(resource: DesiredResource, facts: NodeFacts, contentSha: (text: string) => string, base: StepBase): PlanStep {
+  // a file's digest covers its content through the content's hash: the same /etc/hosts on every node is hashed once
+  const common = { ...base, id: resource.id, digest: digestOf(resource.type === 'file' ? { ...resource, content: contentSha(resource.content) } : resource) };
   switch (resource.type) {
     case 'package': {
       const missing = resource.names.filter((name) => !facts.packages[name]?.installed);
@@ -48,7 +50,7 @@ function planResource(resource: DesiredResource, facts: NodeFacts, base: StepBas
     }
     case 'file': {
       const fact = facts.paths[resource.path];
-      const sha256 = sha(resource.content);
+      const sha256 = contentSha(resource.content);
       const after = { sha256, mode: resource.mode, owner: resource.owner, group: resource.group };
       const diffOf = (before: string) => (resource.sensitive ? SENSITIVE : createTwoFilesPatch(resource.path, resource.path, before, resource.content, '', '', { context: 3 }));
       if (!fact?.exists) return { ...common, kind: 'file', action: 'create', summary: `write ${resource.path}`, changes: ['create'], diff: diffOf(''), before: null, after };
@@ -129,16 +131,30 @@ export function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * sha256 of texts that recur: rendering shares one string among the nodes a template renders the same
+ * for, and a Map keyed by that string finds it again without reading it (V8 keeps a string's hash).
+ */
+export function memoizedSha(): (text: string) => string {
+  const known = new Map<string, string>();
+  return (text) => {
+    let digest = known.get(text);
+    if (digest === undefined) known.set(text, (digest = sha(text)));
+    return digest;
+  };
+}
+
 export function digestOf(value: unknown): string {
   return sha(JSON.stringify(value));
 }
 
 /**
- * The digest of a whole desired state, hashed node by node: one JSON string of a large rack's desired
- * state would pass V8's maximum string length (10,000 nodes did).
+ * The digest of a whole desired state, hashed node by node (one JSON string of a large rack's desired
+ * state would pass V8's maximum string length: 10,000 nodes did), file contents by their own hash.
  */
 export function desiredDigest(desired: DesiredState): string {
+  const contentSha = memoizedSha();
   const hash = createHash('sha256').update(JSON.stringify({ deployment: desired.deployment, batches: desired.batches }));
-  for (const node of desired.nodes) hash.update('\n').update(JSON.stringify(node));
+  for (const node of desired.nodes) hash.update('\n').update(JSON.stringify(node, (key, value: unknown) => (key === 'content' && typeof value === 'string' ? contentSha(value) : value)));
   return hash.digest('hex');
 }
