@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadInventory } from '../src/inventory/load.js';
+import { labSpecOf } from '../src/lab/lab-spec.js';
 import { listRuns } from '../src/apply/run-dir.js';
 import { readRunRecord } from '../src/report/run-record.js';
 import { buildTimeline } from '../src/report/timeline.js';
@@ -13,7 +15,10 @@ export interface PhaseWall {
   nodes: number;
 }
 
+export type PackageCache = 'cold' | 'warm';
+
 export interface ReferenceDeploy {
+  cache: PackageCache;
   totalMs: number;
   changed: number;
   phases: PhaseWall[];
@@ -22,14 +27,20 @@ export interface ReferenceDeploy {
 /**
  * `bootstrap apply inventory/lab.yaml` as the README's first command runs it — the default lab from nothing
  * (powered-off machines, PXE installs) to the converged OpenStack reference — with the package cache as it
- * is (warm once any run filled it). The phases come from the run's own events (the report's timeline).
+ * is (warm: every package already fetched by an earlier run) or emptied for the run (cold: every package comes
+ * from the Debian mirror; the debootstrapped base image is kept, it is built once per machine). The phases
+ * come from the run's own events (the report's timeline).
  */
-export async function referenceDeploy(): Promise<ReferenceDeploy> {
+export async function referenceDeploy(cache: PackageCache): Promise<ReferenceDeploy> {
   const inventory = join(REPO, 'inventory/lab.yaml');
   const stateDir = mkdtempSync(join(tmpdir(), 'bootstrap-bench-ref-'));
   const cli = (args: string[]) => runCli(args, { cwd: REPO, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 3_600_000 });
+  const packageCache = packageCacheDirOf(inventory);
+  // the filled cache is set aside, not deleted: downloading it again costs every later run the cold time
+  const aside = `${packageCache}.bench-aside`;
   try {
     await cli(['lab', 'down', inventory]);
+    if (cache === 'cold' && existsSync(packageCache)) renameSync(packageCache, aside);
     const started = performance.now();
     const apply = await cli(['apply', inventory]);
     const totalMs = performance.now() - started;
@@ -44,9 +55,20 @@ export async function referenceDeploy(): Promise<ReferenceDeploy> {
       }
     }
     const phases = [...spans.entries()].sort((a, b) => a[1].start - b[1].start).map(([phase, s]) => ({ phase, wallMs: s.end - s.start, nodes: s.nodes }));
-    return { totalMs, changed: timeline.changed, phases };
+    return { cache, totalMs, changed: timeline.changed, phases };
   } finally {
     await cli(['lab', 'down', inventory]);
     rmSync(stateDir, { recursive: true, force: true });
+    if (existsSync(aside)) {
+      rmSync(packageCache, { recursive: true, force: true });
+      renameSync(aside, packageCache);
+    }
   }
+}
+
+function packageCacheDirOf(inventory: string): string {
+  const loaded = loadInventory(inventory, { builtinBarclamps: join(REPO, 'barclamps'), home: homedir() });
+  const spec = loaded.inventory && labSpecOf(loaded.inventory);
+  if (!spec) throw new Error(`${inventory} has no lab section`);
+  return join(spec.cacheDir, 'apt-cacher-ng');
 }
