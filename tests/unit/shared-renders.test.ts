@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import ejs from 'ejs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { computeDesired } from '../../src/plan/desired.js';
@@ -31,12 +32,15 @@ describe('templates rendered once for many nodes', () => {
           { file: { path: '/etc/roster', template: 'roster.ejs', mode: '0644' } },
           { file: { path: '/etc/self-by-locals', template: 'self-by-locals.ejs', mode: '0644' } },
           { file: { path: '/etc/self', content: '<%= node.name %>\n', mode: '0644' } },
+          { file: { path: '/etc/with-partial', template: 'with-partial.ejs', mode: '0644' } },
         ],
       },
     },
   }));
   writeFileSync(join(barclamp, 'templates', 'roster.ejs'), '<%= attributes.greeting %>\n<% for (const n of nodes) { -%>\n<%= n.name %>\n<% } -%>\n');
   writeFileSync(join(barclamp, 'templates', 'self-by-locals.ejs'), "<%= locals['no' + 'de'].name %>\n");
+  writeFileSync(join(barclamp, 'templates', 'with-partial.ejs'), "<%- include('partial.ejs') %>");
+  writeFileSync(join(barclamp, 'templates', 'partial.ejs'), 'first version\n');
   const inventory = join(dir, 'inventory.yaml');
   writeFileSync(inventory, stringify({
     deployment: 'shared',
@@ -68,5 +72,13 @@ describe('templates rendered once for many nodes', () => {
     const byNode = files();
     expect(['a', 'b', 'c'].map((n) => byNode[n]!['/etc/self'])).toEqual(['a\n', 'b\n', 'c\n']);
     expect(['a', 'b', 'c'].map((n) => byNode[n]!['/etc/self-by-locals'])).toEqual(['a\n', 'b\n', 'c\n']);
+  });
+
+  it('an edited partial is picked up by the next run of the same process, and ejs keeps no cache of its own', () => {
+    const ejsCache = ejs.cache;
+    expect(files().a!['/etc/with-partial']).toBe('first version\n');
+    writeFileSync(join(barclamp, 'templates', 'partial.ejs'), 'second version\n');
+    expect(Object.values(files()).map((f) => f['/etc/with-partial'])).toEqual(['second version\n', 'second version\n', 'second version\n']);
+    expect(ejs.cache).toBe(ejsCache);
   });
 });
