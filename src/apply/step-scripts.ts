@@ -122,17 +122,17 @@ function markRestartsOwed(services: readonly string[]): string {
 }
 
 /**
- * start/restart with the journal excerpt on failure, so the failure record carries the reason. A service
- * that dies right after starting looks started to `systemctl start` (Type=simple) and systemd keeps
- * restarting it: one second later its state says so — failed, waiting to restart, or restarted already
- * (NRestarts counts automatic restarts since this start). The verdict is printed last: records keep the tail.
- */
-/**
  * In a container node systemd logs this for every stop of a unit whose cgroup it may not kill (EIO); a
  * failing service's dozens of them pushed the line that said why out of the record's excerpt.
  */
 const JOURNAL_NOISE = 'Failed to kill control group';
 
+/**
+ * start/restart with the journal excerpt on failure, so the failure record carries the reason. A service
+ * that dies right after starting looks started to `systemctl start` (Type=simple) and systemd keeps
+ * restarting it: one second later its state says so — failed, waiting to restart, or restarted already
+ * (NRestarts counts automatic restarts since this start). The verdict is printed last: records keep the tail.
+ */
 function serviceAction(verb: 'start' | 'restart', service: string): string {
   const q = shellQuote(service);
   const diagnose = `echo "--- systemctl status ${service}" >&2; systemctl status --no-pager -n 0 ${q} >&2; echo "--- journal ${service}" >&2; journalctl -u ${q} -n 200 --no-pager -o cat | grep -v -e ${shellQuote(JOURNAL_NOISE)} | tail -n 25 >&2`;

@@ -72,7 +72,7 @@ export function renderTemplate(text: string, file: string, what: string, context
  * them in its own module-wide cache, keyed by file name, for the life of the process. Included templates
  * go into this run's cache instead: ejs's is swapped for it while the (synchronous) render runs, so
  * nothing outlives the run and nothing leaks between runs. nova.conf's seven includes, compiled again on
- * every compute, were a third of rendering a 1,000-node rack.
+ * every compute, were half of rendering a 1,000-node rack.
  */
 function withIncludesFrom<T>(compiled: CompiledTemplates, render: () => T): T {
   const ejsCache = ejs.cache;
