@@ -66,21 +66,17 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
   }).filter((p): p is string => p !== undefined);
   // a finished run's files never change again: read and drawn once, not on every tick (a 1,000-node run's
   // timeline takes ~35 ms to build)
-  const finished = new Map<string, RunRecord>();
-  const finishedTimelines = new WeakMap<RunRecord, RunTimeline>();
+  const finished = new Map<string, { record: RunRecord; timeline: RunTimeline }>();
   const runRecord = (id: string): RunRecord => {
     const known = finished.get(id);
-    if (known) return known;
+    if (known) return known.record;
     const record = readRunRecord(deployment.stateDir, id);
-    if (record.events.some((e) => e.type === 'run.done')) finished.set(id, record);
+    if (record.events.some((e) => e.type === 'run.done')) finished.set(id, { record, timeline: buildTimeline(record.id, record.events) });
     return record;
   };
   const timelineOf = (run: RunRecord): RunTimeline => {
-    const known = finishedTimelines.get(run);
-    if (known) return known;
-    const built = buildTimeline(run.id, run.events);
-    if (finished.get(run.id) === run) finishedTimelines.set(run, built);
-    return built;
+    const known = finished.get(run.id);
+    return known?.record === run ? known.timeline : buildTimeline(run.id, run.events);
   };
   const newestRuns = () => {
     const ids = listRuns(deployment.stateDir).slice(-RUNS_SHOWN);
