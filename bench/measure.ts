@@ -32,10 +32,12 @@ export async function compare(sides: readonly Side[], rounds: number): Promise<S
       if (out) details[i] = out;
     }
   }
-  return sides.map((side, i) => {
-    const sorted = [...runs[i]!].sort((a, b) => a - b);
-    return { name: side.name, runsMs: runs[i]!, medianMs: sorted[Math.floor(sorted.length / 2)]!, minMs: sorted[0]!, maxMs: sorted.at(-1)!, details: details[i]! };
-  });
+  return sides.map((side, i) => ({ name: side.name, runsMs: runs[i]!, medianMs: median(runs[i]!), minMs: Math.min(...runs[i]!), maxMs: Math.max(...runs[i]!), details: details[i]! }));
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
 /** Cores, memory and the versions of the tools compared, printed with every result. */

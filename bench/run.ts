@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compare, environment, type SideResult } from './measure.js';
+import { compare, environment, median, type SideResult } from './measure.js';
 import type { PlanningResult } from './planning.js';
 import { bootstrapDiscover, createSweepRack, freeIpmiBmcInfo, ipmitoolLoop } from './bmc-sweep.js';
 import { ansiblePlaybook, bootstrapApply, createFanoutRack, FANOUT_SIZES } from './noop-fanout.js';
@@ -129,7 +129,6 @@ async function dashboardSection(rounds: number): Promise<Section> {
   const measured = new Map<number, DashboardMeasure[]>(sizes.map((n) => [n, []]));
   // sizes alternate round by round, like the sides of a comparison
   for (let round = 0; round < rounds; round++) for (const n of sizes) measured.get(n)!.push(await measureDashboard(n));
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const rows = sizes.map((n, i) => {
     const m = measured.get(n)!;
     const first = median(m.map((x) => x.firstViewMs));
@@ -152,11 +151,12 @@ async function referenceSection(): Promise<Section> {
   const warm = await referenceDeploy('warm');
   const phases = warm.phases.map((p) => p.phase);
   for (const p of cold.phases) if (!phases.includes(p.phase)) phases.push(p.phase);
+  const find = (r: typeof cold, phase: string) => r.phases.find((p) => p.phase === phase);
   const cell = (r: typeof cold, phase: string) => {
-    const p = r.phases.find((x) => x.phase === phase);
+    const p = find(r, phase);
     return p ? `${(p.wallMs / 1000).toFixed(1)} s` : '–';
   };
-  const rows = phases.map((phase) => `| ${phase} | ${cell(cold, phase)} | ${cell(warm, phase)} | ${(warm.phases.find((p) => p.phase === phase) ?? cold.phases.find((p) => p.phase === phase))!.nodes} |`);
+  const rows = phases.map((phase) => `| ${phase} | ${cell(cold, phase)} | ${cell(warm, phase)} | ${(find(warm, phase) ?? find(cold, phase))!.nodes} |`);
   const minutes = (r: typeof cold) => `${(r.totalMs / 60_000).toFixed(1)} min`;
   const markdown = [
     `\`bootstrap apply inventory/lab.yaml\` from no lab at all (machines created powered off, installed over PXE through their BMCs) to the converged OpenStack reference, lab creation included. Cold: the lab's package cache emptied, every package fetched from the Debian mirror (the base image is kept; it is built once per machine). Warm: the same run again with the cache the cold run filled. Phases from the run's own events: wall time from the first node entering a phase to the last leaving it (phases of different nodes overlap). Target: ≤ 15 min warm.`,
