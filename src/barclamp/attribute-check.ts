@@ -18,6 +18,7 @@ export function attributeValueProblems(spec: AttributeSpec, value: unknown, path
     case 'cidr': {
       if (typeof value !== 'string') return problem(`expected a string, got ${describe(value)}`);
       if (spec.enum && !spec.enum.includes(value)) return problem(`'${value}' is not one of: ${spec.enum.join(', ')}`, didYouMean(value, spec.enum));
+      if (spec.pattern !== undefined && !wholeMatch(spec.pattern, value)) return problem(`${JSON.stringify(value)} does not match ${spec.pattern}`, spec.description);
       const formatProblem = spec.type === 'ipv4' ? ipv4Problem(value) : spec.type === 'cidr' ? cidrProblem(value) : undefined;
       return formatProblem ? problem(formatProblem) : [];
     }
@@ -34,6 +35,13 @@ export function attributeValueProblems(spec: AttributeSpec, value: unknown, path
       return spec.items ? value.flatMap((item, i) => attributeValueProblems(spec.items!, item, [...path, i])) : [];
     case 'map':
       if (!isPlainObject(value)) return problem(`expected a mapping, got ${describe(value)}`);
-      return spec.values ? Object.entries(value).flatMap(([k, v]) => attributeValueProblems(spec.values!, v, [...path, k])) : [];
+      return [
+        ...(spec.key_pattern !== undefined ? Object.keys(value).filter((k) => !wholeMatch(spec.key_pattern!, k)).flatMap((k) => problem(`key ${JSON.stringify(k)} does not match ${spec.key_pattern}`, spec.description)) : []),
+        ...(spec.values ? Object.entries(value).flatMap(([k, v]) => attributeValueProblems(spec.values!, v, [...path, k])) : []),
+      ];
   }
+}
+
+function wholeMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^(?:${pattern})$`, 'u').test(value);
 }

@@ -10,6 +10,15 @@ const MODE = /^0?[0-7]{3,4}$/;
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const SERVICE = /^[A-Za-z0-9@._-]+$/;
 
+function regexProblem(source: string): string | undefined {
+  try {
+    new RegExp(source, 'u');
+    return undefined;
+  } catch (error) {
+    return `not a regular expression: ${(error as Error).message}`;
+  }
+}
+
 const name = () => str({ pattern: NAME, patternHint: NAME_HINT });
 const path = () => str({ pattern: SAFE_PATH, patternHint: SAFE_PATH_HINT, format: (p) => (p.split('/').some((s) => s === '..' || s === '.') ? `'${p}' contains '.' or '..' segments` : undefined) });
 const packageName = () => str({ pattern: PACKAGE, patternHint: 'a Debian package name' });
@@ -24,6 +33,8 @@ const attributeSpec = (depth: number): Schema =>
       default: { kind: 'any' },
       required: bool(),
       enum: list(str()),
+      pattern: str({ format: regexProblem }),
+      key_pattern: str({ format: regexProblem }),
       min: int(),
       max: int(),
       ...(depth > 0 ? { items: attributeSpec(depth - 1), values: attributeSpec(depth - 1) } : {}),
@@ -44,7 +55,8 @@ const check: Schema = oneOf(
   'one check: a mapping with exactly one of tcp, http, command',
   obj({ tcp: obj({ name: name(), port: int({ min: 1, max: 65535 }), host: str(), timeout: int({ min: 1, max: 3600 }) }, ['port']) }, ['tcp']),
   obj({ http: obj({ name: name(), url: str({ pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }), status: int({ min: 100, max: 599 }), timeout: int({ min: 1, max: 3600 }) }, ['url']) }, ['http']),
-  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 3600 }), poll: bool() }, ['name', 'run']) }, ['command']),
+  // suite: an optional check (e.g. smoke: boot a server) that only `verify --suite NAME` runs, never apply
+  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 7200 }), poll: bool(), suite: name() }, ['name', 'run']) }, ['command']),
 );
 
 const role = obj(

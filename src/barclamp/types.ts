@@ -20,6 +20,10 @@ export interface AttributeSpec {
   default?: unknown;
   required?: boolean;
   enum?: string[];
+  /** A regular expression a string value (whole) must match: what a value may carry into files and scripts. */
+  pattern?: string;
+  /** The same for the keys of a map. */
+  key_pattern?: string;
   min?: number;
   max?: number;
   items?: AttributeSpec;
@@ -102,4 +106,4 @@ export type CheckSpec =
   | { type: 'tcp'; name: string; port: number; host?: string; timeoutSeconds: number }
   | { type: 'http'; name: string; url: string; status: number; timeoutSeconds: number }
   /** poll: false for verdicts that waiting cannot change (config validators): one attempt. */
-  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean };
+  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean; suite?: string };

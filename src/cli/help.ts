@@ -15,6 +15,8 @@ Commands:
       --ui                        the live dashboard while it runs (--listen, --token as for serve)
   verify INVENTORY              run every barclamp check once on every node (read-only, no lock): is the
                                   deployment still healthy? failures are recorded and classified like apply's
+      --suite NAME[,NAME]         also the optional checks of these suites, e.g. smoke (boot, check and
+                                  delete a server on each compute) or conformance (tempest); never in apply
   serve [INVENTORY]             the live dashboard (nodes, timelines, failures by gene, plan) until Ctrl-C
       --listen HOST:PORT          default 127.0.0.1:8780; any other address needs a token
       --token T                   or BOOTSTRAP_UI_TOKEN (16+ characters); every request must carry it

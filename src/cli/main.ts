@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
   apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token'], booleans: ['json', 'verbose', 'ui'] },
   serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token'], booleans: [] },
-  verify: { run: verifyCommand, values: COMMON_VALUES, booleans: ['json', 'verbose'] },
+  verify: { run: verifyCommand, values: [...COMMON_VALUES, 'suite'], booleans: ['json', 'verbose'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },

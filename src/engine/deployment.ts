@@ -59,8 +59,8 @@ export function existingSecrets(deployment: Deployment): Secrets {
   return readSecrets(deployment.paths.secrets);
 }
 
-export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets): { desired: DesiredState; inputDigest: string } {
-  const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates') });
+export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets, checkSuites: readonly string[] = []): { desired: DesiredState; inputDigest: string } {
+  const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates'), checkSuites });
   if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', uniqueDiagnostics(result.diagnostics));
   return { desired: result.desired, inputDigest: desiredDigest(result.desired) };
 }

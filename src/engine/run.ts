@@ -29,6 +29,8 @@ export interface RunOptions {
   kill: AbortSignal;
   /** Tests and the lab may supply transports; by default SSH per inventory. */
   transports?: (nodes: string[]) => Map<string, Transport>;
+  /** Optional check suites this run includes (only verify asks for any). */
+  checkSuites?: readonly string[];
 }
 
 export interface ApplyOptions extends RunOptions {
@@ -55,7 +57,7 @@ export interface Started {
 export function startRun(env: Environment, deployment: Deployment, command: string, options: RunOptions): Started {
   const nodes = selectNodes(deployment, options.limit);
   const { secrets, generated } = prepareSecrets(deployment);
-  const { desired, inputDigest } = desiredState(env, deployment, secrets);
+  const { desired, inputDigest } = desiredState(env, deployment, secrets, options.checkSuites);
   const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const secretValues = Object.values(secrets);

@@ -15,6 +15,11 @@ export interface LabSpec {
   provisionerPort: number;
   /** Host side of the BMC bridge, e.g. 10.78.0.1/24. */
   bmcBridgeAddress: string;
+  /**
+   * Host side of the provider bridge (the inventory's `provider` network, its gateway), when there is one:
+   * every container machine then gets a second NIC, eth1, on it, for guest traffic.
+   */
+  providerBridgeAddress?: string;
   /** Where the provisioner's boot images live (the discovery kernel and ramdisk for QEMU machines). */
   imagesDir: string;
   /** Machines in the rack: the inventory's nodes, then spares nobody has told the bootstrapper about. */
@@ -36,6 +41,11 @@ export interface LabMachineSpec {
   kind: 'container' | 'qemu';
 }
 
+/** The inventory network the lab gives every machine a second NIC on (guests' traffic, not the admin NIC's). */
+export const PROVIDER_NETWORK = 'provider';
+/** That NIC's name inside a machine: what the lab inventory maps neutron's physnet to. */
+export const PROVIDER_NIC = 'eth1';
+
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
 export const DEFAULT_CACHE_DIR = '/var/cache/bootstrap-lab';
 
@@ -45,6 +55,7 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
   const name = overrides.name ?? (typeof lab.name === 'string' ? lab.name : inventory.deployment);
   const admin = inventory.networks.admin;
   const bmc = inventory.networks.bmc;
+  const provider = inventory.networks[PROVIDER_NETWORK];
   const prefix = admin?.cidr.split('/')[1] ?? '24';
   const adminBridgeAddress = `${typeof lab.admin_address === 'string' ? lab.admin_address : (admin?.gateway ?? '10.77.0.1')}/${prefix}`;
   return {
@@ -55,6 +66,7 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
     provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
     bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
+    ...(provider ? { providerBridgeAddress: `${provider.gateway ?? firstHostOf(provider.cidr)}/${provider.cidr.split('/')[1]}` } : {}),
     imagesDir: imagesDirOf(inventory),
     nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
   };
@@ -78,13 +90,20 @@ function bmcBaseOf(inventory: Inventory): string {
   return (inventory.networks.bmc?.cidr ?? '10.78.0.0/24').split('.').slice(0, 3).join('.');
 }
 
+function firstHostOf(cidr: string): string {
+  const octets = cidr.split('/')[0]!.split('.');
+  return [...octets.slice(0, 3), String(Number(octets[3]) + 1)].join('.');
+}
+
 function hex(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
 
 /** Interface names are limited to 15 characters; lab names are kept short for that. */
-export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; namespace: string; hostVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
+export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; providerBridge: string; namespace: string; hostVeth: string; providerVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
   return {
+    providerBridge: `bsp-${spec.name}`.slice(0, 15),
+    providerVeth: `bsx-${spec.name}-${index}`.slice(0, 15),
     hostNamespace: `bsh-${spec.name}`,
     tap: `bsq-${spec.name}-${index}`.slice(0, 15),
     bridge: `bsa-${spec.name}`.slice(0, 15),

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
 import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
-import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureHostNamespaceHandle, ensureNamespace, ensureTap } from './network.js';
+import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureHostNamespaceHandle, ensureNamespace, ensureNamespaceLink, ensureTap } from './network.js';
 import { prepareQemuMachine, QEMU } from './qemu-machine.js';
 import { ensureDiscoveryImage } from '../provision/discovery-image.js';
 import { stopNode } from './container-node.js';
@@ -13,7 +13,7 @@ import { randomSecret } from '../secrets/secret-store.js';
 import { createHash } from 'node:crypto';
 import { startPackageCache } from './package-cache.js';
 import { portOpen } from '../util/tcp-probe.js';
-import { labNames, type LabSpec } from './lab-spec.js';
+import { labNames, PROVIDER_NIC, type LabSpec } from './lab-spec.js';
 import { LabError } from './lab-error.js';
 import { prepareMachine, uuidOfGuid } from './machine.js';
 import { IpmiDriver } from '../ipmi/ipmi-driver.js';
@@ -25,12 +25,13 @@ interface LabState {
   name: string;
   bridge: string;
   bmcBridge?: string;
+  providerBridge?: string;
   /** Name for the namespace the lab bridges live in (QEMU machines are started from BMC namespaces). */
   hostNamespace?: string;
   packageCachePid?: number;
   provisionerPid?: number;
   /** A QEMU machine has no namespace of its own: its NIC is a tap device (`hostVeth` names it). */
-  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
+  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
 }
 
 export interface LabDeps {
@@ -100,16 +101,18 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   const image = await ensureBaseImage(spec.cacheDir, deps.log);
   const keyFile = labKeyFile(spec);
   if (!existsSync(keyFile)) await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `bootstrap-lab-${spec.name}`, '-f', keyFile]);
-  const { bridge, bmcBridge, hostNamespace } = labNames(spec, 0, '');
+  const { bridge, bmcBridge, providerBridge, hostNamespace } = labNames(spec, 0, '');
   const hasQemu = spec.nodes.some((n) => n.kind === 'qemu');
   const state: LabState = readState(spec) ?? { name: spec.name, bridge, nodes: [] };
   state.bridge = bridge;
   state.bmcBridge = bmcBridge;
+  if (spec.providerBridgeAddress) state.providerBridge = providerBridge;
   if (hasQemu) state.hostNamespace = hostNamespace;
   saveState(spec, state);
   await ensureBridge(bridge, spec.adminBridgeAddress);
   await ensureBridgeIPv6(bridge, labUniqueLocalAddress(spec));
   await ensureBridge(bmcBridge, spec.bmcBridgeAddress);
+  if (spec.providerBridgeAddress) await ensureBridge(providerBridge, spec.providerBridgeAddress);
   // QEMU machines boot the real discovery kernel: have it ready before anything can power them on
   if (hasQemu) {
     await ensureDiscoveryImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, templateDir: deps.provisionerTemplateDir });
@@ -137,13 +140,16 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     if (!recorded) {
       recorded = machine.kind === 'qemu'
         ? { name: machine.name, kind: 'qemu', hostVeth: names.tap, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth }
-        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
+        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, ...(spec.providerBridgeAddress ? { providerVeth: names.providerVeth } : {}), bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
       state.nodes.push(recorded);
       saveState(spec, state);
       created.push(machine.name);
     }
     if (machine.kind === 'qemu') await ensureTap(names.tap, bridge);
-    else await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
+    else {
+      await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
+      if (spec.providerBridgeAddress) await ensureNamespaceLink(names.namespace, PROVIDER_NIC, providerBridge, names.providerVeth);
+    }
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
       const bmc = bmcOf(spec, i, password);
@@ -207,6 +213,7 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   for (const [i, n] of state.nodes.entries()) {
     if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
+    if (n.providerVeth !== undefined) await deleteLink(n.providerVeth);
     if (n.namespace !== undefined) await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
     else await deleteLink(n.hostVeth);
     if (n.bmcNamespace) await deleteNamespace(n.bmcNamespace, n.bmcVeth ?? labNames(spec, i, n.name).bmcVeth);
@@ -220,6 +227,7 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   if (state.packageCachePid !== undefined && deps.isAlive(state.packageCachePid)) deps.kill(state.packageCachePid, 'SIGTERM');
   await deleteLink(state.bridge);
   if (state.bmcBridge) await deleteLink(state.bmcBridge);
+  if (state.providerBridge) await deleteLink(state.providerBridge);
   // only the name goes: the namespace itself is the one this process runs in
   if (state.hostNamespace) await runCommand('ip', ['netns', 'del', state.hostNamespace]);
   rmSync(spec.dir, { recursive: true, force: true });

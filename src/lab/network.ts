@@ -24,16 +24,24 @@ export async function ensureNamespace(ns: string, bridge: string, hostVeth: stri
     await runCommand('ip', ['netns', 'del', ns]);
     await mustRun('ip', ['netns', 'add', ns]);
   }
-  if ((await runCommand('ip', ['link', 'show', hostVeth])).code !== 0) {
-    await mustRun('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', ...(mac ? ['address', mac] : []), 'netns', ns]);
-  }
-  await mustRun('ip', ['link', 'set', hostVeth, 'master', bridge, 'up']);
+  await ensureNamespaceLink(ns, 'eth0', bridge, hostVeth, mac);
   await mustRun('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   if (addressCidr !== undefined) {
     const shown = await mustRun('ip', ['-n', ns, '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
     if (!shown.includes(` ${addressCidr} `)) await mustRun('ip', ['-n', ns, 'addr', 'add', addressCidr, 'dev', 'eth0']);
   }
-  await mustRun('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+}
+
+/**
+ * One more NIC of a namespace machine (`nic` inside, `hostVeth` on the bridge), up and without an address:
+ * the provider NIC, whose bridge neutron's agent builds and where guest traffic flows, apart from eth0.
+ */
+export async function ensureNamespaceLink(ns: string, nic: string, bridge: string, hostVeth: string, mac?: string): Promise<void> {
+  if ((await runCommand('ip', ['link', 'show', hostVeth])).code !== 0) {
+    await mustRun('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', nic, ...(mac ? ['address', mac] : []), 'netns', ns]);
+  }
+  await mustRun('ip', ['link', 'set', hostVeth, 'master', bridge, 'up']);
+  await mustRun('ip', ['-n', ns, 'link', 'set', nic, 'up']);
 }
 
 export async function deleteNamespace(ns: string, hostVeth: string): Promise<void> {

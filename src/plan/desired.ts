@@ -15,6 +15,8 @@ export interface DesiredInput {
   secrets: Secrets;
   /** Shared templates directory (`templates/`), searched after the barclamp's own. */
   sharedTemplates: string;
+  /** Optional check suites to include (`verify --suite smoke`); checks of other suites are left out. */
+  checkSuites?: readonly string[];
 }
 
 export type DesiredResult = { ok: true; desired: DesiredState } | { ok: false; diagnostics: Diagnostic[] };
@@ -125,7 +127,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         claimed.set(key, prefix);
         resources.push(resource);
       }
-      const checks = barclamp.roles[batch.role]!.checks.map((c) => renderCheck(c, prefix, node, barclamp, render, secretValues)).filter((c): c is DesiredCheck => c !== undefined);
+      const checks = barclamp.roles[batch.role]!.checks.filter((c) => c.type !== 'command' || c.suite === undefined || (input.checkSuites ?? []).includes(c.suite)).map((c) => renderCheck(c, prefix, node, barclamp, render, secretValues)).filter((c): c is DesiredCheck => c !== undefined);
       nodeBatches.push({ batch: batch.index, resources, checks });
     }
     return { node: node.name, batches: nodeBatches };

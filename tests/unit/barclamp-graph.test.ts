@@ -10,7 +10,7 @@ describe('barclamp dependency order', () => {
 
   it('loads the shipped barclamps without problems', () => {
     expect(catalog.diagnostics).toEqual([]);
-    expect([...catalog.barclamps.keys()].sort()).toEqual(['base', 'database', 'glance', 'keystone', 'masakari', 'masakari-monitors', 'memcached', 'neutron', 'nova', 'ntp', 'pacemaker', 'placement', 'provisioner', 'rabbitmq']);
+    expect([...catalog.barclamps.keys()].sort()).toEqual(['base', 'database', 'glance', 'keystone', 'masakari', 'masakari-monitors', 'memcached', 'neutron', 'nova', 'ntp', 'pacemaker', 'placement', 'provisioner', 'rabbitmq', 'tempest']);
   });
 
   it('puts requirements first, deterministically', () => {

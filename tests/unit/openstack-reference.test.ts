@@ -119,7 +119,8 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     const validated = (node: string) => desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.checks).filter((c) => c.type === 'command' && c.run.includes('oslo-config-validator'));
     const inputs = (node: string) => validated(node).flatMap((c) => (c.type === 'command' ? [...c.run.matchAll(/--input-file (\S+)/g)].map((m) => m[1]) : []));
     expect(inputs('ctl1').sort()).toEqual(['/etc/glance/glance-api.conf', '/etc/keystone/keystone.conf', '/etc/masakari/masakari.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/ml2_conf.ini', '/etc/nova/nova.conf', '/etc/placement/placement.conf']);
-    expect(inputs('cmp1').sort()).toEqual(['/etc/masakarimonitors/masakarimonitors.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf']);
+    // the three neutron agents of a compute each read neutron.conf with their own file
+    expect(inputs('cmp1').sort()).toEqual(['/etc/masakarimonitors/masakarimonitors.conf', '/etc/neutron/dhcp_agent.ini', '/etc/neutron/metadata_agent.ini', '/etc/neutron/neutron.conf', '/etc/neutron/neutron.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf']);
     expect(resources('ctl1').some((r) => r.type === 'package' && r.names.includes('masakari-api'))).toBe(true);
   });
 
@@ -127,6 +128,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     const facts: NodeFacts = { node: 'ctl1', paths: {}, packages: {}, services: {}, guards: {} };
     for (const r of resources('ctl1')) {
       if (r.type === 'file') facts.paths[r.path] = { exists: true, kind: 'file', mode: r.mode, owner: r.owner, group: r.group, sha256: sha(r.content), content: r.content };
+      if (r.type === 'directory') facts.paths[r.path] = { exists: true, kind: 'directory', mode: r.mode, owner: r.owner, group: r.group };
       if (r.type === 'package') for (const name of r.names) facts.packages[name] = { installed: true };
       if (r.type === 'service') facts.services[r.name] = { enabled: true, active: true };
       if (r.type === 'command') facts.guards[r.id] = r.name !== 'provider-network';
