@@ -48,7 +48,7 @@ const resource: Schema = oneOf(
   obj({ file: obj({ path: path(), template: str({ pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'a file name in templates/' }), content: str(), ...ownership, notify: list(serviceName()), sensitive: bool() }, ['path']) }, ['file']),
   obj({ directory: obj({ path: path(), ...ownership }, ['path']) }, ['directory']),
   obj({ service: obj({ name: serviceName(), enabled: bool(), started: bool() }, ['name']) }, ['service']),
-  obj({ command: obj({ name: name(), run: str(), creates: path(), unless: str(), timeout: int({ min: 1, max: 7200 }), retries: int({ min: 0, max: 10 }), notify: list(serviceName()) }, ['name', 'run']) }, ['command']),
+  obj({ command: obj({ name: name(), run: str(), creates: path(), unless: str(), timeout: int({ min: 1, max: 7200 }), retries: int({ min: 0, max: 10 }), notify: list(serviceName()), watch: list(path()) }, ['name', 'run']) }, ['command']),
 );
 
 const check: Schema = oneOf(

@@ -123,7 +123,7 @@ function toResource(raw: Record<string, any>): ResourceSpec {
   }
   if ('service' in raw) return { type: 'service', name: raw.service.name, enabled: raw.service.enabled ?? true, started: raw.service.started ?? true };
   const c = raw.command;
-  return { type: 'command', name: c.name, run: c.run, ...(c.creates !== undefined ? { creates: c.creates } : {}), ...(c.unless !== undefined ? { unless: c.unless } : {}), timeoutSeconds: c.timeout ?? 600, retries: c.retries ?? 0, notify: c.notify ?? [] };
+  return { type: 'command', name: c.name, run: c.run, ...(c.creates !== undefined ? { creates: c.creates } : {}), ...(c.unless !== undefined ? { unless: c.unless } : {}), timeoutSeconds: c.timeout ?? 600, retries: c.retries ?? 0, notify: c.notify ?? [], watch: c.watch ?? [] };
 }
 
 function toCheck(raw: Record<string, any>): CheckSpec {

@@ -100,6 +100,11 @@ export interface CommandResource {
   retries: number;
   /** Services (of the same role) restarted when this command runs. */
   notify: string[];
+  /**
+   * Files (of the same role) this command acts on: when the plan changes one, the command runs whatever its
+   * guard said — the guard was asked before the new file was there (a script and the command that runs it).
+   */
+  watch: string[];
 }
 
 export type CheckSpec =

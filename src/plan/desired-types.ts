@@ -4,7 +4,7 @@ export type DesiredResource =
   | { type: 'file'; id: string; path: string; content: string; mode: string; owner: string; group: string; notify: string[]; sensitive: boolean }
   | { type: 'directory'; id: string; path: string; mode: string; owner: string; group: string }
   | { type: 'service'; id: string; name: string; enabled: boolean; started: boolean }
-  | { type: 'command'; id: string; name: string; run: string; creates?: string; unless?: string; timeoutSeconds: number; retries: number; notify: string[]; sensitive: boolean };
+  | { type: 'command'; id: string; name: string; run: string; creates?: string; unless?: string; timeoutSeconds: number; retries: number; notify: string[]; watch?: string[]; sensitive: boolean };
 
 export type DesiredCheck =
   | { type: 'tcp'; id: string; name: string; host: string; port: number; timeoutSeconds: number }

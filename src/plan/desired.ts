@@ -193,7 +193,7 @@ function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, 
       const run = render(spec.run, barclamp.manifestFile, `command ${spec.name}`);
       const unless = spec.unless !== undefined ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`) : undefined;
       if (run === undefined || (spec.unless !== undefined && unless === undefined)) return undefined;
-      return { type: 'command', id, name: spec.name, run, ...(spec.creates !== undefined ? { creates: spec.creates } : {}), ...(unless !== undefined ? { unless } : {}), timeoutSeconds: spec.timeoutSeconds, retries: spec.retries, notify: [...spec.notify], sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)) };
+      return { type: 'command', id, name: spec.name, run, ...(spec.creates !== undefined ? { creates: spec.creates } : {}), ...(unless !== undefined ? { unless } : {}), timeoutSeconds: spec.timeoutSeconds, retries: spec.retries, notify: [...spec.notify], ...(spec.watch.length > 0 ? { watch: [...spec.watch] } : {}), sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)) };
     }
   }
 }

@@ -18,7 +18,7 @@ export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, No
     const steps: PlanStep[] = [];
     for (const nodeBatch of nodeDesired.batches) {
       const batch = batchByIndex.get(nodeBatch.batch)!;
-      const batchSteps = nodeBatch.resources.map((r) => planResource(r, nodeFacts, contentSha, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role }));
+      const batchSteps = withWatchedFiles(nodeBatch.resources, nodeBatch.resources.map((r) => planResource(r, nodeFacts, contentSha, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role })));
       steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
     }
     // the plan is written to the run directory and shown: a check script that carries a secret is listed by name only
@@ -72,6 +72,17 @@ function planResource(resource: DesiredResource, facts: NodeFacts, contentSha: (
       return { ...common, kind: 'command', action: done ? 'noop' : 'run', summary: `run ${resource.name}`, changes: done ? [] : [resource.creates !== undefined ? `${resource.creates} is missing` : resource.unless !== undefined ? 'guard (unless) failed' : 'unguarded: always runs'] };
     }
   }
+}
+
+/** A command runs when a file it watches changes in the same batch, whatever its guard said before the change. */
+function withWatchedFiles(resources: DesiredResource[], steps: PlanStep[]): PlanStep[] {
+  const changedFiles = new Set(resources.flatMap((r, i) => (r.type === 'file' && steps[i]!.action !== 'noop' ? [r.path] : [])));
+  return steps.map((step, i) => {
+    const r = resources[i]!;
+    if (r.type !== 'command' || step.action !== 'noop') return step;
+    const changed = (r.watch ?? []).filter((path) => changedFiles.has(path));
+    return changed.length > 0 ? { ...step, action: 'run', changes: changed.map((path) => `${path} changed`) } : step;
+  });
 }
 
 /** Trigger of a restart owed by an earlier run: the executor runs it although nothing ran in this one. */

@@ -125,18 +125,62 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
   });
 
   it('restarts a reconfigured API before the role\'s later steps call it (neutron-api before the provider network)', () => {
-    const facts: NodeFacts = { node: 'ctl1', paths: {}, packages: {}, services: {}, guards: {} };
-    for (const r of resources('ctl1')) {
-      if (r.type === 'file') facts.paths[r.path] = { exists: true, kind: 'file', mode: r.mode, owner: r.owner, group: r.group, sha256: sha(r.content), content: r.content };
-      if (r.type === 'directory') facts.paths[r.path] = { exists: true, kind: 'directory', mode: r.mode, owner: r.owner, group: r.group };
-      if (r.type === 'package') for (const name of r.names) facts.packages[name] = { installed: true };
-      if (r.type === 'service') facts.services[r.name] = { enabled: true, active: true };
-      if (r.type === 'command') facts.guards[r.id] = r.name !== 'provider-network';
-    }
+    const facts = convergedFacts('ctl1', (command) => command !== 'provider-network');
     const conf = '/etc/neutron/neutron.conf';
     facts.paths[conf] = { exists: true, kind: 'file', mode: '0640', owner: 'root', group: 'neutron', sha256: sha('old'), content: 'old' };
     const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop').map((st) => st.summary);
     expect(steps).toEqual(['write /etc/neutron/neutron.conf', 'restart neutron-api', 'restart neutron-rpc-server', 'run provider-network']);
+  });
+
+  /** ctl1 as apply left it; each command's guard as `guard` says (all pass by default). */
+  const convergedFacts = (node: string, guard: (command: string) => boolean = () => true): NodeFacts => {
+    const facts: NodeFacts = { node, paths: {}, packages: {}, services: {}, guards: {} };
+    for (const r of resources(node)) {
+      if (r.type === 'file') facts.paths[r.path] = { exists: true, kind: 'file', mode: r.mode, owner: r.owner, group: r.group, sha256: sha(r.content), content: r.content };
+      if (r.type === 'directory') facts.paths[r.path] = { exists: true, kind: 'directory', mode: r.mode, owner: r.owner, group: r.group };
+      if (r.type === 'package') for (const name of r.names) facts.packages[name] = { installed: true };
+      if (r.type === 'service') facts.services[r.name] = { enabled: true, active: true };
+      if (r.type === 'command') facts.guards[r.id] = guard(r.name);
+    }
+    return facts;
+  };
+
+  it('runs a command in the same apply when a file it watches changes, although its guard passed before the change', () => {
+    const facts = convergedFacts('ctl1');
+    const script = '/usr/local/sbin/bootstrap-flavors';
+    facts.paths[script] = { ...facts.paths[script]!, sha256: sha('old'), content: 'old' };
+    const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop');
+    expect(steps.map((st) => [st.summary, st.changes])).toEqual([[`write ${script}`, ['content']], ['run flavors', [`${script} changed`]]]);
+  });
+
+  it('gives guests their own network: a DHCP subnet on the provider NIC, DHCP and metadata agents on each compute sharing nova\'s metadata secret', () => {
+    expect(ini(file('cmp1', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini')).get('linux_bridge.physical_interface_mappings')).toBe('provider:eth1');
+    expect(ini(file('cmp1', '/etc/neutron/dhcp_agent.ini'))).toEqual(new Map([['DEFAULT.interface_driver', 'linuxbridge'], ['DEFAULT.dhcp_driver', 'neutron.agent.linux.dhcp.Dnsmasq'], ['DEFAULT.enable_isolated_metadata', 'true'], ['DEFAULT.force_metadata', 'false']]));
+    const metadata = ini(file('cmp2', '/etc/neutron/metadata_agent.ini'));
+    expect(metadata.get('DEFAULT.nova_metadata_host')).toBe('10.77.0.11');
+    expect(metadata.get('DEFAULT.metadata_proxy_shared_secret')).toBe('SECRET-neutron.metadata_secret');
+    const nova = ini(file('ctl1', '/etc/nova/nova.conf'));
+    expect([nova.get('neutron.service_metadata_proxy'), nova.get('neutron.metadata_proxy_shared_secret')]).toEqual(['true', 'SECRET-neutron.metadata_secret']);
+    expect(ini(file('ctl1', '/etc/neutron/neutron.conf')).get('DEFAULT.dhcp_agents_per_network')).toBe('2');
+    const network = file('ctl1', '/usr/local/sbin/bootstrap-provider-network');
+    expect(network).toContain("openstack subnet create --network \"$net\" --subnet-range \"$want_subnet\" $options \"$subnet\"");
+    expect(network).toContain('options="--dhcp --gateway 10.80.0.1 --allocation-pool start=10.80.0.100,end=10.80.0.199"');
+    expect(file('cmp1', '/etc/libvirt/qemu.conf')).toMatch(/^namespaces = \[\]$/m);
+  });
+
+  it('leaves the optional check suites out of apply and verify unless asked for', () => {
+    const loaded = loadInventory(join(REPO, 'inventory/lab.yaml'), { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
+    const secrets = Object.fromEntries(declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => [key, 'x']));
+    const checksWith = (checkSuites: string[]) => {
+      const result = computeDesired({ inventory: loaded.inventory!, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates'), checkSuites });
+      if (!result.ok) throw new Error('render');
+      return result.desired.nodes.find((n) => n.node === 'ctl1')!.batches.flatMap((b) => b.checks.map((c) => c.name));
+    };
+    expect(checksWith([])).not.toContain('server-boots-on-each-compute');
+    expect(checksWith([])).not.toContain('tempest');
+    expect(checksWith(['smoke'])).toContain('server-boots-on-each-compute');
+    expect(checksWith(['smoke'])).not.toContain('tempest');
+    expect(checksWith(['smoke', 'conformance'])).toEqual(expect.arrayContaining(['server-boots-on-each-compute', 'tempest']));
   });
 
   it('writes no secret into the plan: not in diffs, not in the check scripts it lists', () => {

@@ -38,7 +38,8 @@ ip link set "$nic" up
 udhcpc -i "$nic" -s /bin/dhcp-event -O staticroutes -T 2 -A 3 >/dev/null 2>&1
 say "address $(ip -o -4 addr show dev "$nic" | awk '{print $4}') on $nic"
 
-metadata() { wget -q -T 5 -O - http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; }
+# bookworm's busybox-static wget segfaults when given -T: timeout(1) bounds it instead
+metadata() { timeout 10 wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null; }
 field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
 until json=$(metadata) && [ -n "$json" ]; do sleep 2; done
 name=$(echo "$json" | field hostname)
