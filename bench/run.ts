@@ -8,6 +8,7 @@ import { bootstrapDiscover, createSweepRack, freeIpmiBmcInfo, ipmitoolLoop } fro
 import { ansiblePlaybook, bootstrapApply, createFanoutRack, FANOUT_SIZES } from './noop-fanout.js';
 import { measureDashboard, type DashboardMeasure } from './dashboard.js';
 import { referenceDeploy } from './reference-deploy.js';
+import { cloudWorks } from './cloud-works.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -171,6 +172,29 @@ async function referenceSection(): Promise<Section> {
   return { name: 'reference', title: 'Reference lab deploy', markdown, data: { cold, warm }, method: 'one run each, cold then warm' };
 }
 
+/** Smoke rounds and one conformance run on the default lab (deployed first when it is not). */
+async function cloudSection(rounds: number): Promise<Section> {
+  const result = await cloudWorks(rounds);
+  const all = result.smoke.flatMap((r) => r.hosts);
+  const spread = (values: number[]) => `${median(values)} s (${Math.min(...values)}–${Math.max(...values)})`;
+  const hosts = [...new Set(all.map((h) => h.host))];
+  const rows = hosts.map((host) => {
+    const mine = all.filter((h) => h.host === host);
+    return `| ${host} | ${spread(mine.map((h) => h.activeS))} | ${spread(mine.map((h) => h.instanceIdS - h.activeS))} | ${spread(mine.map((h) => h.instanceIdS))} |`;
+  });
+  const t = result.tempest;
+  const markdown = [
+    `The default lab as \`bootstrap apply inventory/lab.yaml\` leaves it (TCG guests, no KVM). **Smoke** (\`verify --suite smoke\`, ${result.smoke.length} rounds): one server of the reference guest image on each compute at once, from the create request to ACTIVE, then to the guest printing on its console the address DHCP gave it and the instance id the metadata service gave it (whole seconds, as the check reports them). **Conformance** (\`verify --suite conformance\`): Debian's tempest ${t.tempest} with the reference include list (barclamps/tempest/README.md says what runs and why the rest cannot here), concurrency 2.`,
+    '',
+    '| compute | request → ACTIVE (median, min–max) | ACTIVE → instance id on the console | request → instance id |',
+    '|---|---:|---:|---:|',
+    ...rows,
+    '',
+    `Tempest: **${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped** of ${t.ran} in ${Math.round(t.seconds / 60)} min (${t.seconds} s).`,
+  ].join('\n');
+  return { name: 'cloud', title: 'The reference cloud at work', markdown, data: result, method: `${rounds} smoke rounds, one tempest run` };
+}
+
 function seconds(r: SideResult): string {
   return `${(r.medianMs / 1000).toFixed(2)} s (${(r.minMs / 1000).toFixed(2)}–${(r.maxMs / 1000).toFixed(2)})`;
 }
@@ -183,7 +207,7 @@ async function main(argv: string[]): Promise<void> {
   const rounds = Number(argv[argv.indexOf('--rounds') + 1] ?? 3) || 3;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const env = await environment();
-  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['fanout', () => fanoutSection(rounds)], ['planning', () => planningSection(rounds)], ['dashboard', () => dashboardSection(rounds)], ['reference', () => referenceSection()]];
+  const benchmarks: [string, () => Promise<Section>][] = [['sweep', () => sweepSection(rounds)], ['fanout', () => fanoutSection(rounds)], ['planning', () => planningSection(rounds)], ['dashboard', () => dashboardSection(rounds)], ['reference', () => referenceSection()], ['cloud', () => cloudSection(rounds)]];
   const sections: Section[] = [];
   for (const [name, bench] of benchmarks) {
     if (only !== undefined && only !== name) continue;

@@ -148,7 +148,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
   it('runs a command in the same apply when a file it watches changes, although its guard passed before the change', () => {
     const facts = convergedFacts('ctl1');
     const script = '/usr/local/sbin/bootstrap-flavors';
-    facts.paths[script] = { ...facts.paths[script]!, sha256: sha('old'), content: 'old' };
+    facts.paths[script] = { exists: true, kind: 'file', mode: '0700', owner: 'root', group: 'root', sha256: sha('old'), content: 'old' };
     const steps = computePlan(desired, new Map([['ctl1', facts]]), 'digest').nodes[0]!.steps.filter((st) => st.action !== 'noop');
     expect(steps.map((st) => [st.summary, st.changes])).toEqual([[`write ${script}`, ['content']], ['run flavors', [`${script} changed`]]]);
   });

@@ -61,6 +61,8 @@ describe('the shipped failure taxonomy', () => {
     ['CFG-TEMPLATE-RENDER', { source: 'local', kind: 'template', message: "cannot render keystone.conf.ejs: unknown attribute 'nope'" }],
     ['TIME-STEP-DEADLINE', { source: 'remote-exec', kind: 'command', message: 'no result within 120 s', timedOut: true }],
     ['CMD-FAILED', { source: 'remote-exec', kind: 'command', message: 'run provider-network: exit code 1', exitCode: 1, stderr: 'Conflict' }],
+    ['CLOUD-SERVER-BOOT-FAILED', { source: 'check', kind: 'command', message: 'check server-boots-on-each-compute failed: exit code 1 — bootstrap-guest: address 10.80.0.150/24 on eth0', exitCode: 1, stderr: 'cmp1: server 5e… is ACTIVE (ACTIVE after 11 s), and printed no instance id within 300 s' }],
+    ['CLOUD-CONFORMANCE-FAILED', { source: 'check', kind: 'command', message: 'check tempest failed: exit code 1 — failed: tempest.api.compute…', exitCode: 1, stderr: 'tempest: ran 186 tests in 480 s — passed 150, skipped 31, failed 5' }],
     ['CHECK-FAILED', { source: 'check', kind: 'port', message: 'port 5000 closed' }],
     ['UNCLASSIFIED', { source: 'remote-exec', kind: 'mystery', message: 'something new', exitCode: 7 }],
   ];

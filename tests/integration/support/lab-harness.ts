@@ -34,6 +34,8 @@ export interface LabInventoryOptions {
   /** First three octets of the private admin and BMC networks, e.g. 10.79.220 and 10.79.221. */
   admin: string;
   bmc: string;
+  /** First three octets of a provider network (guests' traffic; every lab machine's eth1), if any. */
+  provider?: string;
   labDir: string;
   /** Node `host` gets <admin>.<host> and BMC <bmc>.<host>. */
   nodes: { name: string; mac: string; host: number; roles: string[] }[];
@@ -53,6 +55,7 @@ export function labInventory(o: LabInventoryOptions): Record<string, unknown> {
     networks: {
       admin: { cidr: `${o.admin}.0/24`, gateway: `${o.admin}.1`, static: `${o.admin}.10-${o.admin}.99`, dhcp: `${o.admin}.100-${o.admin}.199` },
       bmc: { cidr: `${o.bmc}.0/24`, gateway: `${o.bmc}.1`, static: `${o.bmc}.10-${o.bmc}.99` },
+      ...(o.provider !== undefined ? { provider: { cidr: `${o.provider}.0/24`, gateway: `${o.provider}.1` } } : {}),
     },
     bmc: { username: 'admin', password: { file: o.bmcPasswordFile ?? join(o.labDir, 'bmc-password') }, cipher_suites: o.cipherSuites ?? [3] },
     ssh: { user: 'root', key: join(o.labDir, 'id_ed25519'), connect_timeout: 10 },
