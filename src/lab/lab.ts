@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
 import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
-import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureHostNamespaceHandle, ensureNamespace, ensureNamespaceLink, ensureTap } from './network.js';
+import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureBridgeNetfilter, ensureHostNamespaceHandle, ensureNamespace, ensureNamespaceLink, ensureTap } from './network.js';
 import { prepareQemuMachine, QEMU } from './qemu-machine.js';
 import { ensureDiscoveryImage } from '../provision/discovery-image.js';
 import { stopNode } from './container-node.js';
@@ -112,7 +112,10 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   await ensureBridge(bridge, spec.adminBridgeAddress);
   await ensureBridgeIPv6(bridge, labUniqueLocalAddress(spec));
   await ensureBridge(bmcBridge, spec.bmcBridgeAddress);
-  if (spec.providerBridgeAddress) await ensureBridge(providerBridge, spec.providerBridgeAddress);
+  if (spec.providerBridgeAddress) {
+    if (!(await ensureBridgeNetfilter())) throw new LabError('the kernel has no bridge netfilter (br_netfilter): guests\' security groups cannot work on the provider network', 'load it on this machine (`modprobe br_netfilter`; the kernel must have CONFIG_BRIDGE_NETFILTER), or drop the provider network from the lab inventory');
+    await ensureBridge(providerBridge, spec.providerBridgeAddress);
+  }
   // QEMU machines boot the real discovery kernel: have it ready before anything can power them on
   if (hasQemu) {
     await ensureDiscoveryImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, templateDir: deps.provisionerTemplateDir });

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mustRun, runCommand } from '../util/exec.js';
 
 /** A host bridge for a lab network: no forwarding, no route out; nodes attach with veth pairs. */
@@ -79,4 +79,14 @@ async function sameNamespace(name: string): Promise<boolean> {
   const inside = await runCommand('ip', ['netns', 'exec', name, 'readlink', '/proc/self/ns/net']);
   const here = await runCommand('readlink', ['/proc/self/ns/net']);
   return inside.code === 0 && inside.stdout.trim() === here.stdout.trim();
+}
+
+/**
+ * Security groups on Linux bridges need the bridge netfilter hooks (br_netfilter): neutron's agent turns on
+ * net.bridge.bridge-nf-call-iptables in its node's namespace, but a container node cannot load the module.
+ * Loaded here, on the host, when the kernel has it as a module; true when the hooks exist.
+ */
+export async function ensureBridgeNetfilter(): Promise<boolean> {
+  if (!existsSync('/proc/sys/net/bridge')) await runCommand('modprobe', ['br_netfilter']);
+  return existsSync('/proc/sys/net/bridge');
 }
