@@ -1,5 +1,6 @@
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_HTTP_PORT, imagesDirOf } from '../provision/provisioner-config.js';
+import { formatIPv4, parseCidr } from '../util/ipv4.js';
 
 /** What a local lab consists of, derived from an inventory's `lab:` section and its nodes. */
 export interface LabSpec {
@@ -66,7 +67,7 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
     provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
     bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
-    ...(provider ? { providerBridgeAddress: `${provider.gateway ?? firstHostOf(provider.cidr)}/${provider.cidr.split('/')[1]}` } : {}),
+    ...(provider ? { providerBridgeAddress: providerBridgeAddressOf(provider) } : {}),
     imagesDir: imagesDirOf(inventory),
     nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
   };
@@ -90,9 +91,10 @@ function bmcBaseOf(inventory: Inventory): string {
   return (inventory.networks.bmc?.cidr ?? '10.78.0.0/24').split('.').slice(0, 3).join('.');
 }
 
-function firstHostOf(cidr: string): string {
-  const octets = cidr.split('/')[0]!.split('.');
-  return [...octets.slice(0, 3), String(Number(octets[3]) + 1)].join('.');
+/** The network's gateway, or else its first host address, with its prefix (the inventory validated the CIDR). */
+function providerBridgeAddressOf(network: { cidr: string; gateway?: string }): string {
+  const cidr = parseCidr(network.cidr)!;
+  return `${network.gateway ?? formatIPv4(cidr.network + 1)}/${cidr.prefix}`;
 }
 
 function hex(n: number): string {
