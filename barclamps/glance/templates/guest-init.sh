@@ -2,7 +2,8 @@
 # /init of the reference guest image (Debian's cloud kernel + this busybox initramfs, on a small raw disk).
 # Proves the cloud did its job, on the serial console (the server's console log): the address DHCP gave,
 # the instance id and host name the metadata service gave, and a ping to any address set as the server's
-# `ping_target` property. It never powers off: a guest that stops would look like a failure to Masakari.
+# `ping_target` property. It never powers off by itself (only on the ACPI power button, as nova asks): a
+# guest that stopped on its own would look like a failure to Masakari.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
