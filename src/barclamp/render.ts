@@ -22,6 +22,8 @@ export interface TemplateNode {
   addresses: Record<string, string>;
   roles: string[];
   barclampRoles: string[];
+  /** The node's BMC and the user fencing logs in as (its password: `secrets['bmc_fence.NAME']`). */
+  bmc?: { address: string; fence_username: string };
 }
 
 /** Compiled templates of one run, keyed by file and text (so an edited template is never served stale). */

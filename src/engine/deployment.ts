@@ -9,6 +9,7 @@ import { computeDesired, declaredSecrets } from '../plan/desired.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import { desiredDigest } from '../plan/planner.js';
 import { ensureSecrets, readSecrets, withMissingSecrets, type Secrets } from '../secrets/secret-store.js';
+import { fenceSecrets } from '../secrets/fence-secrets.js';
 import { KnownHosts } from '../transport/known-hosts.js';
 import { SshTransport } from '../transport/ssh-transport.js';
 import type { Transport } from '../transport/transport.js';
@@ -39,9 +40,17 @@ export function openDeployment(env: Environment, inventoryFile: string, stateDir
   };
 }
 
-/** The explicit secret step: generate what is missing (crypto-random, 0600), reuse the rest. */
-export function prepareSecrets(deployment: Deployment): { secrets: Secrets; generated: string[] } {
-  return ensureSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+/**
+ * The explicit secret step: generate what is missing (crypto-random, 0600), reuse the rest; add the fencing
+ * passwords the inventory points at (never stored by the tool: they stay where the inventory keeps them).
+ */
+export function prepareSecrets(env: Environment, deployment: Deployment): { secrets: Secrets; generated: string[] } {
+  const { secrets, generated } = ensureSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+  const fencing = fenceSecrets(deployment.inventory, env.env);
+  if (fencing.unreadable.length > 0) {
+    throw new UserError('precondition', 'the BMC fencing password cannot be read', fencing.unreadable.map((u) => ({ severity: 'error' as const, code: 'secrets.fence-unreadable', summary: `bmc.fence.password for ${u.node}: ${u.reason}`, suggestion: 'create the file (or set the variable) bmc.fence.password names in the inventory; `bootstrap lab up` creates the lab\'s' })));
+  }
+  return { secrets: { ...secrets, ...fencing.secrets }, generated };
 }
 
 /**
@@ -52,7 +61,8 @@ export function prepareSecrets(deployment: Deployment): { secrets: Secrets; gene
 export function preflight(env: Environment, deployment: Deployment, limit: readonly string[] | undefined): void {
   selectNodes(deployment, limit);
   const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
-  desiredState(env, deployment, secrets);
+  // a lab's fencing password exists once the lab is up, after this check: any value renders the templates
+  desiredState(env, deployment, { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read-yet').secrets });
 }
 
 export function existingSecrets(deployment: Deployment): Secrets {

@@ -56,7 +56,7 @@ export interface Started {
 
 export function startRun(env: Environment, deployment: Deployment, command: string, options: RunOptions): Started {
   const nodes = selectNodes(deployment, options.limit);
-  const { secrets, generated } = prepareSecrets(deployment);
+  const { secrets, generated } = prepareSecrets(env, deployment);
   const { desired, inputDigest } = desiredState(env, deployment, secrets, options.checkSuites);
   const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);

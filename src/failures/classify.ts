@@ -2,7 +2,7 @@ import type { Gene, Signal, Taxonomy } from './taxonomy.js';
 
 /** A failure as the tool observed it, before classification. */
 export interface Observation {
-  source: 'ssh-connect' | 'remote-exec' | 'check' | 'deadline' | 'local' | 'http' | 'bmc' | 'pxe';
+  source: 'ssh-connect' | 'remote-exec' | 'check' | 'deadline' | 'local' | 'http' | 'bmc' | 'pxe' | 'masakari';
   /** Step kind for remote-exec (package, file, service, …) or check type. */
   kind?: string;
   message: string;
@@ -11,6 +11,8 @@ export interface Observation {
   timedOut?: boolean;
   httpStatus?: number;
   errorCode?: string;
+  /** Structured evidence (a Masakari notification with its recovery workflow), redacted like the text. */
+  details?: Record<string, unknown>;
 }
 
 export function classify(taxonomy: Taxonomy, observation: Observation): Gene {

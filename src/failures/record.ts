@@ -24,7 +24,7 @@ export interface FailureRecord {
   mitigation: string;
   retryable: boolean;
   recreate: string;
-  evidence: { message: string; source: string; exitCode?: number | null; stderrTail?: string; timedOut?: boolean; httpStatus?: number };
+  evidence: { message: string; source: string; exitCode?: number | null; stderrTail?: string; timedOut?: boolean; httpStatus?: number; details?: Record<string, unknown> };
 }
 
 export interface FailureContext {
@@ -91,6 +91,7 @@ export class FailureRecorder {
         ...(stderrTail ? { stderrTail } : {}),
         ...(observation.timedOut ? { timedOut: true } : {}),
         ...(observation.httpStatus !== undefined ? { httpStatus: observation.httpStatus } : {}),
+        ...(observation.details !== undefined ? { details: JSON.parse(redact(JSON.stringify(observation.details))) as Record<string, unknown> } : {}),
       },
     };
     appendLineDurable(this.options.file, JSON.stringify(record));

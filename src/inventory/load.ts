@@ -90,7 +90,12 @@ function normalize(raw: Record<string, any>, file: string, barclampPaths: string
     release: raw.release,
     os: raw.os,
     networks: Object.fromEntries(Object.entries<Record<string, any>>(raw.networks).map(([name, n]) => [name, { name, ...n } as Network])),
-    bmc: { ...(raw.bmc?.username !== undefined ? { username: raw.bmc.username } : {}), ...(bmcPassword ? { password: bmcPassword } : {}), ...(raw.bmc?.cipher_suites ? { cipherSuites: raw.bmc.cipher_suites } : {}) },
+    bmc: {
+      ...(raw.bmc?.username !== undefined ? { username: raw.bmc.username } : {}),
+      ...(bmcPassword ? { password: bmcPassword } : {}),
+      ...(raw.bmc?.cipher_suites ? { cipherSuites: raw.bmc.cipher_suites } : {}),
+      ...(raw.bmc?.fence ? { fence: { username: raw.bmc.fence.username, password: resolveSecret(raw.bmc.fence.password)! } } : {}),
+    },
     ssh: sshDefaults,
     nodes: [...nodes].sort((a, b) => a.name.localeCompare(b.name)),
     roles: Object.fromEntries(Object.entries<string[]>(raw.roles).map(([role, refs]) => [role, refs.map((r) => { const [barclamp, name] = r.split('/') as [string, string]; return { barclamp, role: name }; })])),

@@ -7,6 +7,9 @@ const NAME_HINT = 'lower-case letters, digits and dashes (a host name)';
 const SIMPLE_NAME = /^[a-z][a-z0-9_-]{0,40}$/;
 const ROLE_REF = /^[a-z][a-z0-9-]{0,40}\/[a-z][a-z0-9-]{0,40}$/;
 
+/** BMC user names that reach the cluster configuration and shell commands: nothing that needs quoting. */
+const BMC_USER = /^[A-Za-z0-9._-]{1,16}$/;
+
 const ipv4 = () => str({ format: ipv4Problem });
 const secretSource: Schema = oneOf(
   "a secret source: {env: VAR} or {file: path} (inline passwords are not accepted)",
@@ -52,7 +55,14 @@ export const inventorySchema: Schema = obj(
     os: str({ enum: ['debian-12'] }),
     barclamp_paths: list(str({ maxLength: 4096 })),
     networks: map(network, SIMPLE_NAME, 'a network name such as admin, bmc, public, storage'),
-    bmc: obj({ username: str({ maxLength: 16 }), password: secretSource, cipher_suites: list(int({ min: 0, max: 17 }), { minItems: 1 }) }),
+    bmc: obj({
+      username: str({ maxLength: 16 }),
+      password: secretSource,
+      cipher_suites: list(int({ min: 0, max: 17 }), { minItems: 1 }),
+      // a least-privilege BMC user for fencing: its password lands in the cluster's CIB and on the host
+      // monitor's ipmitool command line (upstream code), so it should not be the administrator's
+      fence: obj({ username: str({ pattern: BMC_USER, patternHint: 'a BMC user name: letters, digits, dot, dash, underscore (at most 16)' }), password: secretSource }, ['username', 'password']),
+    }),
     ssh: obj(sshFields),
     nodes: list(node),
     roles: map(list(str({ pattern: ROLE_REF, patternHint: "'barclamp/role', e.g. ntp/server" })), SIMPLE_NAME, 'a role name'),

@@ -36,6 +36,8 @@ export interface BmcDefaults {
   username?: string;
   password?: SecretSource;
   cipherSuites?: number[];
+  /** The BMC user fencing uses (operator privilege is enough), when it is not the one above. */
+  fence?: { username: string; password: SecretSource };
 }
 
 export interface SshSettings {

@@ -15,6 +15,13 @@ export interface BmcSim {
   guid: string;
   username: string;
   password: string;
+  /**
+   * A second user, what fencing logs in as. Administrator-level here, unlike a real rack's operator-level fencing
+   * user: below administrator, ipmi_sim answers the HPM capability probe ipmitool sends at every session start
+   * with "insufficient privilege" (d4), ipmitool prints that on stderr, and masakari's host monitor takes any
+   * stderr output as a failed power check (host_status UNKNOWN: no recovery).
+   */
+  fence?: { username: string; password: string };
   /** ipmi_sim config, state and FRU (0700: lan.conf holds the password). */
   dir: string;
   /** The machine the BMC powers: its power-on script, pid and state live here. */
@@ -67,6 +74,7 @@ function lanConf(bmc: BmcSim, chassis: string, lan: string): string {
     '  endlan',
     `  chassis_control "${chassis} ${bmc.machineDir}"`,
     `  user 2 true "${bmc.username}" "${bmc.password}" admin 10 ${auths}`,
+    ...(bmc.fence ? [`  user 3 true "${bmc.fence.username}" "${bmc.fence.password}" admin 10 ${auths}`] : []),
     '',
   ].join('\n');
 }

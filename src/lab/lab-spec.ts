@@ -21,6 +21,11 @@ export interface LabSpec {
    * every container machine then gets a second NIC, eth1, on it, for guest traffic.
    */
   providerBridgeAddress?: string;
+  /**
+   * The BMC user fencing logs in as (the inventory's bmc.fence), created with operator privilege on every
+   * lab BMC; its password is generated like the administrator's.
+   */
+  fenceUser?: string;
   /** Where the provisioner's boot images live (the discovery kernel and ramdisk for QEMU machines). */
   imagesDir: string;
   /** Machines in the rack: the inventory's nodes, then spares nobody has told the bootstrapper about. */
@@ -46,6 +51,11 @@ export interface LabMachineSpec {
 export const PROVIDER_NETWORK = 'provider';
 /** That NIC's name inside a machine: what the lab inventory maps neutron's physnet to. */
 export const PROVIDER_NIC = 'eth1';
+/**
+ * A third NIC of every container machine, on the BMC bridge: a rack's management network, over which the
+ * cluster fences a lost member through its BMC. The node's operating system gives it its address.
+ */
+export const MANAGEMENT_NIC = 'eth2';
 
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
 export const DEFAULT_CACHE_DIR = '/var/cache/bootstrap-lab';
@@ -68,6 +78,7 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
     bmcBridgeAddress: `${typeof lab.bmc_address === 'string' ? lab.bmc_address : (bmc?.gateway ?? '10.78.0.1')}/${bmc?.cidr.split('/')[1] ?? '24'}`,
     ...(provider ? { providerBridgeAddress: providerBridgeAddressOf(provider) } : {}),
+    ...(inventory.bmc.fence ? { fenceUser: inventory.bmc.fence.username } : {}),
     imagesDir: imagesDirOf(inventory),
     nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
   };
@@ -102,8 +113,9 @@ function hex(n: number): string {
 }
 
 /** Interface names are limited to 15 characters; lab names are kept short for that. */
-export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; providerBridge: string; namespace: string; hostVeth: string; providerVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
+export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; providerBridge: string; namespace: string; hostVeth: string; providerVeth: string; managementVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
   return {
+    managementVeth: `bsy-${spec.name}-${index}`.slice(0, 15),
     providerBridge: `bsp-${spec.name}`.slice(0, 15),
     providerVeth: `bsx-${spec.name}-${index}`.slice(0, 15),
     hostNamespace: `bsh-${spec.name}`,

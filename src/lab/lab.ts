@@ -13,7 +13,7 @@ import { randomSecret } from '../secrets/secret-store.js';
 import { createHash } from 'node:crypto';
 import { startPackageCache } from './package-cache.js';
 import { portOpen } from '../util/tcp-probe.js';
-import { labNames, PROVIDER_NIC, type LabSpec } from './lab-spec.js';
+import { labNames, MANAGEMENT_NIC, PROVIDER_NIC, type LabSpec } from './lab-spec.js';
 import { LabError } from './lab-error.js';
 import { prepareMachine, uuidOfGuid } from './machine.js';
 import { IpmiDriver } from '../ipmi/ipmi-driver.js';
@@ -31,7 +31,7 @@ interface LabState {
   packageCachePid?: number;
   provisionerPid?: number;
   /** A QEMU machine has no namespace of its own: its NIC is a tap device (`hostVeth` names it). */
-  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
+  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; managementVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
 }
 
 export interface LabDeps {
@@ -63,6 +63,17 @@ function ensureBmcPassword(spec: LabSpec): string {
   const file = labBmcPasswordFile(spec);
   if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600); // IPMI passwords are at most 16 bytes (v1.5 compatible)
   return readBmcPassword(spec)!;
+}
+
+/** Where the lab keeps the fencing user's password (what a lab inventory's bmc.fence.password names). */
+export function labFencePasswordFile(spec: LabSpec): string {
+  return join(spec.dir, 'bmc-fence-password');
+}
+
+function ensureFencePassword(spec: LabSpec): string {
+  const file = labFencePasswordFile(spec);
+  if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600);
+  return readFileSync(file, 'utf8').trim();
 }
 
 function readBmcPassword(spec: LabSpec): string | undefined {
@@ -122,6 +133,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     await ensureHostNamespaceHandle(hostNamespace);
   }
   const password = ensureBmcPassword(spec);
+  const fencePassword = spec.fenceUser !== undefined ? ensureFencePassword(spec) : undefined;
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
   if (state.packageCachePid === undefined || !deps.isAlive(state.packageCachePid)) {
     state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
@@ -143,7 +155,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     if (!recorded) {
       recorded = machine.kind === 'qemu'
         ? { name: machine.name, kind: 'qemu', hostVeth: names.tap, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth }
-        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, ...(spec.providerBridgeAddress ? { providerVeth: names.providerVeth } : {}), bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
+        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, ...(spec.providerBridgeAddress ? { providerVeth: names.providerVeth } : {}), managementVeth: names.managementVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
       state.nodes.push(recorded);
       saveState(spec, state);
       created.push(machine.name);
@@ -152,10 +164,16 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     else {
       await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
       if (spec.providerBridgeAddress) await ensureNamespaceLink(names.namespace, PROVIDER_NIC, providerBridge, names.providerVeth);
+      // recorded first: a lab that came up before machines had this NIC gets it now, and `down` removes it
+      if (recorded.managementVeth === undefined) {
+        recorded.managementVeth = names.managementVeth;
+        saveState(spec, state);
+      }
+      await ensureNamespaceLink(names.namespace, MANAGEMENT_NIC, bmcBridge, names.managementVeth);
     }
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
-      const bmc = bmcOf(spec, i, password);
+      const bmc = bmcOf(spec, i, password, fencePassword);
       const identity = { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) };
       const dir = machineDir(spec, machine.name);
       const powerOn = machine.kind === 'qemu'
@@ -188,7 +206,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   return { created };
 }
 
-function bmcOf(spec: LabSpec, index: number, password: string): BmcSim {
+function bmcOf(spec: LabSpec, index: number, password: string, fencePassword: string | undefined): BmcSim {
   const n = spec.nodes[index]!;
   const serial = `${spec.name}-${n.name}`.toUpperCase();
   return {
@@ -200,6 +218,7 @@ function bmcOf(spec: LabSpec, index: number, password: string): BmcSim {
     guid: createHash('md5').update(`bootstrap-lab/${spec.name}/${n.name}`).digest('hex'),
     username: 'admin',
     password,
+    ...(spec.fenceUser !== undefined && fencePassword !== undefined ? { fence: { username: spec.fenceUser, password: fencePassword } } : {}),
     dir: join(spec.dir, 'bmc', n.name),
     machineDir: machineDir(spec, n.name),
     fru: { manufacturer: 'BootstrapLab', product: 'LabServer 1U', serial: `SRV-${serial}`, partNumber: 'LAB-1', boardSerial: `BRD-${serial}`, assetTag: `asset-${n.name}` },
@@ -217,6 +236,7 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
     if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
     if (n.providerVeth !== undefined) await deleteLink(n.providerVeth);
+    if (n.managementVeth !== undefined) await deleteLink(n.managementVeth);
     if (n.namespace !== undefined) await deleteNamespace(n.namespace, n.hostVeth ?? labNames(spec, i, n.name).hostVeth);
     else await deleteLink(n.hostVeth);
     if (n.bmcNamespace) await deleteNamespace(n.bmcNamespace, n.bmcVeth ?? labNames(spec, i, n.name).bmcVeth);

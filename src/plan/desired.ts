@@ -7,6 +7,7 @@ import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
 import { resourceKey } from '../barclamp/manifest.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
 import type { Secrets } from '../secrets/secret-store.js';
+import { fenceLoginOf } from '../secrets/fence-secrets.js';
 import type { Batch, DesiredCheck, DesiredResource, DesiredState, NodeBatch } from './desired-types.js';
 
 export interface DesiredInput {
@@ -48,7 +49,10 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const order = deployedBarclamps(inventory, barclamps);
   const deployed = new Set(order);
   const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, barclampRolesOf(inventory, n)]));
-  const templateNodes = inventory.nodes.map((n): TemplateNode => ({ name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort() }));
+  const templateNodes = inventory.nodes.map((n): TemplateNode => {
+    const fence = fenceLoginOf(inventory, n);
+    return { name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort(), ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}) };
+  });
   // asked by templates on every node: answered once per role reference, else rendering grows with nodes²
   const holders = new Map<string, TemplateNode[]>();
   const nodesWith = (ref: string) => {

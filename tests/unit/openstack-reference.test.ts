@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
+import type { Inventory } from '../../src/inventory/types.js';
+import { FENCE_SECRET_PREFIX } from '../../src/secrets/fence-secrets.js';
 import { computeDesired, declaredSecrets } from '../../src/plan/desired.js';
 import type { DesiredResource } from '../../src/plan/desired-types.js';
 import type { NodeFacts } from '../../src/plan/facts.js';
@@ -13,7 +15,7 @@ const REPO = join(import.meta.dirname, '../..');
 function reference() {
   const loaded = loadInventory(join(REPO, 'inventory/lab.yaml'), { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
   expect(loaded.diagnostics).toEqual([]);
-  const secrets = Object.fromEntries(declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => [key, `SECRET-${key}`]));
+  const secrets = Object.fromEntries([...declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => key), ...fenceKeys(loaded.inventory!)].map((key) => [key, `SECRET-${key}`]));
   const result = computeDesired({ inventory: loaded.inventory!, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
   if (!result.ok) throw new Error(JSON.stringify(result.diagnostics, null, 2));
   const resources = (node: string): DesiredResource[] => result.desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.resources);
@@ -23,6 +25,11 @@ function reference() {
     return found.content;
   };
   return { desired: result.desired, resources, file };
+}
+
+/** The fencing passwords the inventory points at (read from its secret sources in a real run). */
+function fenceKeys(inventory: Inventory): string[] {
+  return inventory.nodes.map((n) => `${FENCE_SECRET_PREFIX}${n.name}`);
 }
 
 /** `[section] option = value` lines of an ini file, in order. */
@@ -70,16 +77,43 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     expect(conf.get('keystone_authtoken.username')).toBe('masakari');
   });
 
-  it('points the monitors at the internal instance-ha endpoint and the cluster ring interface, without IPMI checks when the lab has no STONITH', () => {
+  it('points the monitors at the internal instance-ha endpoint and the cluster ring interface, with the IPMI check on (the lab fences)', () => {
     const conf = ini(file('cmp2', '/etc/masakarimonitors/masakarimonitors.conf'));
     expect(conf.get('api.api_interface')).toBe('internal');
     expect(conf.get('api.region')).toBe('RegionOne');
     expect(conf.get('host.corosync_multicast_interfaces')).toBe('eth0');
     expect(conf.get('host.corosync_multicast_ports')).toBe('5405');
-    expect(conf.get('host.disable_ipmi_check')).toBe('true');
+    expect(conf.get('host.disable_ipmi_check')).toBe('false');
     for (const monitor of ['host', 'process', 'instance', 'introspective-instance']) {
       expect(file('cmp2', `/etc/default/masakari-${monitor}-monitor`)).toContain('DAEMON_ARGS="--config-file=/etc/masakarimonitors/masakarimonitors.conf"');
     }
+  });
+
+  it('fences every cluster member through its BMC as the operator-level fencing user, in the group masakari\'s host monitor reads', () => {
+    const { resources } = reference();
+    const fencing = resources('cmp2').find((r) => r.type === 'file' && r.path === '/etc/bootstrap/fencing.json');
+    expect(fencing).toMatchObject({ mode: '0600' });
+    const desired = JSON.parse(file('cmp2', '/etc/bootstrap/fencing.json')) as { device: { interface: string }; members: { name: string; ipaddr: string; userid: string; passwd: string }[] };
+    expect(desired.device.interface).toBe('lanplus -C 3 -L ADMINISTRATOR');
+    expect(desired.members).toEqual([
+      { name: 'cmp1', ipaddr: '10.78.0.12', userid: 'fence', passwd: 'SECRET-bmc_fence.cmp1' },
+      { name: 'cmp2', ipaddr: '10.78.0.13', userid: 'fence', passwd: 'SECRET-bmc_fence.cmp2' },
+      { name: 'ctl1', ipaddr: '10.78.0.11', userid: 'fence', passwd: 'SECRET-bmc_fence.ctl1' },
+    ]);
+    const script = file('cmp2', '/usr/local/sbin/bootstrap-fencing');
+    expect(script).toContain("'--xml-pipe'");
+    expect(script).toContain("ET.Element('group', id=f'fence-{name}-group')");
+    // the management NIC that reaches the BMCs: eth2 with the node's bmc address
+    expect(file('cmp1', '/etc/network/interfaces.d/bootstrap')).toContain('auto eth2\niface eth2 inet static\n    address 10.78.0.32/24\n');
+  });
+
+  it('chooses the recovery timings together: masakari waits longer than nova needs to count a lost compute as down', () => {
+    expect(ini(file('ctl1', '/etc/nova/nova.conf')).get('DEFAULT.service_down_time')).toBe('30');
+    expect(ini(file('ctl1', '/etc/masakari/masakari.conf')).get('DEFAULT.wait_period_after_service_update')).toBe('35');
+    const { desired } = reference();
+    const timings = desired.nodes.find((n) => n.node === 'ctl1')!.batches.flatMap((b) => b.checks).find((c) => c.name === 'recovery-timings')!;
+    expect(timings).toBeDefined();
+    expect(JSON.stringify(timings)).not.toContain('must exceed');
   });
 
   it('monitors Debian 12\'s real process names and restarts them through their real units', () => {
@@ -170,7 +204,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
 
   it('leaves the optional check suites out of apply and verify unless asked for', () => {
     const loaded = loadInventory(join(REPO, 'inventory/lab.yaml'), { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
-    const secrets = Object.fromEntries(declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => [key, 'x']));
+    const secrets = Object.fromEntries([...declaredSecrets(loaded.inventory!, loaded.catalog.barclamps).map(({ key }) => key), ...fenceKeys(loaded.inventory!)].map((key) => [key, 'x']));
     const checksWith = (checkSuites: string[]) => {
       const result = computeDesired({ inventory: loaded.inventory!, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates'), checkSuites });
       if (!result.ok) throw new Error('render');

@@ -206,4 +206,40 @@ rm -f ${KEEP}/db-shadow-users`,
     },
     heal: async (t) => t.signalDhcp('SIGCONT'),
   },
+  {
+    gene: 'CLOUD-HOST-LOST',
+    scope: 'node',
+    does: "powers the machine off through its BMC, as a power loss would: the cluster fences it, masakari's host monitor on another member reports it and masakari evacuates its instances",
+    shownBy: 'bootstrap recoveries (once masakari finished), then bootstrap verify; heal powers it on and the next apply puts it back into service',
+    inject: async (t) => {
+      await t.bmcCommands(t.bmcPassword(), 'chassis power off\n');
+      return {};
+    },
+    heal: async (t) => {
+      await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
+    },
+  },
+  machineScriptFault({
+    gene: 'CLOUD-INSTANCE-CRASHED',
+    does: "kills every guest's QEMU process on the machine with SIGKILL (libvirt reports STOPPED_FAILED, which masakari's instance monitor reports); masakari restarts the instances, heal has nothing to undo",
+    shownBy: 'bootstrap recoveries (once masakari restarted them)',
+    inject: { script: "pids=$(pgrep -f '^/usr/bin/qemu-system') || { echo 'no guest runs on this machine' >&2; exit 1; }; kill -KILL $pids", what: 'killing the guests' },
+    heal: { script: 'true', what: 'nothing (masakari restarts the instances)' },
+  }),
+  machineScriptFault({
+    gene: 'CLOUD-PROCESS-FAILED',
+    // a killed nova-compute is systemd's job (Restart=on-failure) and never reaches masakari: the fault is one
+    // that no restart can fix, so systemd's restarts fail and then the process monitor's do too
+    does: 'makes nova-compute unable to start (a runtime drop-in whose ExecStartPre fails) and kills it: systemd restarts it in vain, then the process monitor, which reports it to masakari',
+    shownBy: 'bootstrap recoveries (the host on maintenance, its nova-compute disabled); heal lets it start again and the next apply puts it back into service',
+    inject: {
+      script: `set -e
+mkdir -p /run/systemd/system/nova-compute.service.d
+printf '[Service]\nExecStartPre=/bin/sh -c "echo bootstrap lab fault CLOUD-PROCESS-FAILED: nova-compute cannot start >&2; exit 1"\n' > /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf
+systemctl daemon-reload
+systemctl kill --signal=KILL nova-compute`,
+      what: 'breaking nova-compute',
+    },
+    heal: { script: 'rm -f /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed nova-compute 2>/dev/null; systemctl start nova-compute', what: 'letting nova-compute start again' },
+  }),
 ];
