@@ -17,6 +17,9 @@ Commands:
                                   deployment still healthy? failures are recorded and classified like apply's
       --suite NAME[,NAME]         also the optional checks of these suites, e.g. smoke (boot, check and
                                   delete a server on each compute) or conformance (tempest); never in apply
+  recoveries INVENTORY          masakari's notifications and their recoveries (phases and times); each failure
+                                  masakari handled (host lost, instance crashed, process failed, recovery
+                                  failed) becomes a failure record once; exit 1 when a recovery failed
   serve [INVENTORY]             the live dashboard (nodes, timelines, failures by gene, plan) until Ctrl-C
       --listen HOST:PORT          default 127.0.0.1:8780; any other address needs a token
       --token T                   or BOOTSTRAP_UI_TOKEN (16+ characters); every request must carry it

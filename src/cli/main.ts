@@ -20,6 +20,7 @@ import { statusCommand } from './commands/status.js';
 import { taxonomyCommand } from './commands/taxonomy.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
+import { recoveriesCommand } from './commands/recoveries.js';
 import { serveCommand } from './commands/serve.js';
 import { HELP } from './help.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, { run: Command; values: string[]; booleans: strin
   apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token'], booleans: ['json', 'verbose', 'ui'] },
   serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token'], booleans: [] },
   verify: { run: verifyCommand, values: [...COMMON_VALUES, 'suite'], booleans: ['json', 'verbose'] },
+  recoveries: { run: recoveriesCommand, values: ['state-dir'], booleans: ['json'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },

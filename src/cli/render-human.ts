@@ -57,6 +57,15 @@ export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbos
   return { sink, stop: () => spinner?.stop() };
 }
 
+/** One masakari notification: what failed, what masakari made of it, how long each phase took. */
+function describeRecovery(e: Extract<BootstrapEvent, { type: 'recovery.seen' }>): string {
+  const mark = { recovered: '✓', failed: '✗', 'in-progress': '…', 'not-a-failure': ' ' }[e.verdict];
+  const phases = e.phases.length > 0 ? `; ${e.phases.map((p) => `${p.task.replace(/Task$/, '')} ${p.seconds} s`).join(', ')}` : '';
+  const took = e.totalSeconds !== undefined && e.verdict !== 'in-progress' ? ` in ${e.totalSeconds} s` : '';
+  const gene = e.gene !== undefined ? ` [${e.gene}]${e.recordedNow ? ' recorded now' : ''}` : '';
+  return `${mark} ${e.verdict}${took}: ${e.what} (notification ${e.notification}, ${e.status})${gene}${phases}`;
+}
+
 function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined {
   switch (e.type) {
     case 'run.start':
@@ -94,6 +103,8 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       return `» masakari segments: ${e.actions === 0 && e.problems === 0 ? 'already registered' : `${e.actions} call(s) to make${e.problems > 0 ? `, ${e.problems} host(s) nova does not know` : ''}`}`;
     case 'registration.action':
       return `  ✓ masakari: ${e.action === 'add-host' ? `host ${e.host} added to segment ${e.segment}` : `segment ${e.segment} ${e.action === 'create-segment' ? 'created' : 'updated'}`}`;
+    case 'recovery.seen':
+      return describeRecovery(e);
     case 'run.interrupt':
       return `! ${e.message}`;
     case 'run.done':

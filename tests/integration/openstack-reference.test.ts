@@ -43,6 +43,7 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
       bmc: '10.79.251',
       provider: '10.79.252',
       labDir,
+      fencing: true,
       nodes: [
         { name: 'ctl1', mac: '52:54:00:79:50:11', host: 11, roles: ['controller'] },
         { name: 'cmp1', mac: '52:54:00:79:50:12', host: 12, roles: ['compute'] },
@@ -200,11 +201,14 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
     expect(hosts.stdout.trim().split('\n'), hosts.stderr).toEqual(['cmp1 COMPUTE False', 'cmp2 COMPUTE False']);
   });
 
-  it('every masakari monitor runs on each compute, the host monitor sees the pacemaker cluster', async () => {
+  it('the host, process and instance monitors run on each compute (not the blind introspective one), the host monitor sees the pacemaker cluster with a fence device per member', async () => {
     for (const node of ['cmp1', 'cmp2']) {
-      const active = await on(node, 'systemctl is-active masakari-host-monitor masakari-process-monitor masakari-instance-monitor masakari-introspective-instance-monitor');
-      expect(active.stdout.trim().split('\n'), `${node}: ${active.stderr}`).toEqual(['active', 'active', 'active', 'active']);
+      const active = await on(node, 'systemctl is-active masakari-host-monitor masakari-process-monitor masakari-instance-monitor');
+      expect(active.stdout.trim().split('\n'), `${node}: ${active.stderr}`).toEqual(['active', 'active', 'active']);
+      expect((await on(node, 'systemctl is-active masakari-introspective-instance-monitor || true')).stdout.trim()).not.toBe('active');
     }
+    const devices = await on('ctl1', 'crm_mon -1 -r');
+    for (const node of ['ctl1', 'cmp1', 'cmp2']) expect(devices.stdout).toMatch(new RegExp(`fence-${node}\\s+\\(stonith:external/ipmi\\):\\s+Started (?!${node}\\b)`));
     const cluster = await on('cmp1', 'crm_mon -1 -X');
     for (const node of ['ctl1', 'cmp1', 'cmp2']) expect(cluster.stdout).toMatch(new RegExp(`<node name="${node}" id="\\d+" online="true"`));
     // the host monitor runs the same checks (corosync/pacemaker active, crmadmin -S on this node) every interval
@@ -231,6 +235,92 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
     expect(after).toBeGreaterThan(before);
     expect(state).toBe('active');
   }, 120_000);
+
+  // Masakari's three recovery paths, each re-created with `lab inject` through the real components (ipmi_sim
+  // BMC, pacemaker fencing, libvirt events, systemd), then recorded by `bootstrap recoveries` and put back into
+  // service by apply. One HA server serves all of them: crashed on cmp1, then evacuated with cmp1 to cmp2.
+  let haServer = '';
+  const serverState = async (id: string) => JSON.parse((await openstack(`server show ${id} -f json -c status -c OS-EXT-SRV-ATTR:host -c addresses`)).stdout) as { status: string; 'OS-EXT-SRV-ATTR:host': string; addresses: Record<string, string[]> };
+  const computeService = async (host: string) => (await openstack(`compute service list --service nova-compute --host ${host} -f value -c Status -c State`)).stdout.trim().replace(/\s+/g, ' ');
+  const onMaintenance = async (host: string) => (await openstack(`segment host show compute ${host} -f value -c on_maintenance`)).stdout.trim();
+
+  it('instance failure: a guest\'s QEMU killed with SIGKILL is restarted by masakari (instance monitor → stop, start), ACTIVE with a new QEMU process', async () => {
+    const created = await openstack('server create -f value -c id --image bootstrap-guest --flavor bootstrap.tiny --network provider --availability-zone nova:cmp1 --property HA_Enabled=True ha-guest --wait');
+    expect(created.code, created.stderr).toBe(0);
+    haServer = created.stdout.trim();
+    const qemuPid = async () => (await on('cmp1', "pgrep -f '^/usr/bin/qemu-system' || true")).stdout.trim();
+    const before = await qemuPid();
+    expect(before).toMatch(/^\d+$/);
+    const killed = Date.now();
+    const injected = await cli(['lab', 'inject', 'CLOUD-INSTANCE-CRASHED', inventory, '--node', 'cmp1']);
+    expect(injected.code, injected.stderr).toBe(0);
+    await eventually('a new QEMU process for the server, ACTIVE', 120, async () => {
+      const pid = await qemuPid();
+      return pid !== '' && pid !== before && (await serverState(haServer)).status === 'ACTIVE' ? true : undefined;
+    });
+    console.info(`instance failure: SIGKILL → ACTIVE with a new QEMU ${((Date.now() - killed) / 1000).toFixed(0)} s`);
+    await cli(['lab', 'heal', 'CLOUD-INSTANCE-CRASHED', inventory, '--node', 'cmp1']);
+  }, 300_000);
+
+  it('host failure: cmp1 powered off through its BMC is fenced by pacemaker, reported by the host monitor on cmp2, and masakari rebuilds its HA server on cmp2 — same id, same address', async () => {
+    const before = await serverState(haServer);
+    expect(before['OS-EXT-SRV-ATTR:host']).toBe('cmp1');
+    const off = Date.now();
+    const injected = await cli(['lab', 'inject', 'CLOUD-HOST-LOST', inventory, '--node', 'cmp1']);
+    expect(injected.code, injected.stderr).toBe(0);
+    const after = await eventually('the server ACTIVE on cmp2', 420, async () => {
+      const state = await serverState(haServer);
+      expect(state.status).not.toBe('ERROR');
+      return state.status === 'ACTIVE' && state['OS-EXT-SRV-ATTR:host'] === 'cmp2' ? state : undefined;
+    });
+    console.info(`host failure: power off → ACTIVE on cmp2 ${((Date.now() - off) / 1000).toFixed(0)} s`);
+    expect(after.addresses).toEqual(before.addresses);
+    // fenced through the BMC with the fencing login (stonith-action off), not merely seen gone
+    const fenced = await on('ctl1', 'stonith_admin --history cmp1');
+    expect(fenced.stdout).toMatch(/turning off of cmp1 successful/);
+    expect(await computeService('cmp1')).toBe('disabled down');
+    expect(await onMaintenance('cmp1')).toBe('True');
+  }, 600_000);
+
+  it('process failure: nova-compute unable to start on cmp2 (systemd\'s restarts fail, then the process monitor\'s) puts cmp2 on maintenance with its nova-compute disabled', async () => {
+    const injected = await cli(['lab', 'inject', 'CLOUD-PROCESS-FAILED', inventory, '--node', 'cmp2']);
+    expect(injected.code, injected.stderr).toBe(0);
+    await eventually('cmp2 on maintenance, nova-compute disabled', 240, async () => ((await onMaintenance('cmp2')) === 'True' && (await computeService('cmp2')).startsWith('disabled') ? true : undefined));
+    // the running guest is not touched: only new servers stay off cmp2
+    expect((await serverState(haServer)).status).toBe('ACTIVE');
+  }, 300_000);
+
+  it('bootstrap recoveries records each recovery once under its gene, with the notification and its phases as evidence', async () => {
+    const seen = await cli(['recoveries', inventory, '--json']);
+    expect(seen.code, seen.stdout).toBe(0);
+    const records = events(seen.stdout).filter((e) => e.type === 'failure.recorded').map((e) => e.record!);
+    expect(records.map((r) => `${r.gene} ${r.node}`).sort()).toEqual(['CLOUD-HOST-LOST cmp1', 'CLOUD-INSTANCE-CRASHED cmp1', 'CLOUD-PROCESS-FAILED cmp2']);
+    const host = latestFailures().find((r) => r.gene === 'CLOUD-HOST-LOST')!;
+    const details = (host.evidence as { details?: { status: string; timings: { phases: { task: string }[] } } }).details!;
+    expect(details.status).toBe('finished');
+    expect(details.timings.phases.map((p) => p.task)).toEqual(expect.arrayContaining(['DisableComputeServiceTask', 'EvacuateInstancesTask']));
+    console.info(seen.stdout.split('\n').filter((l) => l.includes('"recovery.seen"')).join('\n'));
+    const again = await cli(['recoveries', inventory, '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(events(again.stdout).filter((e) => e.type === 'failure.recorded')).toEqual([]);
+  }, 300_000);
+
+  it('back into service: once cmp1 is powered on and cmp2\'s nova-compute can start, plan shows the return and apply makes it; nova cleans the evacuated leftovers', async () => {
+    await cli(['lab', 'heal', 'CLOUD-PROCESS-FAILED', inventory, '--node', 'cmp2']);
+    await cli(['lab', 'heal', 'CLOUD-HOST-LOST', inventory, '--node', 'cmp1']);
+    await eventually('cmp1 back in the cluster', 240, async () => ((await on('ctl1', 'crm_mon -1 -X')).stdout.match(/<node name="cmp1" id="\d+" online="true"/) ? true : undefined));
+    const plan = await cli(['plan', inventory]);
+    expect(plan.stdout).toMatch(/run return-to-service/);
+    const apply = await cli(['apply', inventory, '--json']);
+    expect(apply.code, apply.stdout).toBe(0);
+    expect(events(apply.stdout).filter((e) => e.type === 'step.ok').map((e) => `${e.node} ${e.step}`)).toContain('ctl1 masakari/server:command:return-to-service');
+    for (const host of ['cmp1', 'cmp2']) {
+      expect(await computeService(host)).toBe('enabled up');
+      expect(await onMaintenance(host)).toBe('False');
+    }
+    expect((await on('cmp1', 'virsh list --all --name')).stdout.trim()).toBe('');
+    await openstack(`server delete --wait ${haServer}`);
+  }, 900_000);
 
   it('a second apply changes nothing, restarts nothing and makes no API calls', async () => {
     const again = await cli(['apply', inventory, '--json']);

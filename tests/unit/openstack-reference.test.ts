@@ -84,7 +84,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     expect(conf.get('host.corosync_multicast_interfaces')).toBe('eth0');
     expect(conf.get('host.corosync_multicast_ports')).toBe('5405');
     expect(conf.get('host.disable_ipmi_check')).toBe('false');
-    for (const monitor of ['host', 'process', 'instance', 'introspective-instance']) {
+    for (const monitor of ['host', 'process', 'instance']) {
       expect(file('cmp2', `/etc/default/masakari-${monitor}-monitor`)).toContain('DAEMON_ARGS="--config-file=/etc/masakarimonitors/masakarimonitors.conf"');
     }
   });

@@ -237,7 +237,7 @@ rm -f ${KEEP}/db-shadow-users`,
 mkdir -p /run/systemd/system/nova-compute.service.d
 printf '[Service]\nExecStartPre=/bin/sh -c "echo bootstrap lab fault CLOUD-PROCESS-FAILED: nova-compute cannot start >&2; exit 1"\n' > /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf
 systemctl daemon-reload
-systemctl kill --signal=KILL nova-compute`,
+systemctl kill --kill-who=main --signal=KILL nova-compute`,
       what: 'breaking nova-compute',
     },
     heal: { script: 'rm -f /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed nova-compute 2>/dev/null; systemctl start nova-compute', what: 'letting nova-compute start again' },

@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJson, type RunDir } from '../apply/run-dir.js';
+import { observationOfTransportError } from '../apply/transport-failure.js';
+import { UserError } from '../core/user-error.js';
+import type { FailureRecord } from '../failures/record.js';
+import { barclampRolesOf } from '../plan/desired.js';
+import { describeNotification, parseNotifications, timingsOf, verdictOf, type MasakariNotification, type RecoveryVerdict } from '../recoveries/notification.js';
+import { TransportError } from '../transport/transport.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { preflight, type Deployment } from './deployment.js';
+import type { Environment } from './environment.js';
+import { connectNodes, startRun, type RunOptions } from './run.js';
+
+/** The masakari barclamp's read-only report of every notification (masakari/server, with keystone's admin rc). */
+const NOTIFICATIONS_COMMAND = '. /root/admin-openrc && bootstrap-masakari-notifications';
+const SERVER_ROLE = 'masakari/server';
+
+export interface RecoveriesOutcome {
+  run: RunDir;
+  seen: { notification: MasakariNotification; verdict: RecoveryVerdict; recordedNow: boolean }[];
+  failures: FailureRecord[];
+}
+
+/**
+ * `bootstrap recoveries`: reads masakari's notifications on the node that runs masakari and records each failure
+ * masakari handled — recovered or not — as a failure record of this run, once: the notifications already
+ * recorded by an earlier run are kept in the state directory (recoveries.json) and only shown again.
+ */
+export async function runRecoveries(env: Environment, deployment: Deployment, options: RunOptions): Promise<RecoveriesOutcome> {
+  const startedMs = env.nowMs();
+  const server = deployment.inventory.nodes.find((n) => barclampRolesOf(deployment.inventory, n).has(SERVER_ROLE));
+  if (!server) throw new UserError('invalid-input', `no node of ${deployment.inventory.file} holds ${SERVER_ROLE}`, [{ severity: 'error', code: 'recoveries.no-masakari', summary: `no node holds ${SERVER_ROLE}: there is no masakari to ask`, suggestion: 'add masakari/server to a role of the inventory' }]);
+  preflight(env, deployment, [server.name]);
+  const s = startRun(env, deployment, 'recoveries', { ...options, limit: [server.name] });
+  connectNodes(deployment, s, options);
+  const ledgerFile = join(deployment.stateDir, 'recoveries.json');
+  const recorded = new Set(readLedger(ledgerFile));
+  const seen: RecoveriesOutcome['seen'] = [];
+  let status: 'ok' | 'failed' | 'interrupted' = 'ok';
+  try {
+    const notifications = await readNotifications(s, server.name, options);
+    if (notifications === undefined) status = 'failed';
+    for (const notification of notifications ?? []) {
+      const verdict = verdictOf(notification);
+      const recordable = verdict === 'recovered' || verdict === 'failed';
+      const recordedNow = recordable && !recorded.has(notification.id);
+      const timings = timingsOf(notification);
+      let gene: string | undefined;
+      if (recordedNow) {
+        const record = s.recorder.record(
+          { node: notification.host ?? server.name, barclamp: 'masakari', role: 'server', step: `notification ${notification.id}` },
+          { source: 'masakari', kind: notification.type, message: `masakari notification ${notification.id}: ${describeNotification(notification)}; status ${notification.status}`, details: { ...notification, timings } },
+        );
+        s.sink({ type: 'failure.recorded', record });
+        recorded.add(notification.id);
+        gene = record.gene;
+      } else if (recordable) {
+        gene = s.recorder.classify({ source: 'masakari', kind: notification.type, message: `status ${notification.status}` }).code;
+      }
+      if (verdict === 'failed' && recordedNow) status = 'failed';
+      seen.push({ notification, verdict, recordedNow });
+      s.sink({ type: 'recovery.seen', notification: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), recordedNow, ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) });
+    }
+    writeFileAtomic(ledgerFile, `${JSON.stringify({ recorded: [...recorded].sort() }, null, 2)}\n`, 0o600);
+    if (options.stop.aborted) status = 'interrupted';
+    const summary = { runId: s.run.id, status, nodesOk: status === 'ok' ? 1 : 0, nodesFailed: status === 'failed' ? 1 : 0, changed: 0, failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
+    writeJson(s.run.summary, summary);
+    s.sink({ type: 'run.done', ...summary });
+    return { run: s.run, seen, failures: s.recorder.records };
+  } finally {
+    for (const t of s.transports.values()) t.close();
+  }
+}
+
+/** undefined when they could not be read: that failure is recorded like any other. */
+async function readNotifications(s: ReturnType<typeof startRun>, node: string, options: RunOptions): Promise<MasakariNotification[] | undefined> {
+  const where = { node, barclamp: 'masakari', role: 'server', step: 'read notifications' };
+  try {
+    const result = await s.transports.get(node)!.run(NOTIFICATIONS_COMMAND, { timeoutMs: 120_000, signal: options.kill });
+    if (result.code !== 0) {
+      s.sink({ type: 'failure.recorded', record: s.recorder.record(where, { source: 'remote-exec', kind: 'command', message: `bootstrap-masakari-notifications failed on ${node} (exit ${result.code})`, exitCode: result.code, stderr: result.stderr }) });
+      return undefined;
+    }
+    try {
+      return parseNotifications(result.stdout);
+    } catch (error) {
+      s.sink({ type: 'failure.recorded', record: s.recorder.record(where, { source: 'remote-exec', kind: 'command', message: `bootstrap-masakari-notifications printed no notification list: ${(error as Error).message}`, exitCode: 0 }) });
+      return undefined;
+    }
+  } catch (error) {
+    if (!(error instanceof TransportError)) throw error;
+    s.sink({ type: 'failure.recorded', record: s.recorder.record(where, observationOfTransportError(error)) });
+    return undefined;
+  }
+}
+
+function readLedger(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { recorded?: unknown };
+  return Array.isArray(parsed.recorded) ? parsed.recorded.filter((x): x is string => typeof x === 'string') : [];
+}

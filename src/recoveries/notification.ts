@@ -1,0 +1,86 @@
+/** One masakari notification as the masakari barclamp's bootstrap-masakari-notifications prints it. */
+export interface MasakariNotification {
+  id: string;
+  type: string;
+  host: string | null;
+  status: string;
+  payload: Record<string, unknown>;
+  generated: string | null;
+  created: string | null;
+  updated: string | null;
+  workflow: { task: string; state: string; messages: { time: string; message: string }[] }[];
+  server_actions?: { action: string; start: string; request: string }[];
+}
+
+/**
+ * What a notification means for the deployment: a failure masakari recovered, one it could not recover, one
+ * still being recovered, or no failure at all (a host that came back reports itself too).
+ */
+export type RecoveryVerdict = 'recovered' | 'failed' | 'in-progress' | 'not-a-failure';
+
+export function verdictOf(n: MasakariNotification): RecoveryVerdict {
+  const stopped = n.type !== 'COMPUTE_HOST' || n.payload.event === 'STOPPED';
+  if (!stopped) return 'not-a-failure';
+  if (n.status === 'finished') return 'recovered';
+  // ignored: the engine did nothing (a lost host whose power state nobody could confirm: host_status UNKNOWN)
+  if (n.status === 'error' || n.status === 'failed' || n.status === 'ignored') return 'failed';
+  return 'in-progress';
+}
+
+/** A recovery's phases: each workflow task from its first to its last message, and detection to the end. */
+export interface RecoveryTimings {
+  /** From the monitor's detection (generated) to masakari's last update (finished, failed). */
+  totalSeconds?: number;
+  /** From the monitor's detection to the API accepting it. */
+  notifiedSeconds?: number;
+  phases: { task: string; state: string; seconds: number }[];
+}
+
+export function timingsOf(n: MasakariNotification): RecoveryTimings {
+  const phases = n.workflow.flatMap((t) => {
+    const times = t.messages.map((m) => parseUtc(m.time)).filter((x): x is number => x !== undefined);
+    return times.length === 0 ? [] : [{ task: t.task, state: t.state, seconds: round((Math.max(...times) - Math.min(...times)) / 1000) }];
+  });
+  const generated = parseUtc(n.generated);
+  const created = parseUtc(n.created);
+  const updated = parseUtc(n.updated);
+  return {
+    ...(generated !== undefined && updated !== undefined ? { totalSeconds: round((updated - generated) / 1000) } : {}),
+    ...(generated !== undefined && created !== undefined ? { notifiedSeconds: round((created - generated) / 1000) } : {}),
+    phases,
+  };
+}
+
+/** What happened, in one line: the notification's kind of failure and where. */
+export function describeNotification(n: MasakariNotification): string {
+  const host = n.host ?? 'an unknown host';
+  if (n.type === 'COMPUTE_HOST' && n.payload.event === 'STARTED') return `host ${host} back (${String(n.payload.cluster_status ?? '?')})`;
+  if (n.type === 'COMPUTE_HOST') return `host ${host} lost (${String(n.payload.cluster_status ?? '?')}, power ${n.payload.host_status === 'NORMAL' ? 'confirmed off' : String(n.payload.host_status ?? '?')})`;
+  if (n.type === 'VM') return `instance ${String(n.payload.instance_uuid ?? '?')} on ${host}: ${String(n.payload.event ?? '?')}/${String(n.payload.vir_domain_event ?? '?')}`;
+  if (n.type === 'PROCESS') return `process ${String(n.payload.process_name ?? '?')} on ${host} ${String(n.payload.event ?? '?').toLowerCase()}`;
+  return `${n.type} on ${host}`;
+}
+
+/** Masakari prints UTC times without a zone ("2026-11-29 21:26:00.033287" or with a T). */
+function parseUtc(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const ms = Date.parse(`${text.replace(' ', 'T').replace(/Z$/, '')}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
+}
+
+/** Refuses output that is not a list of notifications: the script's output is input like any other. */
+export function parseNotifications(text: string): MasakariNotification[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new Error('not a JSON list');
+  for (const item of parsed) {
+    const n = item as Partial<MasakariNotification>;
+    if (typeof n !== 'object' || n === null || typeof n.id !== 'string' || typeof n.type !== 'string' || typeof n.status !== 'string' || !Array.isArray(n.workflow) || typeof n.payload !== 'object') {
+      throw new Error(`an entry is not a notification: ${JSON.stringify(item).slice(0, 200)}`);
+    }
+  }
+  return parsed as MasakariNotification[];
+}
