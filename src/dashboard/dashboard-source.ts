@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { listRuns } from '../apply/run-dir.js';
 import { bmcDriverOf, bmcTargetOf, ipmiToolFor } from '../engine/bmc-access.js';
 import type { Deployment } from '../engine/deployment.js';
 import type { Environment } from '../engine/environment.js';
 import { machineStoreOf } from '../engine/provision-phase.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
+import { recoveriesSnapshotFile } from '../engine/recoveries.js';
+import type { RecoveriesSnapshot } from '../recoveries/notification.js';
 import { readRunRecord, type RunRecord } from '../report/run-record.js';
 import { buildTimeline, type RunTimeline } from '../report/timeline.js';
 import { readSecrets } from '../secrets/secret-store.js';
@@ -92,6 +94,7 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
         power,
         runs: newestRuns(),
         genes: deployment.taxonomy.genes,
+        ...readRecoveries(deployment.stateDir),
       }, timelineOf),
     secrets: () => [...(existsSync(deployment.paths.secrets) ? Object.values(readSecrets(deployment.paths.secrets)) : []), ...bmcPasswords()],
     stop: () => {
@@ -99,4 +102,10 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
       clearTimeout(timer);
     },
   };
+}
+
+/** The last `bootstrap recoveries` snapshot; written atomically, so a file that exists is whole. */
+function readRecoveries(stateDir: string): { recoveries?: RecoveriesSnapshot } {
+  const file = recoveriesSnapshotFile(stateDir);
+  return existsSync(file) ? { recoveries: JSON.parse(readFileSync(file, 'utf8')) as RecoveriesSnapshot } : {};
 }

@@ -2,6 +2,7 @@ import type { TimedEvent } from '../core/events.js';
 import type { FailureRecord } from '../failures/record.js';
 import type { Gene } from '../failures/taxonomy.js';
 import type { MachineRecord } from '../provision/machine-store.js';
+import type { RecoveriesSnapshot } from '../recoveries/notification.js';
 import { groupByGene } from '../report/by-gene.js';
 import type { RunRecord } from '../report/run-record.js';
 import { buildTimeline, type NodeTimeline, type RunTimeline } from '../report/timeline.js';
@@ -16,6 +17,8 @@ export interface DashboardInput {
   /** The newest runs, oldest first (the last one is "the current run"). */
   runs: readonly RunRecord[];
   genes: readonly Gene[];
+  /** What the last `bootstrap recoveries` saw of masakari's notifications, if it ever ran. */
+  recoveries?: RecoveriesSnapshot;
 }
 
 export interface NodeRow {
@@ -32,6 +35,8 @@ export interface NodeRow {
   /** ok | failed | running | skipped | idle — colours the row. */
   status: 'ok' | 'failed' | 'running' | 'skipped' | 'idle';
   lastFailure?: { gene: string; message: string; at: string };
+  /** The newest masakari notification about this node: what failed and what became of it. */
+  recovery?: { verdict: string; what: string; status: string };
 }
 
 export interface GeneCard {
@@ -54,6 +59,8 @@ export interface DashboardView {
   /** Newest first; at most TIMELINE_LANES lanes each, failed nodes first (nodeCount says how many ran). */
   timelines: (RunTimeline & { nodeCount: number })[];
   failures: GeneCard[];
+  /** Masakari's notifications as the last `bootstrap recoveries` saw them (newest first), and when. */
+  recoveries?: RecoveriesSnapshot;
   /** What the current run's plan changes, node by node (no-ops left out). */
   plan: { node: string; action: string; summary: string }[];
 }
@@ -79,6 +86,7 @@ export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord
     const lastRecord = current?.failures.filter((f) => f.node === n.name).at(-1);
     const now = activity.get(n.name);
     const lastFailure = lastRecord ? { gene: lastRecord.gene, message: lastRecord.evidence.message, at: lastRecord.time } : machine?.lastFailure;
+    const recovery = input.recoveries?.notifications.find((r) => r.host === n.name && r.verdict !== 'not-a-failure');
     return {
       name: n.name,
       state: machine?.state ?? 'unknown',
@@ -90,6 +98,7 @@ export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord
       activity: now?.text ?? '',
       status: now?.status ?? 'idle',
       ...(lastFailure ? { lastFailure } : {}),
+      ...(recovery ? { recovery: { verdict: recovery.verdict, what: recovery.what, status: recovery.status } } : {}),
     };
   });
   const counts: DashboardView['counts'] = { ok: 0, failed: 0, running: 0, skipped: 0, idle: 0 };
@@ -111,6 +120,7 @@ export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord
       : {}),
     timelines: [...timelines].reverse().map((t) => ({ ...t, nodes: lanesWorthDrawing(t.nodes), nodeCount: t.nodes.length })),
     failures,
+    ...(input.recoveries ? { recoveries: input.recoveries } : {}),
     plan,
   };
 }

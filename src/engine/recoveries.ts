@@ -5,7 +5,7 @@ import { observationOfTransportError } from '../apply/transport-failure.js';
 import { UserError } from '../core/user-error.js';
 import type { FailureRecord } from '../failures/record.js';
 import { barclampRolesOf } from '../plan/desired.js';
-import { describeNotification, parseNotifications, timingsOf, verdictOf, type MasakariNotification, type RecoveryVerdict } from '../recoveries/notification.js';
+import { describeNotification, parseNotifications, SNAPSHOT_NOTIFICATIONS, timingsOf, verdictOf, type MasakariNotification, type RecoveriesSnapshot, type RecoveryVerdict } from '../recoveries/notification.js';
 import { TransportError } from '../transport/transport.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { preflight, type Deployment } from './deployment.js';
@@ -37,6 +37,7 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
   const ledgerFile = join(deployment.stateDir, 'recoveries.json');
   const recorded = new Set(readLedger(ledgerFile));
   const seen: RecoveriesOutcome['seen'] = [];
+  const snapshot: RecoveriesSnapshot['notifications'] = [];
   let status: 'ok' | 'failed' | 'interrupted' = 'ok';
   try {
     const notifications = await readNotifications(s, server.name, options);
@@ -60,9 +61,14 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
       }
       if (verdict === 'failed' && recordedNow) status = 'failed';
       seen.push({ notification, verdict, recordedNow });
+      snapshot.push({ id: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })), created: notification.created });
       s.sink({ type: 'recovery.seen', notification: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), recordedNow, ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) });
     }
     writeFileAtomic(ledgerFile, `${JSON.stringify({ recorded: [...recorded].sort() }, null, 2)}\n`, 0o600);
+    if (notifications !== undefined) {
+      const view: RecoveriesSnapshot = { at: env.now().toISOString(), notifications: snapshot.reverse().slice(0, SNAPSHOT_NOTIFICATIONS) };
+      writeFileAtomic(recoveriesSnapshotFile(deployment.stateDir), `${JSON.stringify(view)}\n`, 0o600);
+    }
     if (options.stop.aborted) status = 'interrupted';
     const summary = { runId: s.run.id, status, nodesOk: status === 'ok' ? 1 : 0, nodesFailed: status === 'failed' ? 1 : 0, changed: 0, failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
     writeJson(s.run.summary, summary);
@@ -93,6 +99,11 @@ async function readNotifications(s: ReturnType<typeof startRun>, node: string, o
     s.sink({ type: 'failure.recorded', record: s.recorder.record(where, observationOfTransportError(error)) });
     return undefined;
   }
+}
+
+/** The dashboard reads what the last `bootstrap recoveries` saw from here. */
+export function recoveriesSnapshotFile(stateDir: string): string {
+  return join(stateDir, 'recoveries-view.json');
 }
 
 function readLedger(file: string): string[] {

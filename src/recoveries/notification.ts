@@ -84,3 +84,12 @@ export function parseNotifications(text: string): MasakariNotification[] {
   }
   return parsed as MasakariNotification[];
 }
+
+/** What the last `bootstrap recoveries` saw, kept in the state directory for the dashboard (newest first). */
+export interface RecoveriesSnapshot {
+  at: string;
+  notifications: { id: string; kind: string; host: string; what: string; status: string; verdict: RecoveryVerdict; gene?: string; totalSeconds?: number; phases: { task: string; seconds: number }[]; created: string | null }[];
+}
+
+/** Notifications a snapshot keeps: the newest ones are what an operator watches. */
+export const SNAPSHOT_NOTIFICATIONS = 50;

@@ -61,7 +61,8 @@ function renderNodes() {
       el('td', {}, n.bmc),
       el('td', {}, n.hardware),
       el('td', { class: 'now' }, n.activity),
-      el('td', { class: 'failure' }, n.lastFailure ? el('span', {}, el('span', { class: 'gene' }, n.lastFailure.gene), ` ${n.lastFailure.message}`) : '')));
+      el('td', { class: 'failure' }, n.lastFailure ? el('span', {}, el('span', { class: 'gene' }, n.lastFailure.gene), ` ${n.lastFailure.message}`) : ''),
+      el('td', { class: `recovery ${n.recovery ? n.recovery.verdict : ''}` }, n.recovery ? `${n.recovery.verdict} (${n.recovery.status}): ${n.recovery.what}` : '')));
   document.querySelector('#nodes tbody').replaceChildren(...rows);
   const pager = document.getElementById('pager');
   const parts = [`${shown.length} of ${view.nodes.length} node(s)`];
@@ -90,6 +91,29 @@ function renderFailures() {
       el('p', { class: 'mitigation' }, el('span', { class: 'label' }, 'what to do: '), f.mitigation),
       el('p', {}, el('span', { class: 'label' }, 'to re-create: '), f.recreate),
       el('pre', {}, f.evidence))));
+}
+
+// masakari's notifications as the last `bootstrap recoveries` read them; each phase a bar as wide as it took
+function renderRecoveries() {
+  const snapshot = view.recoveries;
+  document.getElementById('recoveries-at').textContent = snapshot
+    ? `as of ${snapshot.at} (bootstrap recoveries INVENTORY reads them again and records new ones)`
+    : 'bootstrap recoveries INVENTORY has not run yet.';
+  const rows = (snapshot ? snapshot.notifications : []).map((r) => {
+    const total = r.phases.reduce((sum, p) => sum + p.seconds, 0) || 1;
+    const bars = el('div', { class: 'phases' }, ...r.phases.map((p) => {
+      const bar = el('span', { class: 'phase', title: `${p.task}: ${p.seconds} s` }, `${p.task.replace(/Task$/, '')} ${p.seconds} s`);
+      bar.style.flexGrow = String(Math.max(p.seconds / total, 0.02)); // CSSOM, which the page's CSP allows (a style attribute it would not)
+      return bar;
+    }));
+    return el('tr', { class: r.verdict },
+      el('td', {}, el('span', { class: 'gene' }, r.gene || r.kind), ` ${r.id.slice(0, 8)}`),
+      el('td', {}, r.what),
+      el('td', {}, `${r.verdict} (${r.status})`),
+      el('td', {}, r.totalSeconds !== undefined ? `${r.totalSeconds} s` : ''),
+      el('td', {}, bars));
+  });
+  document.querySelector('#recoveries tbody').replaceChildren(...rows);
 }
 
 function renderTimelines() {
@@ -142,6 +166,7 @@ function render() {
   if (!view) return;
   renderHeader();
   renderNodes();
+  renderRecoveries();
   renderFailures();
   renderTimelines();
   renderPlan();

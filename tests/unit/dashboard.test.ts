@@ -32,6 +32,22 @@ describe('dashboard view model', () => {
     expect(view.current).toMatchObject({ runId: RUN, command: 'apply', status: 'failed', changed: 1, failures: 1, plan: { create: 0, update: 0, run: 3, noop: 1 } });
   });
 
+  it('shows masakari\'s notifications as the last bootstrap recoveries saw them, and each node\'s newest one next to it', () => {
+    const recoveries = {
+      at: '2026-11-29T21:40:00.000Z',
+      notifications: [
+        { id: 'n-running', kind: 'COMPUTE_HOST', host: 'cmp1', what: 'host cmp1 lost (OFFLINE, power confirmed off)', status: 'running', verdict: 'in-progress' as const, phases: [{ task: 'DisableComputeServiceTask', seconds: 12 }], created: '2026-11-29T21:39:00' },
+        { id: 'n-back', kind: 'COMPUTE_HOST', host: 'ctl1', what: 'host ctl1 back (ONLINE)', status: 'finished', verdict: 'not-a-failure' as const, phases: [], created: '2026-11-29T21:38:00' },
+      ],
+    };
+    const view = dashboardView(input({ recoveries }));
+    expect(view.recoveries).toEqual(recoveries);
+    expect(view.nodes.find((n) => n.name === 'cmp1')!.recovery).toEqual({ verdict: 'in-progress', what: 'host cmp1 lost (OFFLINE, power confirmed off)', status: 'running' });
+    // a host coming back is no failure to show next to it
+    expect(view.nodes.find((n) => n.name === 'ctl1')!.recovery).toBeUndefined();
+    expect(dashboardView(input()).recoveries).toBeUndefined();
+  });
+
   it('a run still going shows what each node is doing now', () => {
     const going = { ...run, events: [...events.slice(0, 12)] };
     const view = dashboardView(input({ runs: [going] }));
