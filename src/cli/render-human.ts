@@ -59,7 +59,7 @@ export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbos
 
 /** One masakari notification: what failed, what masakari made of it, how long each phase took. */
 function describeRecovery(e: Extract<BootstrapEvent, { type: 'recovery.seen' }>): string {
-  const mark = { recovered: '✓', failed: '✗', 'in-progress': '…', 'not-a-failure': ' ' }[e.verdict];
+  const mark = { recovered: '✓', failed: '✗', ignored: '–', 'in-progress': '…', 'not-a-failure': ' ' }[e.verdict];
   const phases = e.phases.length > 0 ? `; ${e.phases.map((p) => `${p.task.replace(/Task$/, '')} ${p.seconds} s`).join(', ')}` : '';
   const took = e.totalSeconds !== undefined && e.verdict !== 'in-progress' ? ` in ${e.totalSeconds} s` : '';
   const gene = e.gene !== undefined ? ` [${e.gene}]${e.recordedNow ? ' recorded now' : ''}` : '';
@@ -104,7 +104,8 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
     case 'registration.action':
       return `  ✓ masakari: ${e.action === 'add-host' ? `host ${e.host} added to segment ${e.segment}` : `segment ${e.segment} ${e.action === 'create-segment' ? 'created' : 'updated'}`}`;
     case 'recovery.seen':
-      return describeRecovery(e);
+      // servers deleted or stopped, hosts coming back: masakari hears of them too, people need not (--json has them)
+      return e.verdict === 'not-a-failure' ? undefined : describeRecovery(e);
     case 'run.interrupt':
       return `! ${e.message}`;
     case 'run.done':

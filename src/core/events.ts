@@ -26,7 +26,7 @@ export type BootstrapEvent =
   | { type: 'failure.recorded'; record: FailureRecord }
   | { type: 'registration.plan'; actions: number; problems: number }
   | { type: 'registration.action'; action: 'create-segment' | 'update-segment' | 'add-host'; segment: string; host?: string }
-  | { type: 'recovery.seen'; notification: string; kind: string; host: string; what: string; status: string; verdict: 'recovered' | 'failed' | 'in-progress' | 'not-a-failure'; gene?: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[] }
+  | { type: 'recovery.seen'; notification: string; kind: string; host: string; what: string; status: string; verdict: 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure'; gene?: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[] }
   | { type: 'run.interrupt'; message: string }
   | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; stoppedEarly?: string; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
 

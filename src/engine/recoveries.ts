@@ -44,7 +44,7 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
     if (notifications === undefined) status = 'failed';
     for (const notification of notifications ?? []) {
       const verdict = verdictOf(notification);
-      const recordable = verdict === 'recovered' || verdict === 'failed';
+      const recordable = verdict === 'recovered' || verdict === 'failed' || verdict === 'ignored';
       const recordedNow = recordable && !recorded.has(notification.id);
       const timings = timingsOf(notification);
       let gene: string | undefined;
@@ -61,7 +61,7 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
       }
       if (verdict === 'failed' && recordedNow) status = 'failed';
       seen.push({ notification, verdict, recordedNow });
-      snapshot.push({ id: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })), created: notification.created });
+      if (verdict !== 'not-a-failure') snapshot.push({ id: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })), created: notification.created });
       s.sink({ type: 'recovery.seen', notification: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), recordedNow, ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) });
     }
     writeFileAtomic(ledgerFile, `${JSON.stringify({ recorded: [...recorded].sort() }, null, 2)}\n`, 0o600);

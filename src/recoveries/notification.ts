@@ -13,17 +13,26 @@ export interface MasakariNotification {
 }
 
 /**
- * What a notification means for the deployment: a failure masakari recovered, one it could not recover, one
- * still being recovered, or no failure at all (a host that came back reports itself too).
+ * What a notification means for the deployment: a failure masakari recovered, one it could not recover, one it
+ * chose not to act on, one still being recovered, or no failure at all.
  */
-export type RecoveryVerdict = 'recovered' | 'failed' | 'in-progress' | 'not-a-failure';
+export type RecoveryVerdict = 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure';
+
+/**
+ * The libvirt events of a guest that crashed. The instance monitor reports every stop — a server deleted
+ * (STOPPED_DESTROYED) or shut down (STOPPED_SHUTDOWN) too — and masakari ignores those: they are no failure.
+ */
+const CRASH_EVENTS = new Set(['STOPPED_FAILED', 'IO_ERROR_REPORT']);
 
 export function verdictOf(n: MasakariNotification): RecoveryVerdict {
-  const stopped = n.type !== 'COMPUTE_HOST' || n.payload.event === 'STOPPED';
-  if (!stopped) return 'not-a-failure';
+  // a host that came back reports itself too
+  if (n.type === 'COMPUTE_HOST' && n.payload.event !== 'STOPPED') return 'not-a-failure';
+  if (n.type === 'VM' && !CRASH_EVENTS.has(String(n.payload.vir_domain_event))) return 'not-a-failure';
   if (n.status === 'finished') return 'recovered';
-  // ignored: the engine did nothing (a lost host whose power state nobody could confirm: host_status UNKNOWN)
-  if (n.status === 'error' || n.status === 'failed' || n.status === 'ignored') return 'failed';
+  if (n.status === 'error' || n.status === 'failed') return 'failed';
+  // a lost host ignored is a host nobody recovered (its power-off could not be confirmed: host_status UNKNOWN);
+  // a crashed instance or a process ignored is masakari's choice (an instance without HA_Enabled)
+  if (n.status === 'ignored') return n.type === 'COMPUTE_HOST' ? 'failed' : 'ignored';
   return 'in-progress';
 }
 
@@ -85,7 +94,7 @@ export function parseNotifications(text: string): MasakariNotification[] {
   return parsed as MasakariNotification[];
 }
 
-/** What the last `bootstrap recoveries` saw, kept in the state directory for the dashboard (newest first). */
+/** The failures the last `bootstrap recoveries` saw, kept in the state directory for the dashboard (newest first). */
 export interface RecoveriesSnapshot {
   at: string;
   notifications: { id: string; kind: string; host: string; what: string; status: string; verdict: RecoveryVerdict; gene?: string; totalSeconds?: number; phases: { task: string; seconds: number }[]; created: string | null }[];

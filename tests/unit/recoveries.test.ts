@@ -35,14 +35,24 @@ describe('masakari recoveries', () => {
     expect(gene({ ...hostLost, type: 'PROCESS', payload: { event: 'STOPPED', process_name: '/usr/bin/nova-compute' } })).toBe('CLOUD-PROCESS-FAILED');
   });
 
-  it('calls a recovery that ended in error, failed or was ignored (power state unknown) a failed recovery', () => {
+  it('calls a recovery that ended in error or failed, or a lost host ignored (power state unknown), a failed recovery', () => {
     for (const status of ['error', 'failed', 'ignored']) {
       const n = { ...hostLost, status, payload: { ...hostLost.payload, host_status: 'UNKNOWN' } };
       expect(verdictOf(n)).toBe('failed');
       expect(gene(n)).toBe('CLOUD-RECOVERY-FAILED');
     }
+    // a crashed instance masakari chose not to recover (no HA_Enabled) is a crash, not a failed recovery
+    const unprotected = { ...hostLost, type: 'VM', status: 'ignored', payload: { event: 'LIFECYCLE', instance_uuid: 'd6b6', vir_domain_event: 'STOPPED_FAILED' } };
+    expect(verdictOf(unprotected)).toBe('ignored');
+    expect(gene(unprotected)).toBe('CLOUD-INSTANCE-CRASHED');
     expect(verdictOf({ ...hostLost, status: 'running' })).toBe('in-progress');
     expect(verdictOf({ ...hostLost, status: 'new' })).toBe('in-progress');
+  });
+
+  it('does not count a server deleted or shut down (the instance monitor reports every stop) as a failure', () => {
+    for (const event of ['STOPPED_DESTROYED', 'STOPPED_SHUTDOWN']) {
+      expect(verdictOf({ ...hostLost, type: 'VM', status: 'ignored', payload: { event: 'LIFECYCLE', instance_uuid: 'x', vir_domain_event: event } })).toBe('not-a-failure');
+    }
   });
 
   it('does not count a host that came back (its STARTED notification) as a failure', () => {
