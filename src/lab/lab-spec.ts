@@ -39,6 +39,8 @@ export interface LabMachineSpec {
   mac: string;
   bmcAddress: string;
   bmcMac: string;
+  /** Its management NIC (eth2, on the BMC bridge): a fixed address, as a real server's NICs have. */
+  managementMac: string;
   spare: boolean;
   /**
    * container: a namespace machine whose firmware emulates PXE/iPXE in shell (fast, the default);
@@ -91,8 +93,9 @@ function machines(inventory: Inventory, count: number, qemuSpares: number): LabM
   for (let i = 0; i < count; i++) {
     const n = inventory.nodes[i];
     const bmcMac = `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
-    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, spare: false, kind: 'container' });
-    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, spare: true, kind: i >= count - qemuSpares ? 'qemu' : 'container' });
+    const managementMac = `52:54:00:7b:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
+    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, managementMac, spare: false, kind: 'container' });
+    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, managementMac, spare: true, kind: i >= count - qemuSpares ? 'qemu' : 'container' });
   }
   return list;
 }

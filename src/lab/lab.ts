@@ -169,7 +169,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
         recorded.managementVeth = names.managementVeth;
         saveState(spec, state);
       }
-      await ensureNamespaceLink(names.namespace, MANAGEMENT_NIC, bmcBridge, names.managementVeth);
+      await ensureNamespaceLink(names.namespace, MANAGEMENT_NIC, bmcBridge, names.managementVeth, machine.managementMac);
     }
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {

@@ -19,7 +19,8 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
   const stateDir = join(dir, 'state');
   const inventory = join(dir, 'inventory.yaml');
   const wrongPasswordInventory = join(dir, 'wrong-password.yaml');
-  const spare = { mac: '52:54:00:77:01:02', bmc: '10.79.221.13' };
+  // eth0 on the admin network, eth2 (the lab's management NIC) on the BMC network
+  const spare = { mac: '52:54:00:77:01:02', managementMac: '52:54:00:7b:00:02', bmc: '10.79.221.13' };
 
   const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' }, timeoutMs: 900_000 });
   const ipmitool = labIpmitool(labDir);
@@ -67,7 +68,7 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     expect(existsSync(join(stateDir, 'machines', `${id}.json`)), consoleOf('spare1')).toBe(true);
     const record = machine(id);
     expect(record.state).toBe('inspected');
-    expect(record.hardware?.nics.map((n) => n.mac)).toEqual([spare.mac]);
+    expect(record.hardware?.nics.map((n) => n.mac)).toEqual([spare.mac, spare.managementMac]);
     expect(record.hardware?.dmi.serial).toBe('SRV-TP-SPARE1');
     // the PXE exchange is in the DHCP server's own lease file
     expect(readFileSync(join(stateDir, 'provisioner', 'dnsmasq.leases'), 'utf8')).toContain(spare.mac);
