@@ -149,13 +149,14 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     ]);
   });
 
-  it('checks every rendered OpenStack config with oslo-config-validator on its node', () => {
-    const validated = (node: string) => desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.checks).filter((c) => c.type === 'command' && c.run.includes('oslo-config-validator'));
+  it('checks every rendered OpenStack config with oslo-config-validator on its node (through the base barclamp\'s verdict memory)', () => {
+    const validated = (node: string) => desired.nodes.find((n) => n.node === node)!.batches.flatMap((b) => b.checks).filter((c) => c.type === 'command' && c.run.startsWith('bootstrap-validate-config '));
     const inputs = (node: string) => validated(node).flatMap((c) => (c.type === 'command' ? [...c.run.matchAll(/--input-file (\S+)/g)].map((m) => m[1]) : []));
     expect(inputs('ctl1').sort()).toEqual(['/etc/glance/glance-api.conf', '/etc/keystone/keystone.conf', '/etc/masakari/masakari.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/ml2_conf.ini', '/etc/nova/nova.conf', '/etc/placement/placement.conf']);
     // the three neutron agents of a compute each read neutron.conf with their own file
     expect(inputs('cmp1').sort()).toEqual(['/etc/masakarimonitors/masakarimonitors.conf', '/etc/neutron/dhcp_agent.ini', '/etc/neutron/metadata_agent.ini', '/etc/neutron/neutron.conf', '/etc/neutron/neutron.conf', '/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/linuxbridge_agent.ini', '/etc/nova/nova-compute.conf', '/etc/nova/nova.conf']);
     expect(resources('ctl1').some((r) => r.type === 'package' && r.names.includes('masakari-api'))).toBe(true);
+    expect(file('cmp1', '/usr/local/sbin/bootstrap-validate-config')).toContain('oslo-config-validator "$@" || exit $?');
   });
 
   it('restarts a reconfigured API before the role\'s later steps call it (neutron-api before the provider network)', () => {
