@@ -9,6 +9,7 @@ import { labDown, labStatus, labUp, missingTools, recordedLayout, type LabDeps, 
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
 import { enterMachine, machineInitPid } from '../../lab/node-shell.js';
 import { FAULT_CATALOG } from '../../lab/faults/fault-catalog.js';
+import { FaultStepError } from '../../lab/faults/fault.js';
 import { activeFaults, healFaults, injectFault, injectorFor, WHOLE_LAB, type FaultHost } from '../../lab/faults/lab-faults.js';
 import { dnsmasqPaths } from '../../provision/dnsmasq-config.js';
 import { provisionerConfigOf } from '../../provision/provisioner-config.js';
@@ -133,14 +134,29 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   await requireLabHost(io.env, spec);
   const host = faultHost(io, deployment);
   if (verb === 'heal') {
-    const healed = await healFaults(spec, { ...(gene !== undefined ? { gene } : {}), ...(node !== undefined ? { node } : {}) }, host);
+    let healed;
+    try {
+      healed = await healFaults(spec, { ...(gene !== undefined ? { gene } : {}), ...(node !== undefined ? { node } : {}) }, host);
+    } catch (error) {
+      if (!(error instanceof FaultStepError)) throw error;
+      // the fault stays recorded: heal can be asked again once the machine lets it
+      io.stderr.write(`could not heal: ${error.message}\n  it stays injected (bootstrap lab faults); try bootstrap lab heal again once the machine lets it\n`);
+      return EXIT.failed;
+    }
     io.stdout.write(healed.length === 0 ? 'nothing to heal\n' : healed.map((f) => `healed ${f.gene} on ${f.node}\n`).join(''));
     return EXIT.ok;
   }
   if (injector!.scope === 'node' && node === undefined) throw usage(`${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const target = injector!.scope === 'node' ? node! : WHOLE_LAB;
   const port = args.flags.has('port') ? intFlag(args, 'port', 0, 1, 65535) : undefined;
-  await injectFault(spec, injector!, target, host, port !== undefined ? { port } : {});
+  try {
+    await injectFault(spec, injector!, target, host, port !== undefined ? { port } : {});
+  } catch (error) {
+    if (!(error instanceof FaultStepError)) throw error;
+    // recorded before it started: heal undoes whatever part of it was done
+    io.stderr.write(`could not inject ${injector!.gene} on ${target}: ${error.message}\n  undo what was done with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
+    return EXIT.failed;
+  }
   io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
   return EXIT.ok;
 }

@@ -35,8 +35,11 @@ export interface FaultInjector {
   heal(tools: FaultTools, memo: Record<string, string>): Promise<void>;
 }
 
+/** A step of an injection or a heal that did not work inside the lab: the machine's state, not a bug of the tool. */
+export class FaultStepError extends Error {}
+
 /** Fails loudly when a step of an injection does not work: a half-injected fault would mislead a test. */
 export function must(result: CommandResult, what: string): CommandResult {
-  if (result.code !== 0) throw new Error(`${what} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+  if (result.code !== 0) throw new FaultStepError(`${what} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
   return result;
 }
