@@ -61,6 +61,12 @@ describe('masakari recoveries', () => {
     expect(describeNotification(back)).toBe('host cmp1 back (ONLINE)');
   });
 
+  it('classifies the checks that guard recovery: a fence device that does not run, waits chosen apart', () => {
+    const check = (stderr: string) => classify(taxonomy, { source: 'check', message: 'check failed', stderr }).code;
+    expect(check('fence-cmp1 is not running: resource fence-cmp1 is NOT running')).toBe('HA-FENCE-DEVICE-FAILED');
+    expect(check('masakari.wait_period_after_service_update (20 s) must exceed nova.service_down_time (30 s): nova would refuse every evacuation')).toBe('HA-RECOVERY-TIMINGS');
+  });
+
   it('refuses output that is not a list of notifications', () => {
     expect(parseNotifications(JSON.stringify([hostLost]))).toEqual([hostLost]);
     expect(() => parseNotifications('{"id": 1}')).toThrow('not a JSON list');
