@@ -23,7 +23,8 @@ interface Event {
  * from powered-off machines): Debian 12's Zed packages, checked by OpenStack's own clients, APIs and
  * oslo-config-validator, Masakari segments registered, the monitors doing their job.
  * Private subnets 10.79.250.0/24 (admin), 10.79.251.0/24 (BMC) and 10.79.252.0/24 (provider: guests).
- * About 35 minutes on two cores with a warm package cache (the first apply ≈ 11 of them, tempest ≈ 5).
+ * About 32 minutes on two cores with a warm package cache (the first apply ≈ 9 of them, tempest ≈ 5, masakari's
+ * recoveries ≈ 5).
  */
 describe('the OpenStack reference deployment in the lab, Masakari included', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-ref-'));
