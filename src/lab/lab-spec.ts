@@ -22,8 +22,8 @@ export interface LabSpec {
    */
   providerBridgeAddress?: string;
   /**
-   * The BMC user fencing logs in as (the inventory's bmc.fence), created with operator privilege on every
-   * lab BMC; its password is generated like the administrator's.
+   * The BMC user fencing logs in as (the inventory's bmc.fence), created on every lab BMC (administrator-level:
+   * see src/lab/bmc-sim.ts); its password is generated like the administrator's.
    */
   fenceUser?: string;
   /** Where the provisioner's boot images live (the discovery kernel and ramdisk for QEMU machines). */

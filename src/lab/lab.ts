@@ -59,21 +59,15 @@ export function labBmcPasswordFile(spec: LabSpec): string {
   return join(spec.dir, 'bmc-password');
 }
 
-function ensureBmcPassword(spec: LabSpec): string {
-  const file = labBmcPasswordFile(spec);
-  if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600); // IPMI passwords are at most 16 bytes (v1.5 compatible)
-  return readBmcPassword(spec)!;
+/** A password file of the lab's BMCs, generated once (0600); IPMI passwords are at most 16 bytes (v1.5 compatible). */
+function ensurePasswordFile(file: string): string {
+  if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600);
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** Where the lab keeps the fencing user's password (what a lab inventory's bmc.fence.password names). */
 export function labFencePasswordFile(spec: LabSpec): string {
   return join(spec.dir, 'bmc-fence-password');
-}
-
-function ensureFencePassword(spec: LabSpec): string {
-  const file = labFencePasswordFile(spec);
-  if (!existsSync(file)) writeFileAtomic(file, `${randomSecret(16)}\n`, 0o600);
-  return readFileSync(file, 'utf8').trim();
 }
 
 function readBmcPassword(spec: LabSpec): string | undefined {
@@ -132,8 +126,8 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     await ensureDiscoveryImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, templateDir: deps.provisionerTemplateDir });
     await ensureHostNamespaceHandle(hostNamespace);
   }
-  const password = ensureBmcPassword(spec);
-  const fencePassword = spec.fenceUser !== undefined ? ensureFencePassword(spec) : undefined;
+  const password = ensurePasswordFile(labBmcPasswordFile(spec));
+  const fence = spec.fenceUser !== undefined ? { username: spec.fenceUser, password: ensurePasswordFile(labFencePasswordFile(spec)) } : undefined;
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
   if (state.packageCachePid === undefined || !deps.isAlive(state.packageCachePid)) {
     state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
@@ -173,7 +167,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     }
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
     if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
-      const bmc = bmcOf(spec, i, password, fencePassword);
+      const bmc = bmcOf(spec, i, password, fence);
       const identity = { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) };
       const dir = machineDir(spec, machine.name);
       const powerOn = machine.kind === 'qemu'
@@ -206,7 +200,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   return { created };
 }
 
-function bmcOf(spec: LabSpec, index: number, password: string, fencePassword: string | undefined): BmcSim {
+function bmcOf(spec: LabSpec, index: number, password: string, fence: BmcSim['fence']): BmcSim {
   const n = spec.nodes[index]!;
   const serial = `${spec.name}-${n.name}`.toUpperCase();
   return {
@@ -218,7 +212,7 @@ function bmcOf(spec: LabSpec, index: number, password: string, fencePassword: st
     guid: createHash('md5').update(`bootstrap-lab/${spec.name}/${n.name}`).digest('hex'),
     username: 'admin',
     password,
-    ...(spec.fenceUser !== undefined && fencePassword !== undefined ? { fence: { username: spec.fenceUser, password: fencePassword } } : {}),
+    ...(fence ? { fence } : {}),
     dir: join(spec.dir, 'bmc', n.name),
     machineDir: machineDir(spec, n.name),
     fru: { manufacturer: 'BootstrapLab', product: 'LabServer 1U', serial: `SRV-${serial}`, partNumber: 'LAB-1', boardSerial: `BRD-${serial}`, assetTag: `asset-${n.name}` },
