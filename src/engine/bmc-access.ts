@@ -1,6 +1,7 @@
 import { UserError } from '../core/user-error.js';
 import { IpmiDriver } from '../ipmi/ipmi-driver.js';
 import { IpmiTool, type BmcTarget } from '../ipmi/ipmitool.js';
+import { bmcLoginOf } from '../inventory/bmc-login.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
 import { readSecretSource, SecretSourceError } from '../secrets/secret-source.js';
 import { runCommand } from '../util/exec.js';
@@ -22,7 +23,8 @@ export function bmcTargetOf(inventory: Inventory, node: NodeSpec, env: Environme
  */
 export function bmcTargetAt(inventory: Inventory, address: string, env: Environment, node?: NodeSpec): BmcTarget {
   const who = node ? `node ${node.name}` : `BMC ${address}`;
-  const source = node?.bmc?.password ?? inventory.bmc.password;
+  const login = bmcLoginOf(inventory, node);
+  const source = login.password;
   if (!source) throw bmcProblem(inventory, who, 'has no BMC password (bmc.password {file:} or {env:})');
   let password: string;
   try {
@@ -31,7 +33,7 @@ export function bmcTargetAt(inventory: Inventory, address: string, env: Environm
     if (!(error instanceof SecretSourceError)) throw error;
     throw bmcProblem(inventory, who, `BMC password: ${error.message}`);
   }
-  return { address, username: node?.bmc?.username ?? inventory.bmc.username ?? 'admin', password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
+  return { address, username: login.username, password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
 }
 
 export function bmcDriverOf(tool: IpmiTool, inventory: Inventory, node: NodeSpec, env: Environment): IpmiDriver | undefined {

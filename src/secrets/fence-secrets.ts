@@ -1,3 +1,4 @@
+import { bmcLoginOf } from '../inventory/bmc-login.js';
 import type { Inventory, NodeSpec, SecretSource } from '../inventory/types.js';
 import { readSecretSource, SecretSourceError } from './secret-source.js';
 import type { Secrets } from './secret-store.js';
@@ -16,8 +17,7 @@ export interface FenceLogin {
 export function fenceLoginOf(inventory: Inventory, node: NodeSpec): FenceLogin | undefined {
   if (!node.bmc) return undefined;
   if (inventory.bmc.fence) return { username: inventory.bmc.fence.username, password: inventory.bmc.fence.password, dedicated: true };
-  const password = node.bmc.password ?? inventory.bmc.password;
-  return { username: node.bmc.username ?? inventory.bmc.username ?? 'admin', ...(password ? { password } : {}), dedicated: false };
+  return { ...bmcLoginOf(inventory, node), dedicated: false };
 }
 
 export interface UnreadableFenceSecret {
