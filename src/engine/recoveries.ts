@@ -47,22 +47,23 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
       const recordable = verdict === 'recovered' || verdict === 'failed' || verdict === 'ignored';
       const recordedNow = recordable && !recorded.has(notification.id);
       const timings = timingsOf(notification);
+      const what = describeNotification(notification);
+      // one observation: what is recorded the first time, and what classifies it when it is only shown again
+      const observation = { source: 'masakari' as const, kind: notification.type, message: `masakari notification ${notification.id}: ${what}; status ${notification.status}`, details: { ...notification, timings } };
       let gene: string | undefined;
       if (recordedNow) {
-        const record = s.recorder.record(
-          { node: notification.host ?? server.name, barclamp: 'masakari', role: 'server', step: `notification ${notification.id}` },
-          { source: 'masakari', kind: notification.type, message: `masakari notification ${notification.id}: ${describeNotification(notification)}; status ${notification.status}`, details: { ...notification, timings } },
-        );
+        const record = s.recorder.record({ node: notification.host ?? server.name, barclamp: 'masakari', role: 'server', step: `notification ${notification.id}` }, observation);
         s.sink({ type: 'failure.recorded', record });
         recorded.add(notification.id);
         gene = record.gene;
       } else if (recordable) {
-        gene = s.recorder.classify({ source: 'masakari', kind: notification.type, message: `status ${notification.status}` }).code;
+        gene = s.recorder.classify(observation).code;
       }
       if (verdict === 'failed' && recordedNow) status = 'failed';
       seen.push({ notification, verdict, recordedNow });
-      if (verdict !== 'not-a-failure') snapshot.push({ id: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })), created: notification.created });
-      s.sink({ type: 'recovery.seen', notification: notification.id, kind: notification.type, host: notification.host ?? '?', what: describeNotification(notification), status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), recordedNow, ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) });
+      const shown = { kind: notification.type, host: notification.host ?? '?', what, status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) };
+      if (verdict !== 'not-a-failure') snapshot.push({ id: notification.id, ...shown, created: notification.created });
+      s.sink({ type: 'recovery.seen', notification: notification.id, ...shown, recordedNow });
     }
     writeFileAtomic(ledgerFile, `${JSON.stringify({ recorded: [...recorded].sort() }, null, 2)}\n`, 0o600);
     if (notifications !== undefined) {
