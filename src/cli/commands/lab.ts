@@ -149,15 +149,16 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   if (injector!.scope === 'node' && node === undefined) throw usage(`${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const target = injector!.scope === 'node' ? node! : WHOLE_LAB;
   const port = args.flags.has('port') ? intFlag(args, 'port', 0, 1, 65535) : undefined;
+  const healCommand = `bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}`;
   try {
     await injectFault(spec, injector!, target, host, port !== undefined ? { port } : {});
   } catch (error) {
     if (!(error instanceof FaultStepError)) throw error;
     // recorded before it started: heal undoes whatever part of it was done
-    io.stderr.write(`could not inject ${injector!.gene} on ${target}: ${error.message}\n  undo what was done with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
+    io.stderr.write(`could not inject ${injector!.gene} on ${target}: ${error.message}\n  undo what was done with: ${healCommand}\n`);
     return EXIT.failed;
   }
-  io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}\n`);
+  io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: ${healCommand}\n`);
   return EXIT.ok;
 }
 
