@@ -52,11 +52,17 @@ def location_xml(member):
     return ET.Element('rsc_location', id=f'fence-{name}-avoids-{name}', rsc=f'fence-{name}-group', node=name, score='-INFINITY')
 
 
+def stale_groups(resources, desired):
+    """Ids of fence groups in the CIB for nodes that are no longer members."""
+    wanted = {f"fence-{m['name']}-group" for m in desired['members']}
+    ids = (g.get('id', '') for g in resources.findall('group'))
+    return [gid for gid in ids if gid.startswith('fence-') and gid.endswith('-group') and gid not in wanted]
+
+
 def differences(desired):
     problems = []
     resources = cib('resources')
     constraints = cib('constraints')
-    wanted = {f"fence-{m['name']}-group" for m in desired['members']}
     for member in desired['members']:
         name = member['name']
         group = resources.find(f"group[@id='fence-{name}-group']")
@@ -73,10 +79,8 @@ def differences(desired):
             problems.append(f'fence-{name}: monitor interval differs')
         if constraints.find(f"rsc_location[@id='fence-{name}-avoids-{name}']") is None:
             problems.append(f'fence-{name} may run on {name} itself')
-    for group in resources.findall('group'):
-        gid = group.get('id', '')
-        if gid.startswith('fence-') and gid.endswith('-group') and gid not in wanted:
-            problems.append(f'{gid} fences a node that is no longer a member')
+    for gid in stale_groups(resources, desired):
+        problems.append(f'{gid} fences a node that is no longer a member')
     return problems
 
 
@@ -88,20 +92,16 @@ def cibadmin(args, element):
 
 def converge(desired):
     resources = cib('resources')
-    wanted = set()
     for member in desired['members']:
         gid = f"fence-{member['name']}-group"
-        wanted.add(gid)
         # a replaced group drops parameters this script no longer sets; a new one is created
         exists = resources.find(f"group[@id='{gid}']") is not None
         cibadmin(['--replace' if exists else '--create', '--scope', 'resources'], group_xml(member, desired['device']))
         cibadmin(['--modify', '--allow-create', '--scope', 'constraints'], location_xml(member))
-    for group in resources.findall('group'):
-        gid = group.get('id', '')
-        if gid.startswith('fence-') and gid.endswith('-group') and gid not in wanted:
-            name = gid[len('fence-'):-len('-group')]
-            cibadmin(['--delete', '--scope', 'constraints'], ET.Element('rsc_location', id=f'fence-{name}-avoids-{name}'))
-            cibadmin(['--delete', '--scope', 'resources'], ET.Element('group', id=gid))
+    for gid in stale_groups(resources, desired):
+        name = gid[len('fence-'):-len('-group')]
+        cibadmin(['--delete', '--scope', 'constraints'], ET.Element('rsc_location', id=f'fence-{name}-avoids-{name}'))
+        cibadmin(['--delete', '--scope', 'resources'], ET.Element('group', id=gid))
 
 
 def main():
