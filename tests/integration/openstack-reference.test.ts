@@ -243,6 +243,7 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
   let haServer = '';
   const serverState = async (id: string) => JSON.parse((await openstack(`server show ${id} -f json -c status -c OS-EXT-SRV-ATTR:host -c addresses`)).stdout) as { status: string; 'OS-EXT-SRV-ATTR:host': string; addresses: Record<string, string[]> };
   const computeService = async (host: string) => (await openstack(`compute service list --service nova-compute --host ${host} -f value -c Status -c State`)).stdout.trim().replace(/\s+/g, ' ');
+  const notifications = async () => JSON.parse((await on('ctl1', '. /root/admin-openrc && bootstrap-masakari-notifications')).stdout || '[]') as { type: string; host: string; status: string }[];
   const onMaintenance = async (host: string) => (await openstack(`segment host show compute ${host} -f value -c on_maintenance`)).stdout.trim();
 
   it('instance failure: a guest\'s QEMU killed with SIGKILL is restarted by masakari (instance monitor → stop, start), ACTIVE with a new QEMU process', async () => {
@@ -287,6 +288,9 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
     const injected = await cli(['lab', 'inject', 'CLOUD-PROCESS-FAILED', inventory, '--node', 'cmp2']);
     expect(injected.code, injected.stderr).toBe(0);
     await eventually('cmp2 on maintenance, nova-compute disabled', 240, async () => ((await onMaintenance('cmp2')) === 'True' && (await computeService('cmp2')).startsWith('disabled') ? true : undefined));
+    // masakari puts the host on maintenance before its flow confirms the service disabled: the recovery is over
+    // only when its notification says so
+    await eventually("cmp2's process notification finished", 180, async () => ((await notifications()).some((n) => n.type === 'PROCESS' && n.host === 'cmp2' && n.status === 'finished') ? true : undefined));
     // the running guest is not touched: only new servers stay off cmp2
     expect((await serverState(haServer)).status).toBe('ACTIVE');
   }, 300_000);
