@@ -9,6 +9,8 @@ export interface CheckOutcome {
   observed: string;
   exitCode?: number | null;
   stderr?: string;
+  /** A command check's output: a health check's findings. */
+  stdout?: string;
   httpStatus?: number;
 }
 
@@ -54,7 +56,7 @@ async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: num
     case 'command': {
       try {
         const result = await transport.run(check.run, { timeoutMs, signal });
-        return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr };
+        return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr, stdout: result.stdout };
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         return { ok: false, observed: error.message };

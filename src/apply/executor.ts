@@ -7,6 +7,7 @@ import { PENDING_RESTART_TRIGGER } from '../plan/planner.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
 import { checkObservation, runCheck } from './checks.js';
+import { isHealthCheck } from './health.js';
 import { stepScript } from './step-scripts.js';
 import { observationOfTransportError } from './transport-failure.js';
 
@@ -60,7 +61,7 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
   const changedSteps = new Map<string, Set<string>>(plan.nodes.map((n) => [n.name, new Set()]));
   const budget = failureBudget(deps, outcomes);
   const stopped = () => deps.stop.aborted || budget.spent() !== undefined;
-  const hasWork = (n: Plan['nodes'][number], index: number) => n.steps.some((s) => s.batch === index) || n.checks.some((c) => checkBatch(deps.desired, n.name, c.id) === index);
+  const hasWork = (n: Plan['nodes'][number], index: number) => n.steps.some((s) => s.batch === index) || n.checks.some((c) => !isHealthCheck(c) && checkBatch(deps.desired, n.name, c.id) === index);
   const finishedBatches = new Map<string, Set<number>>(plan.nodes.map((n) => [n.name, new Set()]));
 
   for (const batch of plan.batches) {
@@ -88,7 +89,8 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
         outcome.changed++;
         ran.add(step.id);
       }
-      const checks = deps.desired.nodes.find((n) => n.node === node.name)!.batches.find((b) => b.batch === batch.index)?.checks ?? [];
+      // the cloud's health is judged once every node converged (runHealthChecks), not batch by batch
+      const checks = (deps.desired.nodes.find((n) => n.node === node.name)!.batches.find((b) => b.batch === batch.index)?.checks ?? []).filter((c) => !isHealthCheck(c));
       for (const check of checks) {
         if (stopped()) return;
         const started = deps.nowMs();

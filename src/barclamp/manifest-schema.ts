@@ -55,8 +55,9 @@ const check: Schema = oneOf(
   'one check: a mapping with exactly one of tcp, http, command',
   obj({ tcp: obj({ name: name(), port: int({ min: 1, max: 65535 }), host: str(), timeout: int({ min: 1, max: 3600 }) }, ['port']) }, ['tcp']),
   obj({ http: obj({ name: name(), url: str({ pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }), status: int({ min: 100, max: 599 }), timeout: int({ min: 1, max: 3600 }) }, ['url']) }, ['http']),
-  // suite: an optional check (e.g. smoke: boot a server) that only `verify --suite NAME` runs, never apply
-  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 7200 }), poll: bool(), suite: name() }, ['name', 'run']) }, ['command']),
+  // suite: an optional check (e.g. smoke: boot a server) that only `verify --suite NAME` runs, never apply;
+  // health: a cloud health check, run once every node converged, whose findings name the nodes they are about
+  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 7200 }), poll: bool(), suite: name(), health: bool() }, ['name', 'run']) }, ['command']),
 );
 
 const role = obj(

@@ -129,7 +129,7 @@ function toResource(raw: Record<string, any>): ResourceSpec {
 function toCheck(raw: Record<string, any>): CheckSpec {
   if ('tcp' in raw) return { type: 'tcp', name: raw.tcp.name ?? `tcp-${raw.tcp.port}`, port: raw.tcp.port, ...(raw.tcp.host !== undefined ? { host: raw.tcp.host } : {}), timeoutSeconds: raw.tcp.timeout ?? 30 };
   if ('http' in raw) return { type: 'http', name: raw.http.name ?? 'http', url: raw.http.url, status: raw.http.status ?? 200, timeoutSeconds: raw.http.timeout ?? 60 };
-  return { type: 'command', name: raw.command.name, run: raw.command.run, timeoutSeconds: raw.command.timeout ?? 30, poll: raw.command.poll ?? true, ...(raw.command.suite !== undefined ? { suite: raw.command.suite } : {}) };
+  return { type: 'command', name: raw.command.name, run: raw.command.run, timeoutSeconds: raw.command.timeout ?? 30, poll: raw.command.poll ?? true, ...(raw.command.suite !== undefined ? { suite: raw.command.suite } : {}), ...(raw.command.health === true ? { health: true as const } : {}) };
 }
 
 /** Modes are compared as 4-digit octal strings ("0644"), the form `stat -c %a` is padded to. */

@@ -24,6 +24,8 @@ export interface TemplateNode {
   barclampRoles: string[];
   /** The node's BMC and the user fencing logs in as (its password: `secrets['bmc_fence.NAME']`). */
   bmc?: { address: string; fence_username: string };
+  /** Out of service on purpose (inventory): health checks expect it so, nothing puts it back into service. */
+  maintenance: boolean;
 }
 
 /** Compiled templates of one run, keyed by file and text (so an edited template is never served stale). */

@@ -110,5 +110,9 @@ export interface CommandResource {
 export type CheckSpec =
   | { type: 'tcp'; name: string; port: number; host?: string; timeoutSeconds: number }
   | { type: 'http'; name: string; url: string; status: number; timeoutSeconds: number }
-  /** poll: false for verdicts that waiting cannot change (config validators): one attempt. */
-  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean; suite?: string };
+  /**
+   * poll: false for verdicts that waiting cannot change (config validators): one attempt. health: judges the
+   * cloud as a whole (services, agents, hosts as the APIs report them), once every node converged; its stdout's
+   * JSON lines {node, problem, evidence} are findings, each recorded on the node it names.
+   */
+  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean; suite?: string; health?: true };

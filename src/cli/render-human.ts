@@ -69,7 +69,7 @@ function describeRecovery(e: Extract<BootstrapEvent, { type: 'recovery.seen' }>)
 function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined {
   switch (e.type) {
     case 'run.start':
-      return `${e.command} ${e.deployment}: ${e.nodes.length} node(s), run ${e.runId}`;
+      return `${e.command} ${e.deployment}: ${e.nodes.length} node(s), run ${e.runId}${e.maintenance ? `; in maintenance, left alone: ${e.maintenance.join(', ')}` : ''}`;
     case 'secrets.generated':
       return `generated ${e.names.length} secret(s): ${e.names.join(', ')} (stored 0600, values never shown)`;
     case 'lock.taken-over':

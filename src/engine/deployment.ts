@@ -86,14 +86,25 @@ function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   });
 }
 
+/** The nodes a run works on: the inventory's (or --limit's), except those the inventory has in maintenance. */
 export function selectNodes(deployment: Deployment, limit: readonly string[] | undefined): string[] {
   const all = deployment.inventory.nodes.map((n) => n.name);
-  if (!limit || limit.length === 0) return all;
+  const inMaintenance = maintenanceNodes(deployment);
+  if (!limit || limit.length === 0) return all.filter((n) => !inMaintenance.has(n));
   const unknown = limit.filter((n) => !all.includes(n));
   if (unknown.length > 0) {
     throw new UserError('invalid-input', `unknown node(s) in --limit: ${unknown.join(', ')}`, [{ severity: 'error', code: 'cli.unknown-node', summary: `--limit names unknown node(s): ${unknown.join(', ')}`, suggestion: `nodes in this inventory: ${all.join(', ')}` }]);
   }
+  const resting = limit.filter((n) => inMaintenance.has(n));
+  if (resting.length > 0) {
+    throw new UserError('invalid-input', `node(s) in maintenance: ${resting.join(', ')}`, [{ severity: 'error', code: 'cli.node-in-maintenance', summary: `--limit names node(s) the inventory has in maintenance: ${resting.join(', ')}`, suggestion: 'runs leave a node in maintenance alone; remove its maintenance: true from the inventory to work on it again' }]);
+  }
   return all.filter((n) => limit.includes(n));
+}
+
+/** Nodes the inventory has taken out of service on purpose. */
+export function maintenanceNodes(deployment: Deployment): Set<string> {
+  return new Set(deployment.inventory.nodes.filter((n) => n.maintenance).map((n) => n.name));
 }
 
 export function sshTransports(deployment: Deployment, nodes: readonly string[]): Map<string, Transport> {

@@ -3,6 +3,7 @@ import { UserError } from '../core/user-error.js';
 import { fanOut, type EventSink } from '../core/events.js';
 import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
+import { runHealthChecks } from '../apply/health.js';
 import { registerSegments, registrationTarget } from './masakari-phase.js';
 import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
 import type { Observation } from '../failures/classify.js';
@@ -14,7 +15,7 @@ import type { Plan } from '../plan/plan-types.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
-import { desiredState, preflight, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
+import { desiredState, maintenanceNodes, preflight, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 import { NodeProgress } from './node-progress.js';
 import { markDeployment, provisionPhase } from './provision-phase.js';
@@ -62,7 +63,8 @@ export function startRun(env: Environment, deployment: Deployment, command: stri
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const secretValues = Object.values(secrets);
   const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => secretValues, now: env.now });
-  sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir });
+  const resting = [...maintenanceNodes(deployment)];
+  sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir, ...(resting.length > 0 ? { maintenance: resting } : {}) });
   if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
   return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports: new Map() };
 }
@@ -152,6 +154,13 @@ export async function runApply(env: Environment, deployment: Deployment, request
     const registration = registrationTarget(deployment, s.secrets);
     const allConverged = !execution.interrupted && [...execution.nodes.values()].every((o) => o.status === 'ok') && s.nodes.length === selected.length;
     if (registration && allConverged) await registerSegments(registration, { sink: s.sink, recorder: s.recorder, sleep: env.sleep, nowMs: env.nowMs });
+    // Converged is not healthy: the cloud's own view (services enabled and up, agents alive, hosts in service)
+    // decides whether this run is ok. Asked from the nodes that converged, once nothing else is left to do.
+    if (!execution.interrupted && execution.stoppedEarly === undefined && !deadline.passed()) {
+      const converged = s.nodes.filter((n) => execution.nodes.get(n)?.status === 'ok');
+      const unhealthy = await runHealthChecks({ desired: s.desired, runOn: converged, known: new Set(deployment.inventory.nodes.map((n) => n.name)), maintenance: maintenanceNodes(deployment), transports: s.transports, sink: s.sink, recorder: s.recorder, parallel: options.parallel, mode: 'poll', stop: options.stop, kill: options.kill, sleep: env.sleep, nowMs: env.nowMs });
+      for (const node of unhealthy) execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
+    }
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
     if (deadline.passed()) {
       // every node the deadline left unfinished says where it was, unless it already has its own record

@@ -1,10 +1,11 @@
 import { checkObservation, runCheck } from '../apply/checks.js';
+import { isHealthCheck, runHealthChecks } from '../apply/health.js';
 import { writeJson, type RunDir } from '../apply/run-dir.js';
 import { observationOfTransportError } from '../apply/transport-failure.js';
 import type { FailureRecord } from '../failures/record.js';
 import { TransportError } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import { preflight, type Deployment } from './deployment.js';
+import { maintenanceNodes, preflight, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 import { connectNodes, startRun, type RunOptions } from './run.js';
 
@@ -31,6 +32,7 @@ export async function runVerify(env: Environment, deployment: Deployment, option
   connectNodes(deployment, s, options);
   const nodes = new Map<string, 'ok' | 'failed'>(s.nodes.map((n) => [n, 'ok']));
   const batchOf = new Map(s.desired.batches.map((b) => [b.index, b]));
+  const unreachable = new Set<string>();
   try {
     await runPool(s.nodes, options.parallel, async (node) => {
       if (options.stop.aborted) return;
@@ -42,12 +44,13 @@ export async function runVerify(env: Environment, deployment: Deployment, option
         const record = s.recorder.record({ node }, observationOfTransportError(error));
         s.sink({ type: 'failure.recorded', record });
         nodes.set(node, 'failed');
+        unreachable.add(node);
         return;
       }
       const batches = s.desired.nodes.find((n) => n.node === node)?.batches ?? [];
       for (const { batch: index, checks } of batches) {
         const batch = batchOf.get(index)!;
-        for (const check of checks) {
+        for (const check of checks.filter((c) => !isHealthCheck(c))) {
           if (options.stop.aborted) return;
           const started = env.nowMs();
           const result = await runCheck(check, transport, options.kill, env.sleep, env.nowMs, 'once');
@@ -62,6 +65,9 @@ export async function runVerify(env: Environment, deployment: Deployment, option
         }
       }
     });
+    // the cloud's own view (services, agents, hosts, notifications), asked where the credentials are
+    const unhealthy = await runHealthChecks({ desired: s.desired, runOn: s.nodes.filter((n) => !unreachable.has(n)), known: new Set(deployment.inventory.nodes.map((n) => n.name)), maintenance: maintenanceNodes(deployment), transports: s.transports, sink: s.sink, recorder: s.recorder, parallel: options.parallel, mode: 'once', stop: options.stop, kill: options.kill, sleep: env.sleep, nowMs: env.nowMs });
+    for (const node of unhealthy) nodes.set(node, 'failed');
     const interrupted = options.stop.aborted;
     const failed = [...nodes.values()].filter((v) => v === 'failed').length;
     const status = interrupted ? 'interrupted' : failed > 0 ? 'failed' : 'ok';

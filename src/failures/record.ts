@@ -40,8 +40,8 @@ export interface RecorderOptions {
   runId: string;
   release: string;
   toolVersion: string;
-  /** failures.jsonl of the run; every record is appended with fsync before `record` returns. */
-  file: string;
+  /** failures.jsonl of the run; every record is appended with fsync before `record` returns. Undefined: kept in memory (status looks, it does not run). */
+  file: string | undefined;
   /** Values that must never appear in a record. */
   secrets: () => readonly string[];
   now: () => Date;
@@ -94,7 +94,7 @@ export class FailureRecorder {
         ...(observation.details !== undefined ? { details: JSON.parse(redact(JSON.stringify(observation.details))) as Record<string, unknown> } : {}),
       },
     };
-    appendLineDurable(this.options.file, JSON.stringify(record));
+    if (this.options.file !== undefined) appendLineDurable(this.options.file, JSON.stringify(record));
     this.records.push(record);
     return record;
   }

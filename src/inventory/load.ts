@@ -81,6 +81,7 @@ function normalize(raw: Record<string, any>, file: string, barclampPaths: string
       },
       roles: n.roles,
       attributes: n.attributes ?? {},
+      ...(n.maintenance === true ? { maintenance: true } : {}),
     };
   });
   const bmcPassword = resolveSecret(raw.bmc?.password);

@@ -1,4 +1,4 @@
-import { int, list, map, obj, oneOf, str, type Schema } from '../core/schema.js';
+import { bool, int, list, map, obj, oneOf, str, type Schema } from '../core/schema.js';
 import { cidrProblem, ipv4Problem, macProblem, rangeProblem } from '../util/ipv4.js';
 
 /** Host-name-safe: usable in file names, DNS, pacemaker and nova without quoting. */
@@ -44,6 +44,9 @@ const node = obj(
     ssh: obj({ address: ipv4(), ...sshFields }),
     roles: list(str({ pattern: SIMPLE_NAME, patternHint: 'a role name from the roles: section' })),
     attributes: map(map({ kind: 'any' }), SIMPLE_NAME, 'a barclamp name'),
+    // taken out of service on purpose (repair, hardware swap): apply and verify leave it alone, the cloud's
+    // health checks expect its services out of service, and nothing puts it back until this is removed
+    maintenance: bool(),
   },
   ['name', 'roles'],
 );

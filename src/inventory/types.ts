@@ -58,6 +58,8 @@ export interface NodeSpec {
   roles: string[];
   /** Per-node attribute overrides, by barclamp. */
   attributes: Record<string, Record<string, unknown>>;
+  /** Out of service on purpose: apply and verify leave it alone; health checks expect it out of service. */
+  maintenance?: true;
 }
 
 export interface BarclampRoleRef {

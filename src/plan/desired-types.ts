@@ -9,7 +9,7 @@ export type DesiredResource =
 export type DesiredCheck =
   | { type: 'tcp'; id: string; name: string; host: string; port: number; timeoutSeconds: number }
   | { type: 'http'; id: string; name: string; url: string; status: number; timeoutSeconds: number }
-  | { type: 'command'; id: string; name: string; run: string; timeoutSeconds: number; poll: boolean; sensitive: boolean };
+  | { type: 'command'; id: string; name: string; run: string; timeoutSeconds: number; poll: boolean; sensitive: boolean; health?: true };
 
 export interface Batch {
   index: number;

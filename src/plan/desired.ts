@@ -51,7 +51,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, barclampRolesOf(inventory, n)]));
   const templateNodes = inventory.nodes.map((n): TemplateNode => {
     const fence = fenceLoginOf(inventory, n);
-    return { name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort(), ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}) };
+    return { name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort(), maintenance: n.maintenance === true, ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}) };
   });
   // asked by templates on every node: answered once per role reference, else rendering grows with nodes²
   const holders = new Map<string, TemplateNode[]>();
@@ -215,7 +215,7 @@ function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: 
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`);
-      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: secretValues.some((secret) => run.includes(secret)) };
+      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: secretValues.some((secret) => run.includes(secret)), ...(spec.health ? { health: true as const } : {}) };
     }
   }
 }

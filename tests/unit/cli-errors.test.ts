@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -22,6 +25,18 @@ describe('the CLI with bad input', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[inventory.range-overlap]');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--limit naming a node the inventory has in maintenance is refused: runs leave it alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maintenance-'));
+    const inventory = parse(readFileSync(join(REPO, 'inventory/lab.yaml'), 'utf8')) as { nodes: { name: string; maintenance?: boolean }[] };
+    inventory.nodes.find((n) => n.name === 'cmp2')!.maintenance = true;
+    writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
+    const result = await cli(['apply', join(dir, 'inventory.yaml'), '--limit', 'cmp2', '--state-dir', join(dir, 'state')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--limit names node(s) the inventory has in maintenance: cmp2');
+    expect(result.stderr).toContain('remove its maintenance: true');
+    expect(existsSync(join(dir, 'state'))).toBe(false);
   });
 
   it('unknown commands and options are usage errors', async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { renderTemplate, TemplateError, type TemplateContext } from '../../src/barclamp/render.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const node = { name: 'ctl1', address: '10.0.0.11', addresses: { admin: '10.0.0.11' }, roles: ['controller'], barclampRoles: ['ntp/server'] };
+const node = { name: 'ctl1', address: '10.0.0.11', addresses: { admin: '10.0.0.11' }, roles: ['controller'], barclampRoles: ['ntp/server'], maintenance: false };
 const context: TemplateContext = { deployment: 'd', release: 'zed', node, nodes: [node], networks: {}, attributes: { servers: ['a', 'b'] }, secrets: { db_password: 's3cret-value' }, nodesWith: () => [node], attributesOf: () => ({ region: 'RegionOne' }) };
 
 describe('template rendering', () => {

@@ -6,11 +6,10 @@
 # Per notification: id, type, host, status, payload, generated/created/updated times, and the recovery workflow
 # (microversion 1.1: each task with its timestamped messages); for an instance, nova's actions on the server.
 import json
-import os
 import sys
 
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
+sys.path.insert(0, '/usr/local/lib/bootstrap')
+from bootstrap_openstack import admin_session, run  # noqa: E402
 
 MASAKARI = {'service_type': 'instance-ha', 'interface': 'internal'}
 NOVA = {'service_type': 'compute', 'interface': 'internal'}
@@ -18,9 +17,7 @@ WORKFLOW = {'OpenStack-API-Version': 'instance-ha 1.1'}
 
 
 def main():
-    auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'], password=os.environ['OS_PASSWORD'],
-                       project_name=os.environ['OS_PROJECT_NAME'], user_domain_name='Default', project_domain_name='Default')
-    api = session.Session(auth=auth, timeout=30)
+    api = admin_session()
     hosts = {}
     for segment in api.get('/segments', endpoint_filter=MASAKARI).json()['segments']:
         for host in api.get(f"/segments/{segment['uuid']}/hosts", endpoint_filter=MASAKARI).json()['hosts']:
@@ -48,4 +45,4 @@ def main():
     json.dump(sorted(out, key=lambda i: (i['created'] or '', i['id'])), sys.stdout)
 
 
-main()
+run(main)

@@ -1,34 +1,28 @@
 #!/usr/bin/python3
 # Managed by bootstrap (barclamp masakari): puts compute hosts that masakari took out of service back into it,
 # once they are really back.
-#   bootstrap-return-to-service          repair (needs the admin credentials: . /root/admin-openrc)
-#   bootstrap-return-to-service --check  exit 1 when a host is back but still out of service (what repair would do
-#                                        on stderr); a host that is still down is reported, not repaired
+#   bootstrap-return-to-service [--maintenance NODE,…]          repair (. /root/admin-openrc first)
+#   bootstrap-return-to-service --check [--maintenance NODE,…]  exit 1 when a host is back but still out of service
+#                                        (what repair would do on stderr); a host still down is reported, not repaired
 #
 # After a host or process failure masakari 14 leaves the host's nova-compute disabled ("Masakari detected …") and
 # its segment host on maintenance, and never undoes either. A host is back when pacemaker counts it online again
 # (where this node sees no cluster: when its nova-compute heartbeats); the repair then waits for its nova-compute
 # to report up before enabling it. Only services masakari disabled are enabled again: one an operator disabled
-# (any other reason) stays as it is.
+# (any other reason) stays as it is, and so does every host of a node the inventory has in maintenance.
+import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from xml.etree import ElementTree as ET
 
-from keystoneauth1 import session
-from keystoneauth1.identity import v3
+sys.path.insert(0, '/usr/local/lib/bootstrap')
+from bootstrap_openstack import admin_session, names, run  # noqa: E402
 
 MASAKARI_REASON = 'Masakari detected'
 SERVICE_UP_WAIT = 180
 NOVA_VERSION = {'OpenStack-API-Version': 'compute 2.53'}
-
-
-def connect():
-    auth = v3.Password(auth_url=os.environ['OS_AUTH_URL'], username=os.environ['OS_USERNAME'], password=os.environ['OS_PASSWORD'],
-                       project_name=os.environ['OS_PROJECT_NAME'], user_domain_name='Default', project_domain_name='Default')
-    return session.Session(auth=auth, timeout=30)
 
 
 def cluster_online():
@@ -42,7 +36,7 @@ def cluster_online():
     return {n.get('name') for n in ET.fromstring(out.stdout).iter('node') if n.get('online') == 'true'}
 
 
-def findings(api):
+def findings(api, resting):
     nova = {'service_type': 'compute', 'interface': 'internal'}
     masakari = {'service_type': 'instance-ha', 'interface': 'internal'}
     services = api.get('/os-services?binary=nova-compute', endpoint_filter=nova, headers=NOVA_VERSION).json()['services']
@@ -52,6 +46,8 @@ def findings(api):
     for segment in api.get('/segments', endpoint_filter=masakari).json()['segments']:
         for host in api.get(f"/segments/{segment['uuid']}/hosts", endpoint_filter=masakari).json()['hosts']:
             name = host['name']
+            if name.split('.')[0] in resting:
+                continue
             service = by_host.get(name)
             masakari_disabled = service is not None and service['status'] == 'disabled' and (service.get('disabled_reason') or '').startswith(MASAKARI_REASON)
             if not (masakari_disabled or host['on_maintenance']):
@@ -78,11 +74,15 @@ def enable(api, nova, service):
 
 
 def main():
-    api = connect()
-    repairs, down = findings(api)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--check', action='store_true')
+    parser.add_argument('--maintenance', default='')
+    args = parser.parse_args()
+    api = admin_session()
+    repairs, down = findings(api, set(names(args.maintenance)))
     for line in down:
         print(line, file=sys.stderr)
-    if sys.argv[1:] == ['--check']:
+    if args.check:
         for what, name, _ in repairs:
             print(f'{name} is back: {what}', file=sys.stderr)
         sys.exit(1 if repairs else 0)
@@ -91,4 +91,4 @@ def main():
         print(json.dumps({'host': name, 'done': what}))
 
 
-main()
+run(main)

@@ -1,4 +1,5 @@
 import { bmcDriverOf, ipmiToolFor } from '../../engine/bmc-access.js';
+import { cloudHealth, type NodeHealth } from '../../engine/cloud-health.js';
 import { machineStoreOf } from '../../engine/provision-phase.js';
 import { IpmiError } from '../../ipmi/ipmi-error.js';
 import { portOpen } from '../../util/tcp-probe.js';
@@ -15,13 +16,16 @@ interface NodeStatusRow {
   ssh: boolean;
   lastSeen?: string;
   lastFailure?: string;
+  /** The cloud's own view of the node (the barclamps' health checks, asked now). */
+  health: NodeHealth;
 }
 
-/** `bootstrap status [INVENTORY]`: every node's life-cycle state, power (asked of its BMC), addresses, last failure. */
+/** `bootstrap status [INVENTORY]`: every node's life-cycle state, power (asked of its BMC), addresses, the cloud's health, last failure. */
 export async function statusCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const deployment = deploymentFor(args, io, args.positionals[0]);
   const store = machineStoreOf(deployment, io.env);
   const tool = ipmiToolFor(io.env);
+  const health = cloudHealth(io.env, deployment, { parallel: 4, signal: io.kill });
   const rows: NodeStatusRow[] = await Promise.all(deployment.inventory.nodes.map(async (node): Promise<NodeStatusRow> => {
     const record = store.get(node.name);
     let power = 'no BMC';
@@ -44,6 +48,7 @@ export async function statusCommand(args: ParsedArgs, io: CommandIO): Promise<nu
       ssh: await portOpen(node.ssh.address, node.ssh.port),
       ...(seen ? { lastSeen: `${seen.at} ${seen.what}: ${seen.detail}` } : {}),
       ...(record?.lastFailure ? { lastFailure: `[${record.lastFailure.gene}] ${record.lastFailure.message}` } : {}),
+      health: (await health).get(node.name)!,
     };
   }));
   const known = new Set(deployment.inventory.nodes.map((n) => n.name));
@@ -52,9 +57,11 @@ export async function statusCommand(args: ParsedArgs, io: CommandIO): Promise<nu
     io.stdout.write(`${JSON.stringify({ deployment: deployment.inventory.deployment, nodes: rows, enlisted })}\n`);
     return EXIT.ok;
   }
-  const lines = [`${deployment.inventory.deployment}: ${rows.length} node(s)`, `  ${'node'.padEnd(10)} ${'state'.padEnd(15)} ${'power'.padEnd(8)} ${'admin'.padEnd(15)} ${'bmc'.padEnd(15)} ssh`];
+  const lines = [`${deployment.inventory.deployment}: ${rows.length} node(s)`, `  ${'node'.padEnd(10)} ${'state'.padEnd(15)} ${'power'.padEnd(8)} ${'admin'.padEnd(15)} ${'bmc'.padEnd(15)} ${'ssh'.padEnd(4)} health`];
   for (const r of rows) {
-    lines.push(`  ${r.node.padEnd(10)} ${r.state.padEnd(15)} ${r.power.padEnd(8)} ${r.address.padEnd(15)} ${r.bmc.padEnd(15)} ${r.ssh ? 'yes' : '-'}`);
+    const healthText = r.health.state === 'unhealthy' ? `✗ ${[...new Set(r.health.findings.map((f) => f.gene))].join(', ')}` : r.health.state === 'unknown' ? '?' : r.health.state;
+    lines.push(`  ${r.node.padEnd(10)} ${r.state.padEnd(15)} ${r.power.padEnd(8)} ${r.address.padEnd(15)} ${r.bmc.padEnd(15)} ${(r.ssh ? 'yes' : '-').padEnd(4)} ${healthText}`);
+    for (const f of r.health.findings) lines.push(`      ${f.problem}`);
     if (r.lastFailure) lines.push(`      last failure: ${r.lastFailure}`);
     if (r.lastSeen && r.state !== 'deployed') lines.push(`      last seen: ${r.lastSeen}`);
   }

@@ -1,3 +1,4 @@
+import { shellQuote } from '../../transport/shell-quote.js';
 import { must, type FaultInjector } from './fault.js';
 
 const KEEP = '/var/lib/bootstrap-fault';
@@ -219,6 +220,23 @@ rm -f ${KEEP}/db-shadow-users`,
       await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
     },
   },
+  {
+    gene: 'CLOUD-COMPUTE-DISABLED',
+    scope: 'node',
+    does: "a host failure masakari recovers, then the host's return: powers the machine off through its BMC, waits until masakari's host-failure recovery of it has ended, powers it on and waits until its nova-compute reports again — which leaves its nova-compute disabled and its segment host on maintenance, as masakari 14 always does",
+    shownBy: 'bootstrap verify (the health checks computes-in-service and segments-in-service); bootstrap plan shows return-to-service, bootstrap apply makes it; heal only makes sure the machine is on',
+    inject: async (t) => {
+      const since = must(await t.inCloudController('date -u +%Y-%m-%dT%H:%M:%S'), "reading the controller's clock").stdout.trim();
+      await t.bmcCommands(t.bmcPassword(), 'chassis power off\n');
+      must(await t.inCloudController(hostRecoveryEnded(t.node, since)), "waiting for masakari's host-failure recovery");
+      await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
+      must(await t.inCloudController(computeReportsAgain(t.node)), 'waiting for the host to be back');
+      return {};
+    },
+    heal: async (t) => {
+      await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
+    },
+  },
   machineScriptFault({
     gene: 'CLOUD-INSTANCE-CRASHED',
     does: "kills every guest's QEMU process on the machine with SIGKILL (libvirt reports STOPPED_FAILED, which masakari's instance monitor reports); masakari restarts the instances, heal has nothing to undo",
@@ -243,3 +261,28 @@ systemctl kill --kill-who=main --signal=KILL nova-compute`,
     heal: { script: 'rm -f /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed nova-compute 2>/dev/null; systemctl start nova-compute', what: 'letting nova-compute start again' },
   }),
 ];
+
+/** On the controller: waits (10 min at most) until masakari's recovery of a host failure of NODE since SINCE has ended, however it ended. */
+function hostRecoveryEnded(node: string, since: string): string {
+  const ended = `import json, sys
+node, since = sys.argv[1], sys.argv[2]
+ended = [n for n in json.load(sys.stdin) if n['type'] == 'COMPUTE_HOST' and n['host'].split('.')[0] == node and (n['created'] or '') >= since and n['status'] in ('finished', 'failed', 'error', 'ignored')]
+sys.exit(0 if ended else 1)`;
+  return `. /root/admin-openrc
+for i in $(seq 120); do
+  bootstrap-masakari-notifications | python3 -c ${shellQuote(ended)} ${shellQuote(node)} ${shellQuote(since)} && exit 0
+  sleep 5
+done
+echo ${shellQuote(`masakari did not end a host-failure recovery of ${node} within 10 minutes`)} >&2; exit 1`;
+}
+
+/** On the controller: waits (5 min at most) until NODE is online in the cluster and its nova-compute reports up. */
+function computeReportsAgain(node: string): string {
+  return `. /root/admin-openrc
+for i in $(seq 60); do
+  crm_mon -1 -X 2>/dev/null | grep -q ${shellQuote(`<node name="${node}" id="[0-9]*" online="true"`)} &&
+    test "$(openstack compute service list --service nova-compute --host ${shellQuote(node)} -f value -c State 2>/dev/null)" = up && exit 0
+  sleep 5
+done
+echo ${shellQuote(`${node} did not come back (online in the cluster, nova-compute up) within 5 minutes`)} >&2; exit 1`;
+}

@@ -5,6 +5,8 @@ export interface FaultTools {
   node: string;
   /** A shell script inside the (running) machine. */
   inMachine(script: string): Promise<CommandResult>;
+  /** A shell script inside the lab's machine that holds the cloud's admin credentials (/root/admin-openrc), to watch the cloud. */
+  inCloudController(script: string): Promise<CommandResult>;
   /** A program of this host inside the machine's network namespace only (e.g. nft, which the image lacks). */
   inMachineNetwork(file: string, args: readonly string[], input?: string): Promise<CommandResult>;
   /** ipmitool commands against the machine's BMC, logged in with the given password; throws an IpmiError. */

@@ -69,6 +69,12 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost, port?: number): 
   return {
     node,
     inMachine: (script) => runInMachine(spec, node, script),
+    inCloudController: async (script) => {
+      for (const other of spec.nodes.filter((n) => n.name !== node)) {
+        if ((await runInMachine(spec, other.name, 'test -r /root/admin-openrc')).code === 0) return runInMachine(spec, other.name, script);
+      }
+      return { code: 1, stdout: '', stderr: 'no other running machine of the lab holds the cloud admin credentials (/root/admin-openrc): is the cloud deployed?' };
+    },
     inMachineNetwork: async (file, args, input) => {
       const options = input !== undefined ? { input } : {};
       // only the network namespace: the host's program and files, the machine's interfaces. A container
