@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +27,29 @@ describe('the apply lock', () => {
     expect(second.tookOverFrom).toMatchObject({ pid: 100, runId: 'run-1' });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: 200, runId: 'run-2' });
   });
+
+  it('ten processes starting at the same instant on one state directory: exactly one gets the lock, over a stale one too', async () => {
+    // real processes racing for real: each takes the lock as apply does and holds it a moment; exit 3 = locked
+    const lock = join(import.meta.dirname, '../../dist/apply/lock.js');
+    const race = async (file: string) => {
+      const child = `import { acquireLock } from ${JSON.stringify(lock)};
+const start = Number(process.argv[1]);
+while (Date.now() < start) {}
+try {
+  const held = acquireLock(${JSON.stringify(file)}, 'run-' + process.pid, new Date().toISOString(), { pid: process.pid, host: 'h', isAlive: (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } } });
+  setTimeout(() => { held.release(); process.exit(0); }, 1500);
+} catch (error) { process.exit(error.exitCode === 3 || /another apply/.test(error.message) ? 3 : 1); }`;
+      const start = Date.now() + 1500;
+      const codes = await Promise.all(Array.from({ length: 10 }, () => new Promise<number>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', child, String(start)], { stdio: 'ignore' }).on('exit', (code) => resolve(code ?? -1)))));
+      return codes.sort();
+    };
+    const fresh = join(dir(), 'apply.lock');
+    expect(await race(fresh)).toEqual([0, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    const stale = join(dir(), 'apply.lock');
+    writeFileSync(stale, JSON.stringify({ pid: 999_999_999, host: 'h', runId: 'crashed', since: 't0' }));
+    expect(await race(stale)).toEqual([0, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(readdirSync(join(stale, '..'))).toEqual([]);
+  }, 30_000);
 });
 
 describe('generated secrets', () => {
