@@ -1,4 +1,6 @@
 import ejs from 'ejs';
+import { shellQuote } from '../transport/shell-quote.js';
+import { shellTemplateProblems } from './shell-template.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 
 /** What a template can see. Attribute and secret lookups of undeclared names are errors, not `undefined`. */
@@ -44,20 +46,28 @@ export class TemplateError extends Error {
  * so a typo in a template is a render error naming the template and line instead of an empty value.
  * `include('openstack/x.ejs')` finds partials next to the template first, then in `includeDirs`.
  */
-export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = [], compiled?: CompiledTemplates): string {
+export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = [], compiled?: CompiledTemplates, language: TemplateLanguage = 'text'): string {
   const locals = { ...context, attributes: renderAttributes(context.attributes), secrets: strictRecord(context.secrets, 'secret') };
   try {
-    const options = { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape: (s: unknown) => String(s), async: false as const };
-    if (!compiled) return ejs.render(text, locals, options);
+    // in shell code every <%= value %> becomes one quoted word; elsewhere (INI, YAML, SQL, JSON files) the
+    // template's own syntax applies and values are checked at validation instead (no control characters)
+    const escape = language === 'shell' ? (s: unknown) => shellQuote(String(s)) : (s: unknown) => String(s);
+    const options = { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape, async: false as const };
+    if (!compiled) {
+      if (language === 'shell') refuseUnsafeShell(text, file, what);
+      return ejs.render(text, locals, options);
+    }
     // compiling is most of rendering's cost: a template is compiled once per run, not once per node
-    const key = `${file}\u0000${text}`;
+    const key = `${language}\u0000${file}\u0000${text}`;
     let render = compiled.get(key);
     if (!render) {
+      if (language === 'shell') refuseUnsafeShell(text, file, what);
       render = ejs.compile(text, { ...options, cache: true });
       compiled.set(key, render);
     }
     return withIncludesFrom(compiled, () => render(locals));
   } catch (error) {
+    if (error instanceof TemplateError) throw error;
     const message = (error as Error).message ?? String(error);
     const line = /:(\d+)\n/.exec(message)?.[1];
     const cause = message.split('\n').filter((l) => l.trim() !== '').at(-1) ?? message;
@@ -69,6 +79,20 @@ export function renderTemplate(text: string, file: string, what: string, context
       suggestion: 'declare the attribute in barclamp.yaml (attributes:) or fix the name used in the template',
     });
   }
+}
+
+/** shell: commands, guards, checks and *.sh.ejs files, whose values are shell-quoted; text: everything else. */
+export type TemplateLanguage = 'shell' | 'text';
+
+/** The language of a file template, by its name: `*.sh.ejs` is shell code (a script, or a file a shell sources). */
+export function fileTemplateLanguage(name: string): TemplateLanguage {
+  return name.endsWith('.sh.ejs') ? 'shell' : 'text';
+}
+
+function refuseUnsafeShell(text: string, file: string, what: string): void {
+  const problem = shellTemplateProblems(text)[0];
+  if (!problem) return;
+  throw new TemplateError({ severity: 'error', code: 'template.shell-quoting', location: { file, line: problem.line, col: 1 }, summary: `${what}: ${problem.problem}`, suggestion: 'values in shell code are quoted by the renderer; see "Barclamp reference" in the README' });
 }
 
 /**

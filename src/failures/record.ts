@@ -1,3 +1,4 @@
+import { shellQuote } from '../transport/shell-quote.js';
 import { appendLineDurable } from '../util/atomic-file.js';
 import { classify, type Observation } from './classify.js';
 import type { Classification, Gene, Taxonomy } from './taxonomy.js';
@@ -102,6 +103,14 @@ export class FailureRecorder {
 
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  for (const secret of secrets) if (secret.length >= 4) for (const spelling of secretSpellings(secret)) out = out.split(spelling).join(REDACTED);
   return out;
+}
+
+/**
+ * How a secret can appear in what the tool renders: as it is, shell-quoted (commands and shell templates quote
+ * every value) and JSON-escaped (fencing.json). The quoted forms first: redacting them leaves no quote behind.
+ */
+export function secretSpellings(secret: string): string[] {
+  return [...new Set([shellQuote(secret), JSON.stringify(secret).slice(1, -1), secret])];
 }

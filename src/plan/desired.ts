@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { dependencyOrder } from '../barclamp/graph.js';
-import { renderAttributes, renderTemplate, TemplateError, type CompiledTemplates, type TemplateContext, type TemplateNode } from '../barclamp/render.js';
+import { fileTemplateLanguage, renderAttributes, renderTemplate, TemplateError, type CompiledTemplates, type TemplateContext, type TemplateLanguage, type TemplateNode } from '../barclamp/render.js';
 import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
 import { resourceKey } from '../barclamp/manifest.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
 import type { Secrets } from '../secrets/secret-store.js';
 import { fenceLoginOf } from '../secrets/fence-secrets.js';
+import { secretSpellings } from '../failures/record.js';
 import type { Batch, DesiredCheck, DesiredResource, DesiredState, NodeBatch } from './desired-types.js';
 
 export interface DesiredInput {
@@ -70,7 +71,8 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   }
 
   const diagnostics: Diagnostic[] = [];
-  const secretValues = Object.values(input.secrets).filter((v) => v.length > 0);
+  // every spelling a rendered file or command can hold, so that whatever holds one is marked sensitive
+  const secretValues = Object.values(input.secrets).filter((v) => v.length > 0).flatMap(secretSpellings);
   const templateCache = new Map<string, { text: string; file: string }>();
   const compiled: CompiledTemplates = new Map();
   const sameOnEveryNode = new SharedRenders();
@@ -96,14 +98,14 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         },
       };
       let attributesKey: string | undefined;
-      const render = (text: string, file: string, what: string): string | undefined => {
+      const render = (text: string, file: string, what: string, language: TemplateLanguage): string | undefined => {
         try {
-          const shared = sameOnEveryNode.nodeBlind(text) ? `${barclamp.name}\u0000${file}\u0000${(attributesKey ??= JSON.stringify(context.attributes))}` : undefined;
+          const shared = sameOnEveryNode.nodeBlind(text) ? `${language}\u0000${barclamp.name}\u0000${file}\u0000${(attributesKey ??= JSON.stringify(context.attributes))}` : undefined;
           if (shared !== undefined) {
             const earlier = sameOnEveryNode.get(text, shared);
             if (earlier !== undefined) return earlier;
           }
-          const output = renderTemplate(text, file, what, context, [input.sharedTemplates], compiled);
+          const output = renderTemplate(text, file, what, context, [input.sharedTemplates], compiled, language);
           if (shared !== undefined) sameOnEveryNode.set(text, shared, output);
           return output;
         } catch (error) {
@@ -140,7 +142,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   return { ok: true, desired: { deployment: inventory.deployment, batches, nodes } };
 }
 
-type Render = (text: string, file: string, what: string) => string | undefined;
+type Render = (text: string, file: string, what: string, language: TemplateLanguage) => string | undefined;
 
 /**
  * Everything a template sees is the same on every node except `node` and the node's attributes. A template
@@ -189,13 +191,13 @@ function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, 
       return { type: 'service', id, name: spec.name, enabled: spec.enabled, started: spec.started };
     case 'file': {
       const source = spec.template !== undefined ? loadTemplate(spec.template, barclamp, sharedTemplates, cache) : { text: spec.content!, file: barclamp.manifestFile };
-      const content = render(source.text, source.file, `file ${spec.path}`);
+      const content = render(source.text, source.file, `file ${spec.path}`, spec.template !== undefined ? fileTemplateLanguage(spec.template) : 'text');
       if (content === undefined) return undefined;
       return { type: 'file', id, path: spec.path, content, mode: spec.mode, owner: spec.owner, group: spec.group, notify: [...spec.notify], sensitive: spec.sensitive || containsSecret(content) };
     }
     case 'command': {
-      const run = render(spec.run, barclamp.manifestFile, `command ${spec.name}`);
-      const unless = spec.unless !== undefined ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`) : undefined;
+      const run = render(spec.run, barclamp.manifestFile, `command ${spec.name}`, 'shell');
+      const unless = spec.unless !== undefined ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`, 'shell') : undefined;
       if (run === undefined || (spec.unless !== undefined && unless === undefined)) return undefined;
       return { type: 'command', id, name: spec.name, run, ...(spec.creates !== undefined ? { creates: spec.creates } : {}), ...(unless !== undefined ? { unless } : {}), timeoutSeconds: spec.timeoutSeconds, retries: spec.retries, notify: [...spec.notify], ...(spec.watch.length > 0 ? { watch: [...spec.watch] } : {}), sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)) };
     }
@@ -206,15 +208,15 @@ function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: 
   const id = `${prefix}:check:${spec.name}`;
   switch (spec.type) {
     case 'tcp': {
-      const host = spec.host !== undefined ? render(spec.host, barclamp.manifestFile, `check ${spec.name}`) : node.ssh.address;
+      const host = spec.host !== undefined ? render(spec.host, barclamp.manifestFile, `check ${spec.name}`, 'text') : node.ssh.address;
       return host === undefined ? undefined : { type: 'tcp', id, name: spec.name, host, port: spec.port, timeoutSeconds: spec.timeoutSeconds };
     }
     case 'http': {
-      const url = render(spec.url, barclamp.manifestFile, `check ${spec.name}`);
+      const url = render(spec.url, barclamp.manifestFile, `check ${spec.name}`, 'text');
       return url === undefined ? undefined : { type: 'http', id, name: spec.name, url, status: spec.status, timeoutSeconds: spec.timeoutSeconds };
     }
     case 'command': {
-      const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`);
+      const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`, 'shell');
       return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: secretValues.some((secret) => run.includes(secret)), ...(spec.health ? { health: true as const } : {}) };
     }
   }

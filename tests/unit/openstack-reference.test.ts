@@ -198,8 +198,8 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     expect([nova.get('neutron.service_metadata_proxy'), nova.get('neutron.metadata_proxy_shared_secret')]).toEqual(['true', 'SECRET-neutron.metadata_secret']);
     expect(ini(file('ctl1', '/etc/neutron/neutron.conf')).get('DEFAULT.dhcp_agents_per_network')).toBe('2');
     const network = file('ctl1', '/usr/local/sbin/bootstrap-provider-network');
-    expect(network).toContain("openstack subnet create --network \"$net\" --subnet-range \"$want_subnet\" $options \"$subnet\"");
-    expect(network).toContain('options="--dhcp --gateway 10.80.0.1 --allocation-pool start=10.80.0.100,end=10.80.0.199"');
+    expect(network).toContain('openstack subnet create --network "$net" --subnet-range "$want_subnet" "$@" "$subnet"');
+    expect(network).toContain('set -- --dhcp --gateway 10.80.0.1\nset -- "$@" --allocation-pool start=10.80.0.100,end=10.80.0.199\n');
     expect(file('cmp1', '/etc/libvirt/qemu.conf')).toMatch(/^namespaces = \[\]$/m);
   });
 
