@@ -55,14 +55,16 @@ export function prepareSecrets(env: Environment, deployment: Deployment): { secr
 
 /**
  * Everything about the input that can be wrong, checked before anything is written anywhere (state
- * directory, lock, lab, nodes): --limit names real nodes and every template renders (with the secrets that
- * exist, and throw-away values for those not generated yet). Throws a UserError.
+ * directory, lock, lab, nodes): --limit names real nodes, every template renders (with the secrets that
+ * exist, and throw-away values for those not generated yet) and the pinned host keys can be read. Throws a UserError.
  */
 export function preflight(env: Environment, deployment: Deployment, limit: readonly string[] | undefined): void {
   selectNodes(deployment, limit);
   const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
   // a lab's fencing password exists once the lab is up, after this check: any value renders the templates
   desiredState(env, deployment, { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read-yet').secrets });
+  // the pinned host keys must be readable before any run starts (a damaged file never means "trust anyone")
+  new KnownHosts(deployment.paths.knownHosts);
 }
 
 export function existingSecrets(deployment: Deployment): Secrets {

@@ -12,6 +12,7 @@ import { seconds } from '../report/duration.js';
 import { gatherFacts } from '../plan/gather.js';
 import { computePlan } from '../plan/planner.js';
 import type { Plan } from '../plan/plan-types.js';
+import { savedPlanProblems } from '../plan/saved-plan.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
@@ -74,9 +75,13 @@ export function connectNodes(deployment: Deployment, s: Started, options: RunOpt
   s.transports = options.transports ? options.transports(s.nodes) : sshTransports(deployment, s.nodes);
 }
 
-async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
+async function gatherAndPlan(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
   const gathered = await gatherFacts(s.desired, s.nodes, s.transports, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.kill, nowMs: env.nowMs });
-  const plan = computePlan(s.desired, gathered.facts, s.inputDigest, gathered.unreachable);
+  return computePlan(s.desired, gathered.facts, s.inputDigest, gathered.unreachable);
+}
+
+async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
+  const plan = await gatherAndPlan(env, s, options);
   writeJson(s.run.plan, plan);
   s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
   return plan;
@@ -125,7 +130,11 @@ export async function runApply(env: Environment, deployment: Deployment, request
     connectNodes(deployment, s, options);
     let plan: Plan;
     if (options.planFile !== undefined) {
-      plan = loadSavedPlan(options.planFile, s.inputDigest);
+      // the saved plan is what was reviewed; what runs is rebuilt from the inputs and must agree with it
+      const saved = loadSavedPlan(options.planFile, s.inputDigest);
+      const fresh = await gatherAndPlan(env, s, options);
+      refuseForeignSteps(options.planFile, saved, fresh, s.desired);
+      plan = { ...saved, batches: fresh.batches, unreachable: fresh.unreachable };
       writeJson(s.run.plan, plan);
       s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
     } else {
@@ -216,6 +225,17 @@ function loadSavedPlan(file: string, inputDigest: string): Plan {
     throw new UserError('stale-plan', 'the saved plan no longer matches the inventory, barclamps or secrets', [{ severity: 'error', code: 'plan.stale', location: { file, line: 1, col: 1 }, summary: 'the plan was made from different inputs (inventory, barclamps, templates or secrets changed since)', suggestion: 'run bootstrap plan again, review it, and apply the new plan' }]);
   }
   return plan;
+}
+
+/** A saved plan whose changes are not all derived from the inputs (edited by hand, or from elsewhere) is refused. */
+function refuseForeignSteps(file: string, saved: Plan, fresh: Plan, desired: DesiredState): void {
+  const packages = (node: string, stepId: string) => {
+    const resource = desired.nodes.find((n) => n.node === node)?.batches.flatMap((b) => b.resources).find((r) => r.id === stepId);
+    return resource?.type === 'package' ? resource.names : undefined;
+  };
+  const problems = savedPlanProblems(saved, fresh, packages);
+  if (problems.length === 0) return;
+  throw new UserError('invalid-input', `${file} holds steps the inventory, barclamps and secrets do not give`, problems.slice(0, 20).map((summary) => ({ severity: 'error' as const, code: 'plan.foreign-step', location: { file, line: 1, col: 1 }, summary, suggestion: 'a saved plan is only ever the output of bootstrap plan --out for these inputs: plan again and review it' })));
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -61,7 +61,8 @@ export const inventorySchema: Schema = obj(
     bmc: obj({
       username: str({ maxLength: 16 }),
       password: secretSource,
-      cipher_suites: list(int({ min: 0, max: 17 }), { minItems: 1 }),
+      // suite 0 authenticates nothing, 1 and 2 encrypt nothing (the password's hash and every command in clear)
+      cipher_suites: list(int({ min: 3, max: 17 }), { minItems: 1 }),
       // a least-privilege BMC user for fencing: its password lands in the cluster's CIB and on the host
       // monitor's ipmitool command line (upstream code), so it should not be the administrator's
       fence: obj({ username: str({ pattern: BMC_USER, patternHint: 'a BMC user name: letters, digits, dot, dash, underscore (at most 16)' }), password: secretSource }, ['username', 'password']),

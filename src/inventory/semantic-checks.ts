@@ -31,6 +31,7 @@ type Report = (path: Path, code: string, summary: string, suggestion?: string, t
 interface ParsedNetwork {
   cidr: Cidr;
   dhcp?: AddressRange;
+  gateway?: number;
 }
 
 function checkNetworks(doc: Raw, report: Report): Map<string, ParsedNetwork> {
@@ -64,7 +65,8 @@ function checkNetworks(doc: Raw, report: Report): Map<string, ParsedNetwork> {
     if (ranges.dhcp && ranges.static && rangesOverlap(ranges.dhcp, ranges.static)) {
       report([...base, 'static'], 'range-overlap', `static range ${net.static} overlaps dhcp range ${net.dhcp}`, 'static addresses must not be handed out by DHCP: make the ranges disjoint');
     }
-    parsed.set(name, { cidr, ...(ranges.dhcp ? { dhcp: ranges.dhcp } : {}) });
+    const gateway = typeof net.gateway === 'string' ? parseIPv4(net.gateway) : undefined;
+    parsed.set(name, { cidr, ...(ranges.dhcp ? { dhcp: ranges.dhcp } : {}), ...(gateway !== undefined ? { gateway } : {}) });
   }
   return parsed;
 }
@@ -125,8 +127,13 @@ function checkNodes(doc: Raw, networks: Map<string, ParsedNetwork>, report: Repo
 }
 
 function checkInside(network: ParsedNetwork, netName: string, value: number, text: string, path: Path, report: Report): void {
+  const { start, end } = cidrRange(network.cidr);
   if (!contains(network.cidr, value)) {
     report(path, 'address-outside-network', `address ${text} is outside network '${netName}' (${network.cidr.text})`);
+  } else if (network.cidr.prefix <= 30 && (value === start || value === end)) {
+    report(path, 'address-reserved', `address ${text} is the ${value === start ? 'network' : 'broadcast'} address of network '${netName}' (${network.cidr.text})`, `use an address between ${formatIPv4(start + 1)} and ${formatIPv4(end - 1)}`);
+  } else if (value === network.gateway) {
+    report(path, 'address-reserved', `address ${text} is the gateway of network '${netName}'`, 'give the node an address of its own (e.g. from the static range)');
   } else if (network.dhcp && value >= network.dhcp.start && value <= network.dhcp.end) {
     report(path, 'address-in-dhcp-range', `address ${text} is inside the dhcp range of network '${netName}'`, 'pick an address outside the dynamic range (e.g. from the static range)');
   }

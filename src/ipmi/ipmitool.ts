@@ -61,6 +61,7 @@ export class IpmiTool {
 
   private async runWithFallback(bmc: BmcTarget, args: readonly string[]): Promise<string> {
     const remembered = this.cipherFor.get(bmc.address);
+    // only the suites asked for, never a weaker one as a fallback (the inventory refuses 0-2)
     const suites = remembered !== undefined ? [remembered] : bmc.cipherSuites.length > 0 ? bmc.cipherSuites : [17, 3];
     let lastError: IpmiError | undefined;
     for (const suite of suites) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, createTestRack, type TestRack } from './support/test-rack.js';
@@ -174,6 +174,16 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(drifted.code).toBe(1);
     expect(drifted.stdout).toContain('CFG-DRIFT-SINCE-PLAN');
     expect(rack.diskFile('cmp1', 'etc/motd')).toContain('another edit after the plan');
+
+    // edited by hand to carry a command of its own (and to install a package): refused, nothing runs
+    const edited = JSON.parse(readFileSync(planFile, 'utf8')) as { nodes: { name: string; steps: Record<string, unknown>[] }[] };
+    const cmp1 = edited.nodes.find((n) => n.name === 'cmp1')!;
+    cmp1.steps.push({ ...cmp1.steps[0], id: 'base/node:command:evil', kind: 'command', action: 'run', summary: 'run evil', digest: 'x' });
+    writeFileSync(planFile, JSON.stringify(edited));
+    const foreign = await rack.cli(['apply', inventory, '--plan', planFile]);
+    expect(foreign.code, foreign.stdout).toBe(2);
+    expect(foreign.stderr).toContain('[plan.foreign-step]');
+    expect(foreign.stderr).toContain('node cmp1, step "base/node:command:evil": no such step is derived from the inputs');
 
     const doc = rack.baseInventory();
     doc.attributes.base.motd = 'changed after planning';

@@ -7,6 +7,7 @@ import { acquireLock } from '../../src/apply/lock.js';
 import { runIdFor } from '../../src/apply/run-dir.js';
 import { UserError } from '../../src/core/user-error.js';
 import { ensureSecrets, readSecrets } from '../../src/secrets/secret-store.js';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'state-'));
 
@@ -78,5 +79,18 @@ describe('run ids', () => {
     const ids = [runIdFor(at(5), 'ffffff'), runIdFor(at(950), '000000'), runIdFor(at(1001), '888888')];
     expect([...ids].reverse().sort()).toEqual(ids);
     expect(ids[0]).toBe('20261122T180200.005Z-ffffff');
+  });
+});
+
+describe('pinned SSH host keys', () => {
+  it('a missing file means nothing pinned yet; a damaged one stops the run instead of trusting every key again', () => {
+    const file = join(dir(), 'known_hosts.json');
+    expect(new KnownHosts(file).verify('10.0.0.1:22', 'SHA256:abc')).toBe('new');
+    new KnownHosts(file).pin('10.0.0.1:22', 'SHA256:abc');
+    expect(new KnownHosts(file).verify('10.0.0.1:22', 'SHA256:other')).toBe('mismatch');
+    for (const damaged of ['{"10.0.0.1:22": "SHA256:ab', '[]', '{"10.0.0.1:22": 7}', '']) {
+      writeFileSync(file, damaged);
+      expect(() => new KnownHosts(file), damaged).toThrow(/pinned SSH host keys cannot be read/);
+    }
   });
 });
