@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { SecretSource } from '../inventory/types.js';
 
 export class SecretSourceError extends Error {}
@@ -11,6 +11,9 @@ export function readSecretSource(source: SecretSource, env: Readonly<Record<stri
     return value;
   }
   try {
+    // like secrets.json: a password file others can read is refused, not used
+    const mode = statSync(source.file).mode & 0o777;
+    if ((mode & 0o077) !== 0) throw new SecretSourceError(`${source.file} is readable by group or others (mode ${mode.toString(8)}): chmod 600 it (and consider changing the password it holds)`);
     const value = readFileSync(source.file, 'utf8').trim();
     if (value === '') throw new SecretSourceError(`${source.file} is empty`);
     return value;

@@ -8,6 +8,7 @@ import { runIdFor } from '../../src/apply/run-dir.js';
 import { UserError } from '../../src/core/user-error.js';
 import { ensureSecrets, readSecrets } from '../../src/secrets/secret-store.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';
+import { readSecretSource } from '../../src/secrets/secret-source.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'state-'));
 
@@ -92,5 +93,16 @@ describe('pinned SSH host keys', () => {
       writeFileSync(file, damaged);
       expect(() => new KnownHosts(file), damaged).toThrow(/pinned SSH host keys cannot be read/);
     }
+  });
+});
+
+describe('BMC password files', () => {
+  it('are refused when group or others can read them, like secrets.json; 0600 is read', () => {
+    const file = join(dir(), 'bmc-password');
+    writeFileSync(file, 'S3cret-pw\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect(() => readSecretSource({ file }, {})).toThrow(/readable by group or others \(mode 644\): chmod 600/);
+    chmodSync(file, 0o600);
+    expect(readSecretSource({ file }, {})).toBe('S3cret-pw');
   });
 });
