@@ -12,7 +12,7 @@ Commands:
       --max-failures N|P%         stop starting new steps once more than N nodes (or P% of them) failed
       --deadline 45m              overall deadline: running steps are killed, every unfinished node is
                                   recorded (TIME-RUN-DEADLINE) with its phase and what was last seen
-      --ui                        the live dashboard while it runs (--listen, --token as for serve)
+      --ui                        the live dashboard while it runs (--listen, --token-file as for serve)
   verify INVENTORY              run every barclamp check once on every node (read-only, no lock): is the
                                   deployment still healthy? failures are recorded and classified like apply's
       --suite NAME[,NAME]         also the optional checks of these suites, e.g. smoke (boot, check and
@@ -22,7 +22,8 @@ Commands:
                                   failed) becomes a failure record once; exit 1 when a recovery failed
   serve [INVENTORY]             the live dashboard (nodes, timelines, failures by gene, plan) until Ctrl-C
       --listen HOST:PORT          default 127.0.0.1:8780; any other address needs a token
-      --token T                   or BOOTSTRAP_UI_TOKEN (16+ characters); every request must carry it
+      --token-file F              or BOOTSTRAP_UI_TOKEN: the token (16+ characters, never on the command
+                                  line); every request must carry it
   discover [INVENTORY]          sweep BMC ranges (UDP), read every BMC found (FRU, LAN, GUID, power) via ipmitool
       --bmc RANGES                CIDR or a-b, comma-separated (default: the inventory's bmc network)
       --timeout MS                how long the sweep waits for answers (default 1500)

@@ -31,8 +31,8 @@ const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
 const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
   validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
-  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token'], booleans: ['json', 'verbose', 'ui'] },
-  serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token'], booleans: [] },
+  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token', 'token-file'], booleans: ['json', 'verbose', 'ui'] },
+  serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token', 'token-file'], booleans: [] },
   verify: { run: verifyCommand, values: [...COMMON_VALUES, 'suite'], booleans: ['json', 'verbose'] },
   recoveries: { run: recoveriesCommand, values: ['state-dir'], booleans: ['json'] },
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },

@@ -19,7 +19,12 @@ export interface DashboardServerOptions {
   assetsDir: string;
   /** How often watchers are sent a changed view. */
   intervalMs?: number;
+  /** Open event streams at most (each holds a connection and its backlog); more are refused with 503. */
+  maxStreams?: number;
 }
+
+const MAX_STREAMS = 32;
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface DashboardServer {
   url: string;
@@ -86,6 +91,12 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
   });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
+    // DNS rebinding: a page elsewhere whose name now points at 127.0.0.1 sends its own name as Host. A
+    // dashboard without a token (loopback only) answers only requests that name the loopback.
+    if (o.token === undefined && !LOOPBACK_NAMES.has((req.headers.host ?? '').replace(/:\d+$/, ''))) {
+      res.writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('this dashboard answers only at 127.0.0.1, localhost or [::1]\n');
+      return;
+    }
     if (o.token !== undefined && !authorized(req, url, o.token)) {
       res.writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('a token is required: open the address bootstrap printed (it carries ?token=…)\n');
       return;
@@ -104,6 +115,10 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
       return;
     }
     if (url.pathname === '/events') {
+      if (watchers.size >= (o.maxStreams ?? MAX_STREAMS)) {
+        res.writeHead(503, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8', 'retry-after': '10' }).end('too many open event streams\n');
+        return;
+      }
       res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
       res.write(`retry: 2000\ndata: ${currentJson()}\n\n`);
       watchers.add(res);

@@ -39,6 +39,13 @@ describe('the CLI with bad input', () => {
     expect(existsSync(join(dir, 'state'))).toBe(false);
   });
 
+  it('a dashboard token on the command line is refused (every local user could read it), with where to put it instead', async () => {
+    const result = await cli(['serve', 'inventory/lab.yaml', '--listen', '0.0.0.0:0', '--token', 'a-token-of-sufficient-length']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--token puts the dashboard token in the process list');
+    expect(result.stderr).toContain('BOOTSTRAP_UI_TOKEN');
+  });
+
   it('unknown commands and options are usage errors', async () => {
     expect((await cli(['aply'])).code).toBe(2);
     const option = await cli(['plan', 'inventory/lab.yaml', '--paralel', '3']);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/failures/record.js';
 import { startDashboard, type DashboardServer } from '../../src/dashboard/server.js';
+import { request } from 'node:http';
 import { dashboardView, type DashboardInput } from '../../src/dashboard/view-model.js';
 import type { MachineRecord } from '../../src/provision/machine-store.js';
 import { events, failure, REPO, run, RUN, taxonomy, timed } from './support/sample-run.js';
@@ -101,10 +102,10 @@ describe('dashboard server', () => {
     await server?.close();
     server = undefined;
   });
-  const start = async (token?: string) => {
+  const start = async (token?: string, maxStreams?: number) => {
     const secret = 'hunter2-very-secret-value';
     const view = () => dashboardView(input({ power: { ctl1: `on (${secret})` } }));
-    server = await startDashboard({ host: '127.0.0.1', port: 0, ...(token ? { token } : {}), view, secrets: () => [secret], assetsDir: join(REPO, 'templates/dashboard'), intervalMs: 50 });
+    server = await startDashboard({ host: '127.0.0.1', port: 0, ...(token ? { token } : {}), ...(maxStreams ? { maxStreams } : {}), view, secrets: () => [secret], assetsDir: join(REPO, 'templates/dashboard'), intervalMs: 50 });
     return { url: server.url, secret };
   };
 
@@ -155,5 +156,32 @@ describe('dashboard server', () => {
     const data = JSON.parse(text.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
     expect(data.deployment).toBe('lab');
     expect(data.nodes.map((n: { name: string }) => n.name)).toEqual(['ctl1', 'cmp1']);
+  });
+
+  it('without a token it answers only requests addressed to the loopback (DNS rebinding gets nothing)', async () => {
+    const { url } = await start();
+    const status = (host: string) => new Promise<number>((resolve, reject) => {
+      const target = new URL('api/view', url);
+      request({ host: target.hostname, port: target.port, path: target.pathname, headers: { host } }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject).end();
+    });
+    const port = new URL(url).port;
+    expect(await status(`127.0.0.1:${port}`)).toBe(200);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect(await status(`attacker.example:${port}`)).toBe(403);
+    expect(await status('attacker.example')).toBe(403);
+  });
+
+  it('keeps at most the allowed number of event streams open; more are refused until one closes', async () => {
+    const { url } = await start(undefined, 2);
+    const controllers = [new AbortController(), new AbortController()];
+    const open = await Promise.all(controllers.map((c) => fetch(new URL('events', url), { signal: c.signal })));
+    expect(open.map((r) => r.status)).toEqual([200, 200]);
+    expect((await fetch(new URL('events', url))).status).toBe(503);
+    controllers[0]!.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = new AbortController();
+    expect((await fetch(new URL('events', url), { signal: again.signal })).status).toBe(200);
+    again.abort();
+    controllers[1]!.abort();
   });
 });

@@ -1,16 +1,17 @@
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
 import { dashboardSource } from '../../dashboard/dashboard-source.js';
 import { startDashboard, type DashboardServer } from '../../dashboard/server.js';
 import type { Deployment } from '../../engine/deployment.js';
+import { readSecretSource, SecretSourceError } from '../../secrets/secret-source.js';
 import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 import { deploymentFor } from './inventory-arg.js';
 
 const DEFAULT_LISTEN = '127.0.0.1:8780';
 
-/** `bootstrap serve [INVENTORY] [--listen HOST:PORT] [--token T]`: the live dashboard until Ctrl-C. */
+/** `bootstrap serve [INVENTORY] [--listen HOST:PORT] [--token-file F]`: the live dashboard until Ctrl-C. */
 export async function serveCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const deployment = deploymentFor(args, io, args.positionals[0]);
   const dashboard = await startDashboardFor(io, deployment, args);
@@ -22,14 +23,13 @@ export async function serveCommand(args: ParsedArgs, io: CommandIO): Promise<num
   return EXIT.ok;
 }
 
-/** Starts the dashboard of a deployment as --listen/--token say (serve, apply --ui) and prints where it is. */
+/** Starts the dashboard of a deployment as --listen and the token (BOOTSTRAP_UI_TOKEN, --token-file) say (serve, apply --ui) and prints where it is. */
 export async function startDashboardFor(io: CommandIO, deployment: Deployment, args: ParsedArgs): Promise<DashboardServer> {
   const listen = typeof args.flags.get('listen') === 'string' ? (args.flags.get('listen') as string) : DEFAULT_LISTEN;
   const { host, port } = parseListen(listen);
-  const flagToken = args.flags.get('token');
-  const token = typeof flagToken === 'string' ? flagToken : io.env.env.BOOTSTRAP_UI_TOKEN;
+  const token = dashboardToken(io, args);
   if (!isLoopback(host) && (token === undefined || token.length < 16)) {
-    throw new UserError('invalid-input', `the dashboard on ${host} needs a token`, [{ severity: 'error', code: 'serve.token', summary: `--listen ${listen} is reachable from other machines: the dashboard then requires a token of 16 or more characters`, suggestion: 'set BOOTSTRAP_UI_TOKEN (or --token), or listen on 127.0.0.1 and reach it through ssh -L' }]);
+    throw new UserError('invalid-input', `the dashboard on ${host} needs a token`, [{ severity: 'error', code: 'serve.token', summary: `--listen ${listen} is reachable from other machines: the dashboard then requires a token of 16 or more characters`, suggestion: 'set BOOTSTRAP_UI_TOKEN (or --token-file FILE, mode 0600), or listen on 127.0.0.1 and reach it through ssh -L' }]);
   }
   const source = dashboardSource(io.env, deployment);
   let server: DashboardServer;
@@ -48,6 +48,21 @@ export async function startDashboardFor(io: CommandIO, deployment: Deployment, a
       await server.close();
     },
   };
+}
+
+/** The token from the environment or a private file: on a command line every local user could read it (ps). */
+function dashboardToken(io: CommandIO, args: ParsedArgs): string | undefined {
+  if (args.flags.has('token')) {
+    throw new UserError('invalid-input', 'a token on the command line is visible to every user of this machine', [{ severity: 'error', code: 'serve.token-argument', summary: '--token puts the dashboard token in the process list', suggestion: 'set BOOTSTRAP_UI_TOKEN, or write it to a file only you can read and pass --token-file FILE' }]);
+  }
+  const file = args.flags.get('token-file');
+  if (typeof file !== 'string') return io.env.env.BOOTSTRAP_UI_TOKEN;
+  try {
+    return readSecretSource({ file: resolve(io.env.cwd, file) }, io.env.env);
+  } catch (error) {
+    if (!(error instanceof SecretSourceError)) throw error;
+    throw new UserError('precondition', `cannot use the token file ${file}`, [{ severity: 'error', code: 'serve.token-file', summary: error.message, suggestion: 'a file only you can read (chmod 600) holding the token on one line' }]);
+  }
 }
 
 function parseListen(listen: string): { host: string; port: number } {
