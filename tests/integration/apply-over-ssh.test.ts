@@ -111,6 +111,30 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
   });
 
+  it('attribute values that are shell syntax are applied literally through plan, apply and verify: the node holds exactly those characters, nothing else ran', async () => {
+    const payloads = [`it's`, '$(touch /etc/pwned)', '`touch /etc/pwned`', 'a; touch /etc/pwned', '" && touch /etc/pwned && "', "' || touch /etc/pwned || '", '$HOME *'];
+    for (const value of payloads) {
+      const doc = rack.baseInventory();
+      doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
+      doc.roles.compute.push('literal/keeper');
+      doc.attributes.literal = { value };
+      inventory = rack.writeInventory(doc);
+      expect((await rack.cli(['plan', inventory])).code, value).toBe(0);
+      const applied = await rack.cli(['apply', inventory, '--limit', 'cmp1']);
+      expect(applied.code, `${value}\n${applied.stdout}`).toBe(0);
+      expect(rack.diskFile('cmp1', 'etc/literal.value')).toBe(value);
+      expect((await rack.cli(['verify', inventory, '--limit', 'cmp1'])).code, value).toBe(0);
+    }
+    for (const node of rack.nodes) expect(rack.diskFile(node.name, 'etc/pwned'), node.name).toBeUndefined();
+    const newline = rack.baseInventory();
+    newline.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
+    newline.roles.compute.push('literal/keeper');
+    newline.attributes.literal = { value: 'one\ntouch /etc/pwned' };
+    const refused = await rack.cli(['plan', rack.writeInventory(newline)]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/literal\.value: .*contains a control character \(U\+000A\)/);
+  });
+
   it('a step past its deadline is a TIME-STEP-DEADLINE failure, and nothing it started keeps running on the node', async () => {
     const doc = rack.baseInventory();
     doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
