@@ -27,7 +27,13 @@ export async function provisionPhase(env: Environment, deployment: Deployment, n
     store,
     driverFor: (node) => bmcDriverOf(tool, deployment.inventory, node, env),
     sshAnswers: (node) => portOpen(node.ssh.address, node.ssh.port),
-    pinHostKey: (node, publicKey) => knownHosts.pin(`${node.ssh.address}:${node.ssh.port}`, fingerprintOf(Buffer.from(publicKey.split(/\s+/)[1] ?? '', 'base64'))),
+    pinHostKey: (node, publicKey) => {
+      const endpoint = `${node.ssh.address}:${node.ssh.port}`;
+      const fingerprint = fingerprintOf(Buffer.from(publicKey.split(/\s+/)[1] ?? '', 'base64'));
+      const pinned = knownHosts.pinned(endpoint);
+      if (pinned === undefined) knownHosts.pin(endpoint, fingerprint);
+      return pinned === undefined ? 'pinned' : pinned === fingerprint ? 'unchanged' : 'conflict';
+    },
     sink: run.sink,
     recorder: run.recorder,
     parallel: run.parallel,

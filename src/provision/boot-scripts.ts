@@ -20,7 +20,7 @@ export class BootScripts {
     return this.render('discover.ipxe.ejs', { server: vars.server, mac: vars.mac });
   }
 
-  preseed(vars: { server: string; mac: string; node: string; deployment: string; address: string; netmask: string; proxy: string }): string {
+  preseed(vars: { server: string; mac: string; node: string; deployment: string; address: string; netmask: string; proxy: string; token: string }): string {
     return this.render('preseed.cfg.ejs', vars);
   }
 

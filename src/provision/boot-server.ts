@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,8 +58,14 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     const mac = macParam(parts[1]!);
     const machine = mac ? deps.store.byMac(mac) : undefined;
     const reservation = deps.config.reservations.find((r) => r.mac === mac);
-    if (!mac || !machine?.node || !reservation || machine.state !== 'installing') return reply(response, 404, 'no install is planned for this machine\n');
-    return reply(response, 200, deps.scripts.preseed({ server, mac, node: machine.node, deployment: deps.config.deployment, address: reservation.address, netmask: deps.config.netmask, proxy: deps.aptProxy }));
+    if (!mac || !machine?.node || !reservation || machine.state !== 'installing' || !machine.installToken) return reply(response, 404, 'no install is planned for this machine\n');
+    // the preseed carries the install's one-time token: only the machine itself, at its reserved address, gets it
+    const peer = peerAddress(request);
+    if (peer !== reservation.address) {
+      deps.store.sight(machine.id, 'rejected', `preseed asked for by ${peer ?? 'an unknown address'}, not by the machine's reserved address ${reservation.address}`);
+      return reply(response, 403, 'the preseed is served to the machine being installed only\n');
+    }
+    return reply(response, 200, deps.scripts.preseed({ server, mac, node: machine.node, deployment: deps.config.deployment, address: reservation.address, netmask: deps.config.netmask, proxy: deps.aptProxy, token: machine.installToken }));
   }
   if (request.method === 'GET' && parts[0] === 'keys' && parts.length === 2) {
     const key = deps.authorizedKey();
@@ -78,7 +85,7 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     const body = await readBody(request);
     if (body === undefined) return reply(response, 413, `body larger than ${MAX_BODY} bytes\n`);
     if (parts[2] === 'inventory') return inventoryCallback(deps, mac, body, response);
-    if (parts[2] === 'installed') return installedCallback(deps, mac, body, response);
+    if (parts[2] === 'installed') return installedCallback(deps, mac, body, { peer, token: new URL(request.url ?? '/', 'http://boot').searchParams.get('token') ?? '' }, response);
   }
   reply(response, 404, 'not found\n');
 }
@@ -126,18 +133,37 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
   reply(response, 200, 'ok\n');
 }
 
-/** The installer's late command: the machine is installed; its SSH host key comes with the call. */
-function installedCallback(deps: BootServerDeps, mac: string, body: string, response: ServerResponse): void {
+/**
+ * The installer's late command: the machine is installed; its SSH host key comes with the call. Only this
+ * install's own callback counts: from the machine's reserved address, with the one-time token its preseed
+ * carried. Anything else (a forgery, a second callback) is a rejected sighting, which apply records as a failure.
+ */
+function installedCallback(deps: BootServerDeps, mac: string, body: string, from: { peer: string | undefined; token: string }, response: ServerResponse): void {
   const machine = deps.store.byMac(mac);
-  if (!machine || machine.state !== 'installing') {
-    deps.store.sight(machineIdFor(deps.config, machine, mac), 'rejected', `install callback in state ${machine?.state ?? 'unknown'}`);
+  const id = machineIdFor(deps.config, machine, mac);
+  if (!machine || machine.state !== 'installing' || !machine.installToken) {
+    deps.store.sight(id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} in state ${machine?.state ?? 'unknown'}`);
     return reply(response, 409, 'this machine is not being installed\n');
   }
+  const reservation = deps.config.reservations.find((r) => r.mac === mac);
+  if (!reservation || from.peer !== reservation.address || !sameSecret(from.token, machine.installToken)) {
+    deps.store.sight(machine.id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} ${from.peer !== reservation?.address ? `instead of the reserved address ${reservation?.address ?? '(none)'}` : 'without this install\'s token'}`);
+    return reply(response, 403, 'not this install\'s callback\n');
+  }
   const hostKey = body.trim();
-  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+/.test(hostKey)) return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
+  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(hostKey.split(/\s+/).slice(0, 2).join(' '))) return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
   deps.store.sight(machine.id, 'installed', 'installer finished');
-  deps.store.transition(machine.id, 'installed', 'installer reported completion', (r) => (r.hostKey = hostKey.split(/\s+/).slice(0, 2).join(' ')));
+  deps.store.transition(machine.id, 'installed', 'installer reported completion', (r) => {
+    r.hostKey = hostKey.split(/\s+/).slice(0, 2).join(' ');
+    delete r.installToken;
+  });
   reply(response, 200, 'ok\n');
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Kernels and ramdisks, streamed (they are megabytes); names with dots in front never leave imagesDir. */

@@ -17,6 +17,11 @@ export interface MachineRecord {
   hardware?: HardwareReport;
   /** The SSH host key the installer reported (pinned when the machine is handed to the barclamps). */
   hostKey?: string;
+  /**
+   * While installing: the one-time secret only this install's preseed carries (served to the machine's reserved
+   * address alone); the "installed" callback must bring it back. Cleared once used.
+   */
+  installToken?: string;
 }
 
 /** What the boot server saw a machine do (DHCP, boot script, callbacks): appended, never rewritten. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { EventSink } from '../core/events.js';
 import type { FailureRecorder } from '../failures/record.js';
 import type { Observation } from '../failures/classify.js';
@@ -14,8 +15,11 @@ export interface ProvisionDeps {
   driverFor: (node: NodeSpec) => (PowerInterface & ManagementInterface) | undefined;
   /** True when something answers SSH on the node (an installed machine we have no record of). */
   sshAnswers: (node: NodeSpec) => Promise<boolean>;
-  /** Trust-on-install: the host key the installer reported becomes the pinned one. */
-  pinHostKey: (node: NodeSpec, publicKey: string) => void;
+  /**
+   * Trust-on-install: the host key the installer reported becomes the pinned one — unless one is pinned already
+   * and differs (conflict): an install never replaces a pin, only `bootstrap hostkey forget` does.
+   */
+  pinHostKey: (node: NodeSpec, publicKey: string) => 'pinned' | 'unchanged' | 'conflict';
   sink: EventSink;
   recorder: FailureRecorder;
   parallel: number;
@@ -66,7 +70,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   const current = deps.store.get(node.name)!;
   if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed') deps.store.transition(node.name, 'allocated', 'in the inventory');
   // Sightings from before this install (an earlier attempt) must not count as progress.
-  const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system').since;
+  const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system', (r) => (r.installToken = randomBytes(24).toString('hex'))).since;
   try {
     phase('power', 'boot device PXE, power-cycling through the BMC');
     await driver.setBootDevice('pxe', false);
@@ -92,7 +96,10 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   }
   if (deps.signal.aborted) return false;
   const installed = deps.store.get(node.name)!;
-  if (installed.hostKey) deps.pinHostKey(node, installed.hostKey);
+  recordRefusedRequests(node, deps, sinceInstall);
+  if (installed.hostKey && deps.pinHostKey(node, installed.hostKey) === 'conflict') {
+    return fail({ source: 'ssh-connect', kind: 'install', message: `host key mismatch: the installer of ${node.name} reported a host key other than the one pinned for ${node.ssh.address}:${node.ssh.port}; an install never replaces a pinned key — if you reinstalled ${node.name} on purpose: bootstrap hostkey forget INVENTORY ${node.name}, then apply` });
+  }
   try {
     await driver.setBootDevice('disk', true);
   } catch (error) {
@@ -132,6 +139,18 @@ async function ensurePoweredOn(node: NodeSpec, driver: PowerInterface, deps: Pro
   }
   deps.sink({ type: 'provision.ok', node: node.name, action: 'powered-on', ms: Math.round(deps.nowMs() - started) });
   return true;
+}
+
+/**
+ * Requests for this machine the boot server refused during its install (a preseed asked for from another
+ * address, a callback without the install's token, a second callback): the install went on, but someone on the
+ * provisioning network tried something, and the operator has to know.
+ */
+function recordRefusedRequests(node: NodeSpec, deps: ProvisionDeps, sinceInstall: string): void {
+  const refused = deps.store.sightings(node.name).filter((s) => s.at >= sinceInstall && s.what === 'rejected');
+  if (refused.length === 0) return;
+  const record = deps.recorder.record({ node: node.name, step: 'provision' }, { source: 'pxe', kind: 'request-refused', message: `while ${node.name} was installed, the boot server refused ${refused.length} request(s) for it: ${refused.map((s) => `${s.at.slice(11, 19)} ${s.detail}`).join('; ')}` });
+  deps.sink({ type: 'failure.recorded', record });
 }
 
 function phaseSink(node: NodeSpec, deps: ProvisionDeps): (name: string, message: string) => void {

@@ -19,17 +19,18 @@ const MAC = '52:54:00:12:34:56';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function serve(provisioningNetwork: { address: string; prefix: number }) {
+async function serve(provisioningNetwork: { address: string; prefix: number }, reservations: ProvisionerConfig['reservations'] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-callback-'));
   dirs.push(dir);
-  const config: ProvisionerConfig = { deployment: 't', ...provisioningNetwork, httpPort: 0, netmask: '', reservations: [], dir, tftpRoot: dir, imagesDir: dir, routerAdvertisement: false };
+  const config: ProvisionerConfig = { deployment: 't', ...provisioningNetwork, httpPort: 0, netmask: '255.0.0.0', reservations, dir, tftpRoot: dir, imagesDir: dir, routerAdvertisement: false };
   const store = new MachineStore(join(dir, 'machines'), () => new Date('2026-01-01T00:00:00Z'));
   const server = createBootServer({ config, store, scripts: new BootScripts(join(REPO, 'templates/provisioner')), authorizedKey: () => undefined, aptProxy: '', log: () => undefined });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (path: string, body: string) => fetch(`${url}${path}`, { method: 'POST', body }).then(async (r) => ({ status: r.status, text: await r.text() }), (e: Error) => ({ status: 0, text: e.message }));
   const stillServing = async () => (await fetch(`${url}/boot.ipxe`)).status;
-  return { store, post, stillServing, close: () => new Promise((r) => server.close(r)) };
+  const get = (path: string) => fetch(`${url}${path}`).then(async (r) => ({ status: r.status, text: await r.text() }));
+  return { store, post, get, stillServing, close: () => new Promise((r) => server.close(r)) };
 }
 
 async function agentReport(): Promise<string> {
@@ -75,6 +76,53 @@ describe('the discovery callback endpoint', () => {
     expect(s.store.sightings(unknownMachineId(MAC)).filter((x) => x.what === 'rejected').length).toBeGreaterThanOrEqual(2);
     expect((await s.post('/callback/not-a-mac/inventory', '{}')).status).toBe(400);
     expect(await s.stillServing()).toBe(200);
+    await s.close();
+  });
+});
+
+describe('the install callback', () => {
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBootstrapTestKeyOnlyForThisSpec0000000000000';
+  const installing = (store: MachineStore, token: string) => {
+    store.enroll('n1', { node: 'n1', macs: [MAC] }, 'allocated', 'in the inventory');
+    store.transition('n1', 'installing', 'apply', (r) => (r.installToken = token));
+  };
+
+  it("counts only this install's own callback: from the machine's reserved address, with the token only its preseed carried; forgeries are rejected and recorded", async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '127.0.0.1' }]);
+    const token = 'f'.repeat(48);
+    installing(s.store, token);
+    const preseed = await s.get(`/preseed/${MAC}`);
+    expect(preseed.status).toBe(200);
+    expect(preseed.text).toContain(`/callback/${MAC}/installed?token=${token}'`);
+    expect((await s.post(`/callback/${MAC}/installed`, 'ssh-ed25519 AAAAforged')).status).toBe(403);
+    expect((await s.post(`/callback/${MAC}/installed?token=${'0'.repeat(48)}`, 'ssh-ed25519 AAAAforged')).status).toBe(403);
+    expect(s.store.get('n1')).toMatchObject({ state: 'installing', installToken: token });
+    expect(s.store.get('n1')!.hostKey).toBeUndefined();
+    expect(await s.post(`/callback/${MAC}/installed?token=${token}`, `${KEY} root@n1\n`)).toEqual({ status: 200, text: 'ok\n' });
+    expect(s.store.get('n1')).toMatchObject({ state: 'installed', hostKey: KEY });
+    expect(s.store.get('n1')!.installToken).toBeUndefined();
+    // a second callback, even with the token, pins nothing
+    expect((await s.post(`/callback/${MAC}/installed?token=${token}`, 'ssh-ed25519 AAAAsecond')).status).toBe(409);
+    expect(s.store.get('n1')!.hostKey).toBe(KEY);
+    expect(s.store.sightings('n1').filter((x) => x.what === 'rejected').map((x) => x.detail)).toEqual([
+      "install callback from 127.0.0.1 without this install's token",
+      "install callback from 127.0.0.1 without this install's token",
+      'install callback from 127.0.0.1 in state installed',
+    ]);
+    await s.close();
+  });
+
+  it("serves the preseed (and takes the callback) only at the machine's reserved address", async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '127.0.0.2' }]);
+    const token = 'e'.repeat(48);
+    installing(s.store, token);
+    expect((await s.get(`/preseed/${MAC}`)).status).toBe(403);
+    expect((await s.post(`/callback/${MAC}/installed?token=${token}`, KEY)).status).toBe(403);
+    expect(s.store.get('n1')!.state).toBe('installing');
+    expect(s.store.sightings('n1').map((x) => x.detail)).toEqual([
+      "preseed asked for by 127.0.0.1, not by the machine's reserved address 127.0.0.2",
+      'install callback from 127.0.0.1 instead of the reserved address 127.0.0.2',
+    ]);
     await s.close();
   });
 });
