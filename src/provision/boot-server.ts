@@ -12,6 +12,11 @@ import { unknownMachineId, type MachineRecord, type MachineStore } from './machi
 import { bootServerUrl, type ProvisionerConfig } from './provisioner-config.js';
 
 const MAX_BODY = 1024 * 1024;
+/** Enlisted machines nobody told us about, at most (the same bound as their sightings' files). */
+const UNKNOWN_MACHINES_MAX = 1024;
+/** Callbacks one address may make in a window: a machine reports once per boot, a flood is refused (429). */
+const CALLBACKS_PER_WINDOW = 20;
+const CALLBACK_WINDOW_MS = 10_000;
 const DRAIN_LIMIT = 16 * MAX_BODY;
 
 export interface BootServerDeps {
@@ -30,7 +35,19 @@ export interface BootServerDeps {
  * agent, preseed files and the callbacks that move machines on (agent report, install finished).
  */
 export function createBootServer(deps: BootServerDeps): Server {
+  const recent = new Map<string, number[]>();
+  const allowed = (peer: string | undefined, nowMs: number) => {
+    const key = peer ?? '?';
+    const times = (recent.get(key) ?? []).filter((t) => nowMs - t < CALLBACK_WINDOW_MS);
+    if (recent.size > 4096) recent.clear();
+    recent.set(key, [...times, nowMs]);
+    return times.length < CALLBACKS_PER_WINDOW;
+  };
   return createServer((request, response) => {
+    if (request.method === 'POST' && !allowed(peerAddress(request), Date.now())) {
+      reply(response, 429, 'too many callbacks from this address\n');
+      return;
+    }
     handle(deps, request, response).catch((error: unknown) => {
       deps.log(`error: ${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (!response.headersSent) reply(response, 500, 'internal error\n');
@@ -119,12 +136,21 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
     deps.store.sight(id, 'rejected', `agent report: ${problems.join('; ')}`);
     return reply(response, 422, `invalid report: ${problems.join('; ')}\n`);
   }
-  const machine = known ?? deps.store.enroll(id, { ...(reservation ? { node: reservation.name } : {}), macs: [mac, ...report.nics.map((n) => n.mac).filter((m) => m !== mac)] }, 'discovered', 'PXE-booted the discovery image');
+  if (!known && !reservation && deps.store.unknownCount() >= UNKNOWN_MACHINES_MAX) return reply(response, 429, 'too many machines nobody told us about: not enlisting more\n');
+  // a report speaks for its own machine only: MACs another record owns are not taken over
+  const others = new Map<string, string>();
+  for (const nic of report.nics) {
+    const owner = nic.mac === mac ? undefined : deps.store.byMac(nic.mac);
+    if (owner && owner.id !== known?.id) others.set(nic.mac, owner.id);
+  }
+  if (others.size > 0) deps.store.sight(id, 'rejected', `agent report claims MACs of other machines, not taken: ${[...others].map(([m, owner]) => `${m} (${owner})`).join(', ')}`);
+  const ownMacs = report.nics.map((n) => n.mac).filter((m) => !others.has(m));
+  const machine = known ?? deps.store.enroll(id, { ...(reservation ? { node: reservation.name } : {}), macs: [mac, ...ownMacs.filter((m) => m !== mac)] }, 'discovered', 'PXE-booted the discovery image');
   deps.store.sight(id, 'agent-report', `${report.cpu.count} CPU, ${report.memoryMiB} MiB, ${report.disks.length} disk(s), ${report.nics.length} NIC(s)`);
   try {
     deps.store.transition(machine.id, 'inspected', 'discovery agent reported', (r: MachineRecord) => {
       r.hardware = report;
-      r.macs = [...new Set([...r.macs, ...report.nics.map((n) => n.mac)])];
+      r.macs = [...new Set([...r.macs, ...ownMacs])];
     });
   } catch (error) {
     if (!(error instanceof IllegalTransition)) throw error;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../util/atomic-file.js';
 import type { HardwareReport } from './hardware-report.js';
@@ -32,6 +32,11 @@ export interface MachineSighting {
 }
 
 const HISTORY_LIMIT = 50;
+/** Sightings kept per machine: past this size the oldest half goes (a flood fills no disk). */
+const SIGHTINGS_MAX_BYTES = 256 * 1024;
+const DETAIL_MAX = 500;
+/** Machines nobody told us about that get a file of their own; beyond, their sightings are dropped. */
+const UNKNOWN_MACHINES_MAX = 1024;
 
 /**
  * Machines under `<state-dir>/machines/`. The CLI and the boot server both write here, but never the same
@@ -96,8 +101,27 @@ export class MachineStore {
     rmSync(this.sightingsFile(id), { force: true });
   }
 
+  /**
+   * Appends what the boot server saw. Bounded, because anyone on the provisioning network can make it write:
+   * details are cut at 500 characters, a machine's file keeps its newest 256 KiB, and machines nobody told us
+   * about get files only while there are fewer than 1,024 of them.
+   */
   sight(id: string, what: MachineSighting['what'], detail: string): void {
-    appendLineDurable(this.sightingsFile(id), JSON.stringify({ at: this.now().toISOString(), what, detail } satisfies MachineSighting));
+    const file = this.sightingsFile(id);
+    const size = existsSync(file) ? statSync(file).size : undefined;
+    if (size === undefined && id.startsWith('unknown-') && this.unknownCount() >= UNKNOWN_MACHINES_MAX) return;
+    if (size !== undefined && size > SIGHTINGS_MAX_BYTES) {
+      const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      writeFileAtomic(file, `${lines.slice(Math.floor(lines.length / 2)).join('\n')}\n`, 0o600);
+    }
+    mkdirSync(this.dir, { recursive: true });
+    appendLineDurable(file, JSON.stringify({ at: this.now().toISOString(), what, detail: detail.slice(0, DETAIL_MAX) } satisfies MachineSighting));
+  }
+
+  /** Machines nobody told us about (by their sightings or records), counted to bound them. */
+  unknownCount(): number {
+    if (!existsSync(this.dir)) return 0;
+    return new Set(readdirSync(this.dir).filter((f) => f.startsWith('unknown-')).map((f) => f.replace(/\..*$/, ''))).size;
   }
 
   sightings(id: string): MachineSighting[] {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,5 +124,41 @@ describe('the install callback', () => {
       'install callback from 127.0.0.1 instead of the reserved address 127.0.0.2',
     ]);
     await s.close();
+  });
+});
+
+describe('the provisioning network cannot take over records or fill the disk', () => {
+  it("a report's MACs that another machine owns are not taken over, and the claim is recorded", async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 });
+    s.store.enroll('n1', { node: 'n1', macs: ['52:54:00:aa:bb:01'] }, 'deployed', 'in the inventory');
+    const report = JSON.parse(await agentReport()) as { nics: { name: string; mac: string }[] };
+    report.nics = [{ ...report.nics[0]!, mac: MAC }, { ...report.nics[0]!, name: 'eth9', mac: '52:54:00:aa:bb:01' }];
+    expect((await s.post(`/callback/${MAC}/inventory`, JSON.stringify(report))).status).toBe(200);
+    expect(s.store.byMac('52:54:00:aa:bb:01')?.id).toBe('n1');
+    expect(s.store.byMac(MAC)?.macs).toEqual([MAC]);
+    expect(s.store.sightings(unknownMachineId(MAC)).map((x) => x.detail)).toContain('agent report claims MACs of other machines, not taken: 52:54:00:aa:bb:01 (n1)');
+    await s.close();
+  });
+
+  it('a flood of callbacks from one address is refused (429) and the server keeps serving', async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 });
+    const answers = [];
+    for (let i = 0; i < 30; i++) answers.push((await s.post('/callback/52:54:00:00:00:01/inventory', '{')).status);
+    expect(answers.filter((a) => a === 400)).toHaveLength(20);
+    expect(answers.filter((a) => a === 429)).toHaveLength(10);
+    expect(await s.stillServing()).toBe(200);
+    await s.close();
+  });
+
+  it("sightings are bounded: a machine's file keeps its newest part, unknown machines get files only up to a limit", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bootstrap-sightings-'));
+    dirs.push(dir);
+    const store = new MachineStore(join(dir, 'machines'), () => new Date('2026-01-01T00:00:00Z'));
+    for (let i = 0; i < 1500; i++) store.sight('n1', 'dhcp', `${i} ${'x'.repeat(1000)}`);
+    expect(statSync(join(dir, 'machines', 'n1.sightings.jsonl')).size).toBeLessThan(300 * 1024);
+    expect(store.sightings('n1').at(-1)!.detail).toMatch(/^1499 /);
+    expect(store.sightings('n1')[0]!.detail.length).toBe(500);
+    for (let i = 0; i < 1100; i++) store.sight(unknownMachineId(`52:54:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`), 'dhcp', 'lease');
+    expect(store.unknownCount()).toBe(1024);
   });
 });
