@@ -1,3 +1,5 @@
+import { normalize } from 'node:path';
+import { UserError } from '../core/user-error.js';
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_HTTP_PORT, imagesDirOf } from '../provision/provisioner-config.js';
 import { formatIPv4, parseCidr } from '../util/ipv4.js';
@@ -71,10 +73,12 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
   const provider = inventory.networks[PROVIDER_NETWORK];
   const prefix = admin?.cidr.split('/')[1] ?? '24';
   const adminBridgeAddress = `${typeof lab.admin_address === 'string' ? lab.admin_address : (admin?.gateway ?? '10.77.0.1')}/${prefix}`;
+  const dir = typeof lab.dir === 'string' ? lab.dir : `${DEFAULT_LAB_ROOT}/${name}`;
+  refuseUnsafeLabDir(dir, inventory.file);
   return {
     name,
     adminBridgeAddress,
-    dir: typeof lab.dir === 'string' ? lab.dir : `${DEFAULT_LAB_ROOT}/${name}`,
+    dir,
     cacheDir: typeof lab.cache_dir === 'string' ? lab.cache_dir : DEFAULT_CACHE_DIR,
     packageCachePort: typeof lab.package_cache_port === 'number' ? lab.package_cache_port : 3142,
     provisionerPort: typeof lab.provisioner_port === 'number' ? lab.provisioner_port : DEFAULT_HTTP_PORT,
@@ -84,6 +88,17 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     imagesDir: imagesDirOf(inventory),
     nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
   };
+}
+
+/** Directories `lab down` must never remove, whatever an inventory says (it removes lab.dir recursively, as root). */
+const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/cache', '/var/tmp', '/var/log']);
+
+/** lab.dir: an absolute, normalised path of its own, two levels deep at least, not a system directory. */
+function refuseUnsafeLabDir(dir: string, file: string): void {
+  const normal = normalize(dir).replace(/\/+$/, '') || '/';
+  const problem = !dir.startsWith('/') ? 'is not an absolute path' : normal !== dir.replace(/\/+$/, '') ? 'is not in normal form (.., //, ./)' : SYSTEM_DIRS.has(normal) || normal.split('/').length < 3 ? 'is a system directory' : undefined;
+  if (!problem) return;
+  throw new UserError('invalid-input', `lab.dir ${JSON.stringify(dir)} ${problem}`, [{ severity: 'error', code: 'lab.dir', location: { file, line: 1, col: 1 }, summary: `lab.dir ${JSON.stringify(dir)} ${problem}: the lab keeps its machines there and lab down removes it`, suggestion: `a directory of its own, e.g. ${DEFAULT_LAB_ROOT}/NAME (the default)` }]);
 }
 
 /** The last `qemuSpares` spares are QEMU machines; inventory nodes are always container machines. */

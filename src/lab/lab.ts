@@ -1,3 +1,4 @@
+import { UserError } from '../core/user-error.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -226,6 +227,8 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
     deps.log(`'${spec.name}' is not up (nothing recorded in ${spec.dir})`);
     return;
   }
+  // the directory is removed recursively below: only one this lab's own state names
+  if (state.name !== spec.name) throw new UserError('precondition', `${spec.dir} holds the lab '${state.name}', not '${spec.name}': nothing removed`);
   for (const [i, n] of state.nodes.entries()) {
     if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
