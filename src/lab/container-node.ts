@@ -1,3 +1,4 @@
+import { processNamesDirectory } from '../util/process-identity.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -84,10 +85,14 @@ function ensureInotifyCapacity(): void {
   }
 }
 
-/** Power off: kill the namespace holder; --kill-child takes systemd and everything below it along. */
+/**
+ * Power off: kill the namespace holder; --kill-child takes systemd and everything below it along. Only while
+ * the recorded pid is still this machine's (its command line names the machine's directory: the boot command
+ * here, the power-on script when its BMC started it): a reused pid belongs to someone else.
+ */
 export async function stopNode(node: Pick<ContainerNode, 'dir'>, control: ProcessControl): Promise<void> {
   const pid = readPid(node);
-  if (pid !== undefined && control.isAlive(pid)) {
+  if (pid !== undefined && control.isAlive(pid) && processNamesDirectory(pid, node.dir)) {
     const children = (await runCommand('pgrep', ['--parent', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
     for (const p of [pid, ...children]) control.kill(p, 'SIGKILL');
     for (let i = 0; i < 100 && control.isAlive(pid); i++) await control.sleep(50);

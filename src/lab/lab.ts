@@ -1,3 +1,4 @@
+import { processStartTime } from '../util/process-identity.js';
 import { UserError } from '../core/user-error.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +32,11 @@ interface LabState {
   hostNamespace?: string;
   packageCachePid?: number;
   provisionerPid?: number;
+  /** Start times of the recorded processes (processStartTime): a pid is only signalled while it is still ours. */
+  packageCacheStart?: string;
+  provisionerStart?: string;
   /** A QEMU machine has no namespace of its own: its NIC is a tap device (`hostVeth` names it). */
-  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; managementVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number }[];
+  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; managementVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number; bmcStart?: string }[];
 }
 
 export interface LabDeps {
@@ -130,14 +134,16 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   const password = ensurePasswordFile(labBmcPasswordFile(spec));
   const fence = spec.fenceUser !== undefined ? { username: spec.fenceUser, password: ensurePasswordFile(labFencePasswordFile(spec)) } : undefined;
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
-  if (state.packageCachePid === undefined || !deps.isAlive(state.packageCachePid)) {
+  if (!ours(deps, state.packageCachePid, state.packageCacheStart)) {
     state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
+    state.packageCacheStart = processStartTime(state.packageCachePid);
     saveState(spec, state);
   }
-  if (state.provisionerPid === undefined || !deps.isAlive(state.provisionerPid)) {
+  if (!ours(deps, state.provisionerPid, state.provisionerStart)) {
     const log = openSync(join(spec.dir, 'provisioner.log'), 'a');
     try {
       state.provisionerPid = spawnDetached(deps.provisionerCommand[0]!, deps.provisionerCommand.slice(1), log);
+      state.provisionerStart = processStartTime(state.provisionerPid);
     } finally {
       closeSync(log);
     }
@@ -167,7 +173,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
       await ensureNamespaceLink(names.namespace, MANAGEMENT_NIC, bmcBridge, names.managementVeth, machine.managementMac);
     }
     await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
-    if (recorded.bmcPid === undefined || !deps.isAlive(recorded.bmcPid)) {
+    if (!ours(deps, recorded.bmcPid, recorded.bmcStart)) {
       const bmc = bmcOf(spec, i, password, fence);
       const identity = { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) };
       const dir = machineDir(spec, machine.name);
@@ -175,6 +181,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
         ? prepareQemuMachine({ dir, tap: names.tap, hostNamespace, mac: machine.mac, identity })
         : prepareMachine({ namespace: names.namespace, dir, baseImage: image, identity }, deps.templateDir);
       recorded.bmcPid = startBmc(bmc, powerOn, deps.templateDir);
+      recorded.bmcStart = processStartTime(recorded.bmcPid);
       saveState(spec, state);
     }
   }
@@ -194,7 +201,7 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   }
   for (let i = 0; i < 50 && !(await portOpen(bridgeIp, spec.packageCachePort)); i++) await deps.sleep(100);
   for (let i = 0; !(await portOpen(bridgeIp, spec.provisionerPort)); i++) {
-    if (i === 100 || !deps.isAlive(state.provisionerPid)) throw new LabError(`the provisioner (DHCP/TFTP/HTTP boot) did not start on ${bridgeIp}:${spec.provisionerPort}`, `see ${join(spec.dir, 'provisioner.log')}`);
+    if (i === 100 || !ours(deps, state.provisionerPid, state.provisionerStart)) throw new LabError(`the provisioner (DHCP/TFTP/HTTP boot) did not start on ${bridgeIp}:${spec.provisionerPort}`, `see ${join(spec.dir, 'provisioner.log')}`);
     await deps.sleep(100);
   }
   deps.log(`'${spec.name}' is up: ${spec.nodes.length} machine(s) with BMCs, powered off, in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`);
@@ -230,7 +237,7 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   // the directory is removed recursively below: only one this lab's own state names
   if (state.name !== spec.name) throw new UserError('precondition', `${spec.dir} holds the lab '${state.name}', not '${spec.name}': nothing removed`);
   for (const [i, n] of state.nodes.entries()) {
-    if (n.bmcPid !== undefined && deps.isAlive(n.bmcPid)) deps.kill(n.bmcPid, 'SIGKILL');
+    if (ours(deps, n.bmcPid, n.bmcStart)) deps.kill(n.bmcPid!, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
     if (n.providerVeth !== undefined) await deleteLink(n.providerVeth);
     if (n.managementVeth !== undefined) await deleteLink(n.managementVeth);
@@ -239,12 +246,13 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
     if (n.bmcNamespace) await deleteNamespace(n.bmcNamespace, n.bmcVeth ?? labNames(spec, i, n.name).bmcVeth);
   }
   // The provisioner leads its own process group (dnsmasq is its child): stop the group, politely first.
-  if (state.provisionerPid !== undefined && deps.isAlive(state.provisionerPid)) {
-    deps.kill(-state.provisionerPid, 'SIGTERM');
-    for (let i = 0; i < 50 && deps.isAlive(state.provisionerPid); i++) await deps.sleep(100);
-    deps.kill(-state.provisionerPid, 'SIGKILL');
+  if (ours(deps, state.provisionerPid, state.provisionerStart)) {
+    const group = state.provisionerPid!;
+    deps.kill(-group, 'SIGTERM');
+    for (let i = 0; i < 50 && deps.isAlive(group); i++) await deps.sleep(100);
+    deps.kill(-group, 'SIGKILL');
   }
-  if (state.packageCachePid !== undefined && deps.isAlive(state.packageCachePid)) deps.kill(state.packageCachePid, 'SIGTERM');
+  if (ours(deps, state.packageCachePid, state.packageCacheStart)) deps.kill(state.packageCachePid!, 'SIGTERM');
   await deleteLink(state.bridge);
   if (state.bmcBridge) await deleteLink(state.bmcBridge);
   if (state.providerBridge) await deleteLink(state.providerBridge);
@@ -252,6 +260,15 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
   if (state.hostNamespace) await runCommand('ip', ['netns', 'del', state.hostNamespace]);
   rmSync(spec.dir, { recursive: true, force: true });
   deps.log(`'${spec.name}' removed`);
+}
+
+/**
+ * A recorded pid that still names the process the lab started: alive, and started when recorded (pids are
+ * reused: after a reboot or a long time, the same number can be anyone's, and the lab signals as root).
+ */
+function ours(deps: Pick<LabDeps, 'isAlive'>, pid: number | undefined, start: string | undefined): boolean {
+  if (pid === undefined || !deps.isAlive(pid)) return false;
+  return start === undefined || processStartTime(pid) === start;
 }
 
 export interface LabMachineStatus {
