@@ -131,9 +131,28 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     await installFailsWith('PXE-NO-BOOT-SCRIPT', ['--node', 'n1'], /got .* but never fetched its boot script/);
   }, 300_000);
 
-  it('apply takes powered-off nodes to installed (PXE, preseed, callback), reachable over SSH, and configured', async () => {
-    const apply = await cli(['apply', inventory]);
-    expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);
+  it('apply takes powered-off nodes to installed (PXE, preseed, callback), reachable over SSH, and configured — while the provisioning network forges, claims and floods', async () => {
+    const applying = cli(['apply', inventory]);
+    // n1's install window: a forged "installed" callback, its preseed asked for, a discovery report claiming
+    // its MAC and a flood, all from another address of the provisioning network (the lab host's bridge)
+    const provisioner = 'http://10.79.220.1:8067';
+    const n1Mac = '52:54:00:79:20:11';
+    for (let i = 0; i < 600 && !(existsSync(join(stateDir, 'machines', 'n1.json')) && machine('n1').state === 'installing'); i++) await sleep(100);
+    expect(machine('n1').state).toBe('installing');
+    expect((await fetch(`${provisioner}/preseed/${n1Mac}`)).status).toBe(403);
+    expect((await fetch(`${provisioner}/callback/${n1Mac}/installed`, { method: 'POST', body: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIForgedForgedForgedForgedForgedForgedForged00' })).status).toBe(403);
+    const claim = JSON.parse((await runCommand('sh', [join(import.meta.dirname, '../../templates/provisioner/discovery-agent.sh'), '--print'])).stdout) as { nics: { name: string; mac: string }[] };
+    claim.nics = [{ ...claim.nics[0]!, mac: spare.mac }, { ...claim.nics[0]!, name: 'eth9', mac: n1Mac }];
+    expect((await fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: JSON.stringify(claim) })).status).toBe(200);
+    const flood = await Promise.all(Array.from({ length: 40 }, () => fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: '{' }).then((r) => r.status)));
+    expect(flood.filter((s) => s === 429).length).toBeGreaterThan(0);
+    const apply = await applying;
+    // the install completed with n1's own host key; the forgery is the run's one failure record
+    expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(1);
+    const records = latestFailures(stateDir);
+    expect(records.map((r) => `${r.node} ${r.gene}`)).toEqual(['n1 PXE-REQUEST-REFUSED']);
+    expect(records[0]!.evidence.message).toMatch(/preseed asked for by 10\.79\.220\.1, not by the machine's reserved address 10\.79\.220\.11.*install callback from 10\.79\.220\.1 instead of the reserved address 10\.79\.220\.11/);
+    expect(JSON.parse(readFileSync(join(stateDir, 'machines', 'n1.json'), 'utf8')).macs).toEqual([n1Mac]);
     expect(apply.stdout).toMatch(/n1: installed over PXE/);
     expect(machine('n1').state).toBe('deployed');
     expect(machine('n2').state).toBe('deployed');
