@@ -47,7 +47,7 @@ Commands:
                                   markdown or html (run report with a per-node timeline)
       --out FILE                  write there instead of stdout
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
-  help | version
+  help [COMMAND] | version       COMMAND --help: its usage, options with defaults, examples, exit codes
 
 Common options:
   --limit a,b                   only these nodes

@@ -23,12 +23,13 @@ import { verifyCommand } from './commands/verify.js';
 import { recoveriesCommand } from './commands/recoveries.js';
 import { serveCommand } from './commands/serve.js';
 import { HELP } from './help.js';
+import { COMMAND_HELP, commandHelpText } from './command-help.js';
 import { EXIT, type CommandIO } from './io.js';
 
 type Command = (args: ParsedArgs, io: CommandIO) => Promise<number>;
 
 const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
-const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
+export const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
   validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
   apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token', 'token-file'], booleans: ['json', 'verbose', 'ui'] },
@@ -52,6 +53,17 @@ export async function main(proc: NodeJS.Process): Promise<number> {
   const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
   const toolVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const [name, ...rest] = proc.argv.slice(2);
+  // bootstrap help COMMAND, bootstrap COMMAND --help (not an argument after --: that is lab exec's command)
+  const helpFor = name === 'help' ? rest[0] : name !== undefined && rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length).some((a) => a === '--help' || a === '-h') ? name : undefined;
+  if (helpFor !== undefined) {
+    const help = COMMAND_HELP[helpFor];
+    if (!help) {
+      proc.stderr.write(`unknown command '${helpFor}'; the commands: ${Object.keys(COMMAND_HELP).join(', ')}\n`);
+      return EXIT.invalid;
+    }
+    proc.stdout.write(commandHelpText(helpFor, help));
+    return EXIT.ok;
+  }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     proc.stdout.write(HELP);
     return name === undefined ? EXIT.invalid : EXIT.ok;
