@@ -122,6 +122,18 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [['--run ID', 'another run'], ['--all', 'every run, compared gene by gene'], ['--format F', 'table (default), json, csv (Fault Genes columns), junit, markdown or html'], ['--out FILE', 'write there (atomically) instead of stdout'], INVENTORY_OPTION, STATE_DIR],
     examples: ['bootstrap failures inventory/lab.yaml', 'bootstrap failures inventory/lab.yaml --all --format html --out report.html'],
   },
+  completion: {
+    usage: ['completion bash|zsh'],
+    summary: 'Prints a completion script: commands, subcommands, options, node names from the inventory on the line (after --limit, --node, power, boot) and failure genes (taxonomy, lab inject/heal).',
+    options: [],
+    examples: ['source <(bootstrap completion bash)   # in ~/.bashrc', 'source <(bootstrap completion zsh)    # in ~/.zshrc'],
+  },
+  complete: {
+    usage: ['complete nodes [WORD…]'],
+    summary: 'What the completion script asks while completing: the node names of the first inventory among the words (else $BOOTSTRAP_INVENTORY, else the lab\'s), one a line.',
+    options: [],
+    examples: ['bootstrap complete nodes apply inventory/lab.yaml --limit'],
+  },
   hostkey: {
     usage: ['hostkey forget INVENTORY NODE'],
     summary: 'Forgets a node\'s pinned SSH host key, after a reinstall you made on purpose: the next contact pins the new one.',

@@ -48,6 +48,7 @@ Commands:
       --out FILE                  write there instead of stdout
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
   help [COMMAND] | version       COMMAND --help: its usage, options with defaults, examples, exit codes
+  completion bash|zsh           a completion script: source <(bootstrap completion bash)
 
 Common options:
   --limit a,b                   only these nodes

@@ -22,6 +22,7 @@ import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
 import { recoveriesCommand } from './commands/recoveries.js';
 import { serveCommand } from './commands/serve.js';
+import { completeCommand, completionCommand } from './commands/completion.js';
 import { HELP } from './help.js';
 import { COMMAND_HELP, commandHelpText } from './command-help.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -46,6 +47,8 @@ export const COMMANDS: Record<string, { run: Command; values: string[]; booleans
   boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
   failures: { run: failuresCommand, values: ['state-dir', 'inventory', 'run', 'format', 'out'], booleans: ['all'] },
   status: { run: statusCommand, values: ['state-dir', 'inventory'], booleans: ['json'] },
+  completion: { run: (args, io) => completionCommand(args, io, COMMANDS), values: [], booleans: [] },
+  complete: { run: completeCommand, values: [], booleans: [] },
 };
 
 /** The only place that touches `process`: argv, env, streams, signals and the exit code. */
@@ -122,7 +125,8 @@ export async function main(proc: NodeJS.Process): Promise<number> {
   try {
     const command = COMMANDS[name];
     if (!command) throw usage(`unknown command '${name}'`);
-    const args = parseArgs(rest, new Set(command.values), new Set(command.booleans));
+    // complete gets the words of a command line being typed, options and all: they are data, not its options
+    const args = name === 'complete' ? { positionals: rest, flags: new Map<string, string | true>() } : parseArgs(rest, new Set(command.values), new Set(command.booleans));
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UserError) {
