@@ -89,7 +89,7 @@ function syntheticRack(count: number): DashboardInput {
 function syntheticRun(id: string, names: readonly string[]): RunRecord {
   const start = Date.parse(`${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:00:00.000Z`);
   const at = (seconds: number, event: BootstrapEvent): TimedEvent => ({ time: new Date(start + seconds * 1000).toISOString(), ...event }) as TimedEvent;
-  const events: TimedEvent[] = [at(0, { type: 'run.start', runId: id, command: 'apply', deployment: 'bench', nodes: [...names], runDir: '/bench' })];
+  const events: TimedEvent[] = [at(0, { type: 'run.start', schema: 'bootstrap-events/1', runId: id, command: 'apply', deployment: 'bench', nodes: [...names], runDir: '/bench' })];
   const failures: FailureRecord[] = [];
   for (const [i, node] of names.entries()) {
     events.push(at(1, { type: 'gather.start', node }), at(2, { type: 'gather.ok', node, ms: 1000 }));

@@ -3,7 +3,7 @@ import type { PlanSummary } from '../plan/plan-types.js';
 
 /** Everything the core reports, as one discriminated union. Renderers and files consume the same stream. */
 export type BootstrapEvent =
-  | { type: 'run.start'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string; maintenance?: string[] }
+  | { type: 'run.start'; schema: 'bootstrap-events/1'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string; maintenance?: string[] }
   | { type: 'secrets.generated'; names: string[] }
   | { type: 'lock.taken-over'; pid: number; host: string; since: string }
   | { type: 'provision.phase'; node: string; phase: string; message: string }

@@ -29,7 +29,7 @@ export async function runBmcOperation(env: Environment, deployment: Deployment, 
     if (failures) return failures;
     const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
     const sink = eventFileSink(run.events, env.now);
-    sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes: [...names], runDir: run.dir });
+    sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command, deployment: deployment.inventory.deployment, nodes: [...names], runDir: run.dir });
     const passwords = targets.map(([, t]) => t.password);
     failures = { recorder: new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now }), sink, summary: run.summary };
     return failures;

@@ -43,7 +43,7 @@ export async function discover(env: Environment, deployment: Deployment, address
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const passwords: string[] = [];
   const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now });
-  sink({ type: 'run.start', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
+  sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
   const tool = ipmiToolFor(env);
   const machines = machineStoreOf(deployment, env).all();
   const bmcs: DiscoveredBmc[] = [];

@@ -65,7 +65,7 @@ export function startRun(env: Environment, deployment: Deployment, command: stri
   const secretValues = Object.values(secrets);
   const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => secretValues, now: env.now });
   const resting = [...maintenanceNodes(deployment)];
-  sink({ type: 'run.start', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir, ...(resting.length > 0 ? { maintenance: resting } : {}) });
+  sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir, ...(resting.length > 0 ? { maintenance: resting } : {}) });
   if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
   return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports: new Map() };
 }

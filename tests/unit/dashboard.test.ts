@@ -67,7 +67,7 @@ describe('dashboard view model', () => {
   });
 
   it('the plan lists what changes, no-ops left out; timelines newest first', () => {
-    const older = { ...run, id: '20261122T070000Z-old', events: [timed(-3600, { type: 'run.start', runId: 'old', command: 'plan', deployment: 'lab', nodes: ['ctl1'], runDir: '/y' })] };
+    const older = { ...run, id: '20261122T070000Z-old', events: [timed(-3600, { type: 'run.start', schema: 'bootstrap-events/1', runId: 'old', command: 'plan', deployment: 'lab', nodes: ['ctl1'], runDir: '/y' })] };
     const view = dashboardView(input({ runs: [older, run] }));
     expect(view.plan).toEqual([
       { node: 'ctl1', action: 'run', summary: 'keystone/server: run db-sync' },
@@ -83,7 +83,7 @@ describe('dashboard view model', () => {
     const big = {
       ...run,
       events: [
-        timed(0, { type: 'run.start', runId: RUN, command: 'apply', deployment: 'lab', nodes: names, runDir: '/x' }),
+        timed(0, { type: 'run.start', schema: 'bootstrap-events/1', runId: RUN, command: 'apply', deployment: 'lab', nodes: names, runDir: '/x' }),
         ...names.map((node) => timed(1, { type: 'node.done', node, status: node === 'n700' ? 'failed' : 'ok', changed: 0 })),
         timed(2, { type: 'run.done', runId: RUN, status: 'failed', nodesOk: 999, nodesFailed: 1, changed: 0, failures: 0, ms: 2000 }),
       ],

@@ -89,7 +89,7 @@ describe('what a deadline says about a node', () => {
   it('names the phase, the running step and its age, and the last thing observed', () => {
     let now = 0;
     const progress = new NodeProgress(() => now);
-    progress.sink({ type: 'run.start', runId: 'r', command: 'apply', deployment: 'd', nodes: ['ctl1', 'cmp1'], runDir: '/x' });
+    progress.sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: 'r', command: 'apply', deployment: 'd', nodes: ['ctl1', 'cmp1'], runDir: '/x' });
     progress.sink({ type: 'batch.start', batch: 3, barclamp: 'nova', role: 'compute', nodes: ['ctl1'] });
     now = 1000;
     progress.sink({ type: 'step.ok', node: 'ctl1', step: 's1', summary: 'write /etc/hosts', action: 'update', ms: 10, attempt: 1 });

@@ -26,7 +26,7 @@ export async function discoverCommand(args: ParsedArgs, io: CommandIO): Promise<
   });
   const target = args.flags.get('write-inventory') as string | undefined;
   const written = target === undefined ? undefined : writeInventory(io, deployment, resolve(io.env.cwd, target), result);
-  if (json) io.stdout.write(`${JSON.stringify({ type: 'discover.result', ...result, ...(written ? { inventoryWritten: written } : {}) })}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ type: 'discover.result', schema: 'bootstrap-discover/1', ...result, ...(written ? { inventoryWritten: written } : {}) })}\n`);
   else io.stdout.write(discoveryText(result) + (written ? writtenText(written) : ''));
   return result.failures.length > 0 ? EXIT.failed : EXIT.ok;
 }

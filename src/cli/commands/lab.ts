@@ -30,7 +30,7 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
   const { deployment, spec } = openLab(args, io, args.positionals[1]);
   if (verb === 'status') {
     const status = await labStatus(spec, io.env);
-    if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ name: spec.name, ...status })}\n`);
+    if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-lab-status/1', name: spec.name, ...status })}\n`);
     else io.stdout.write(statusText(spec, status));
     return status.up ? EXIT.ok : EXIT.failed;
   }

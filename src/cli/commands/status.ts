@@ -54,7 +54,7 @@ export async function statusCommand(args: ParsedArgs, io: CommandIO): Promise<nu
   const known = new Set(deployment.inventory.nodes.map((n) => n.name));
   const enlisted = store.all().filter((m) => !known.has(m.id)).map((m) => ({ id: m.id, state: m.state, macs: m.macs, serial: m.hardware?.dmi.serial ?? '', memoryMiB: m.hardware?.memoryMiB ?? 0, cpus: m.hardware?.cpu.count ?? 0 }));
   if (args.flags.has('json')) {
-    io.stdout.write(`${JSON.stringify({ deployment: deployment.inventory.deployment, nodes: rows, enlisted })}\n`);
+    io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-status/1', deployment: deployment.inventory.deployment, nodes: rows, enlisted })}\n`);
     return EXIT.ok;
   }
   const lines = [`${deployment.inventory.deployment}: ${rows.length} node(s)`, `  ${'node'.padEnd(10)} ${'state'.padEnd(15)} ${'power'.padEnd(8)} ${'admin'.padEnd(15)} ${'bmc'.padEnd(15)} ${'ssh'.padEnd(4)} health`];

@@ -21,7 +21,7 @@ export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<
     }
   }
   if (args.flags.has('json')) {
-    io.stdout.write(`${JSON.stringify({ valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`);
+    io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-validate/1', valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`);
   } else if (loaded.diagnostics.length === 0) {
     const inv = loaded.inventory!;
     io.stdout.write(`${file}: valid — deployment ${inv.deployment}, ${inv.nodes.length} node(s), ${Object.keys(inv.networks).length} network(s)\n`);

@@ -31,7 +31,7 @@ export const plan = {
 } as unknown as Plan;
 
 export const events: TimedEvent[] = [
-  timed(0, { type: 'run.start', runId: RUN, command: 'apply', deployment: 'lab', nodes: ['ctl1', 'cmp1'], runDir: '/x' }),
+  timed(0, { type: 'run.start', schema: 'bootstrap-events/1', runId: RUN, command: 'apply', deployment: 'lab', nodes: ['ctl1', 'cmp1'], runDir: '/x' }),
   timed(1, { type: 'provision.phase', node: 'ctl1', phase: 'power', message: 'on' }),
   timed(4, { type: 'provision.ok', node: 'ctl1', action: 'installed', ms: 3000 }),
   timed(4, { type: 'provision.ok', node: 'cmp1', action: 'adopted', ms: 10 }),
