@@ -130,7 +130,7 @@ export async function main(proc: NodeJS.Process): Promise<number> {
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UserError) {
-      for (const d of error.diagnostics) proc.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const d of error.diagnostics) proc.stderr.write(`${formatDiagnostic(d, env.cwd)}\n`);
       if (error.diagnostics.length === 0) proc.stderr.write(`error: ${error.message}\n`);
       else if (error.kind === 'invalid-input') proc.stderr.write(`${error.message}; nothing was changed\n`);
       return error.kind === 'locked' ? EXIT.locked : EXIT.invalid;

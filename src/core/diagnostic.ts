@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 /** A problem found in user input. Loaders and validators return these; the CLI prints them all and fails once. */
 export interface SourceLocation {
   file: string;
@@ -33,8 +34,13 @@ export function formatPath(path: readonly (string | number)[]): string {
   return out;
 }
 
-export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}: ` : '';
+/**
+ * One diagnostic as people read it. With `cwd`, a file below it is named relative to it (as the person typed
+ * it, and as editors and terminals link it); files elsewhere keep their absolute path.
+ */
+export function formatDiagnostic(d: Diagnostic, cwd?: string): string {
+  const file = d.location && cwd !== undefined && isAbsolute(d.location.file) && !relative(cwd, d.location.file).startsWith('..') ? relative(cwd, d.location.file) || d.location.file : d.location?.file;
+  const where = d.location ? `${file}:${d.location.line}:${d.location.col}: ` : '';
   const path = d.path ? ` (${d.path})` : '';
   const lines = [`${where}${d.severity}: ${d.summary}${path} [${d.code}]`];
   if (d.detail) lines.push(`  ${d.detail}`);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, runCli, type CliResult } from '../integration/support/test-rack.js';
 import { runPool } from '../../src/util/pool.js';
@@ -91,7 +91,7 @@ describe('bad input', () => {
     await runPool(jobs, 4, async ({ c, command }) => {
       const stateDir = join(work, 'state', `${c.name.replace(/\W+/g, '-')}-${command}`);
       const result = await runCli([command, c.inventory, '--state-dir', stateDir], { cwd: work, timeoutMs: 60_000 });
-      const problem = refusalProblem(result, c);
+      const problem = refusalProblem(result, c, work);
       if (problem) problems.push(`${command} ${c.name}: ${problem}`);
       if (existsSync(stateDir)) problems.push(`${command} ${c.name}: created ${stateDir}`);
     });
@@ -99,11 +99,13 @@ describe('bad input', () => {
   });
 });
 
-function refusalProblem(result: CliResult, c: Case): string | undefined {
+/** Files are named relative to where the command ran (the person's working directory) when they lie below it. */
+function refusalProblem(result: CliResult, c: Case, cwd: string): string | undefined {
   if (result.code !== 2) return `exit ${result.code}, expected 2; stderr: ${result.stderr.slice(0, 300)}`;
   if (/^\s+at .+:\d+:\d+\)?$/m.test(result.stderr) || /internal error/.test(result.stderr)) return `stack trace or internal error: ${result.stderr.slice(0, 300)}`;
   for (const e of c.expected) {
-    if (!result.stderr.includes(`${e.file}:${e.line}:${e.col}: error:`) || !result.stderr.includes(`[${e.code}]`)) return `no ${e.code} at ${e.file}:${e.line}:${e.col} in: ${result.stderr.slice(0, 400)}`;
+    const file = e.file.startsWith(`${cwd}/`) ? relative(cwd, e.file) : e.file;
+    if (!result.stderr.includes(`${file}:${e.line}:${e.col}: error:`) || !result.stderr.includes(`[${e.code}]`)) return `no ${e.code} at ${file}:${e.line}:${e.col} in: ${result.stderr.slice(0, 400)}`;
   }
   if (!/nothing was changed/.test(result.stderr)) return 'does not say that nothing was changed';
   return undefined;

@@ -17,7 +17,7 @@ function expectations(file: string): { code: string; line: number; col: number }
 describe('inventory validation', () => {
   it('accepts the embedded lab inventory without a single diagnostic', () => {
     const loaded = load(join(REPO, 'inventory/lab.yaml'));
-    expect(loaded.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(loaded.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
     expect(loaded.inventory?.nodes.map((n) => n.name)).toEqual(['cmp1', 'cmp2', 'ctl1']);
   });
 

@@ -55,7 +55,7 @@ function rendered(loaded: ReturnType<typeof loadInventory>) {
   const secrets = Object.fromEntries(declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, `secret-${key.replace(/\W/g, '')}`]));
   for (const n of inventory.nodes) secrets[`bmc_fence.${n.name}`] = 'fence-password';
   const result = computeDesired({ inventory, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
-  if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
   const batches = result.desired.nodes.find((n) => n.node === 'ctl1')!.batches;
   const find = (id: string) => batches.flatMap((b) => [...b.resources, ...b.checks]).find((r) => r.id === id)!;
   const command = find('probe/node:command:use') as Extract<DesiredResource, { type: 'command' }>;
@@ -85,7 +85,7 @@ describe('values never become code', () => {
   it.each(PAYLOADS)('%j in an attribute reaches the program as one literal argument from a guard (plan runs it), a command, $( ), a check and a shell file', (payload) => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
     const { loaded } = withAttributes(dir, { probe: { value: payload } });
-    expect(loaded.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(loaded.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
     const scripts = rendered(loaded);
     const seen = (name: keyof typeof scripts) => runWithStubs(join(dir, name), scripts[name]);
     const guard = seen('guard');
@@ -98,14 +98,14 @@ describe('values never become code', () => {
   it('a rabbitmq user with a quote is refused at validation: the attribute says which characters a user name has', () => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
     const { loaded } = withAttributes(dir, { rabbitmq: { user: "o'penstack" } });
-    expect(loaded.diagnostics.map(formatDiagnostic).join('\n')).toMatch(/rabbitmq\.user: "o'penstack" does not match/);
+    expect(loaded.diagnostics.map((d) => formatDiagnostic(d)).join('\n')).toMatch(/rabbitmq\.user: "o'penstack" does not match/);
   });
 
   it.each([['a newline', 'openstack\ntouch /tmp/pwned'], ['NUL', 'open\u0000stack'], ['an escape', 'open\u001b[2Jstack'], ['a carriage return', 'open\rstack']])('%s in an attribute is refused at validation, with the place', (_what, payload) => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
     const { file, loaded } = withAttributes(dir, { probe: { value: payload }, keystone: { config: { token: { expiration: payload } } } });
     expect(loaded.inventory).toBeUndefined();
-    const problems = loaded.diagnostics.map(formatDiagnostic);
+    const problems = loaded.diagnostics.map((d) => formatDiagnostic(d));
     expect(problems.some((p) => p.startsWith(`${file}:`) && /attributes\.probe\.value/.test(p) && /control character/.test(p)), problems.join('\n')).toBe(true);
     expect(problems.some((p) => /config\.token\.expiration/.test(p) && /control character/.test(p)), problems.join('\n')).toBe(true);
   });
@@ -119,7 +119,7 @@ describe('values never become code', () => {
     writeFileSync(file, stringify(inventory));
     const loaded = loadInventory(file, { builtinBarclamps: join(REPO, 'barclamps'), home: '/root' });
     expect(loaded.inventory).toBeUndefined();
-    const problems = loaded.diagnostics.map(formatDiagnostic).join('\n');
+    const problems = loaded.diagnostics.map((d) => formatDiagnostic(d)).join('\n');
     expect(problems).toContain("'cmp1;touch'");
     expect(problems).toContain("adm'in");
   });
@@ -131,7 +131,7 @@ describe('values never become code', () => {
     const secrets = Object.fromEntries(declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, "it's-secret"]));
     for (const n of inventory.nodes) secrets[`bmc_fence.${n.name}`] = 'fence"password';
     const result = computeDesired({ inventory, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
-    if (!result.ok) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+    if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
     const scripts = result.desired.nodes.flatMap((n) => n.batches.flatMap((b) => [
       ...b.resources.flatMap((r) => (r.type === 'command' ? [[r.id, r.run], ...(r.unless ? [[`${r.id} (unless)`, r.unless]] : [])] : r.type === 'file' && /^#!\/bin\/(ba)?sh/.test(r.content) ? [[r.id, r.content]] : [])),
       ...b.checks.flatMap((c) => (c.type === 'command' ? [[c.id, c.run]] : [])),

@@ -6,7 +6,7 @@ import { EXIT, type CommandIO } from '../io.js';
 
 export async function barclampsCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const catalog = loadCatalog([join(io.env.packageRoot, 'barclamps')]);
-  for (const d of catalog.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  for (const d of catalog.diagnostics) io.stderr.write(`${formatDiagnostic(d, io.env.cwd)}\n`);
   const list = [...catalog.barclamps.values()].sort((a, b) => a.name.localeCompare(b.name));
   if (args.flags.has('json')) {
     io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-barclamps/1', barclamps: list.map((b) => ({ name: b.name, version: b.version, description: b.description, requires: b.requires, roles: Object.keys(b.roles), attributes: b.attributes })) })}\n`);

@@ -26,7 +26,7 @@ export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<
     const inv = loaded.inventory!;
     io.stdout.write(`${file}: valid — deployment ${inv.deployment}, ${inv.nodes.length} node(s), ${Object.keys(inv.networks).length} network(s)\n`);
   } else {
-    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, io.env.cwd)}\n`);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
     io.stderr.write(`${errors} error(s) in ${file}; nothing was changed\n`);
   }
