@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../util/atomic-file.js';
 import type { BootstrapEvent, EventSink } from '../core/events.js';
 
-/** `<state>/runs/<id>/`: events.jsonl, failures.jsonl, plan.json, summary.json of one run. */
+/** `<state>/runs/<id>/`: events.jsonl, failures.jsonl, plan.json, summary.json (and an apply's bom.json) of one run. */
 export interface RunDir {
   id: string;
   dir: string;
@@ -11,6 +11,7 @@ export interface RunDir {
   failures: string;
   plan: string;
   summary: string;
+  bom: string;
 }
 
 /**
@@ -24,7 +25,7 @@ export function runIdFor(time: Date, suffix: string): string {
 export function createRunDir(stateDir: string, id: string): RunDir {
   const dir = join(stateDir, 'runs', id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return { id, dir, events: join(dir, 'events.jsonl'), failures: join(dir, 'failures.jsonl'), plan: join(dir, 'plan.json'), summary: join(dir, 'summary.json') };
+  return { id, dir, events: join(dir, 'events.jsonl'), failures: join(dir, 'failures.jsonl'), plan: join(dir, 'plan.json'), summary: join(dir, 'summary.json'), bom: join(dir, 'bom.json') };
 }
 
 export function listRuns(stateDir: string): string[] {

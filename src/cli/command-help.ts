@@ -122,6 +122,12 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [['--run ID', 'another run'], ['--all', 'every run, compared gene by gene'], ['--format F', 'table (default), json, csv (Fault Genes columns), junit, markdown or html'], ['--out FILE', 'write there (atomically) instead of stdout'], INVENTORY_OPTION, STATE_DIR],
     examples: ['bootstrap failures inventory/lab.yaml', 'bootstrap failures inventory/lab.yaml --all --format html --out report.html'],
   },
+  bom: {
+    usage: ['bom [INVENTORY]'],
+    summary: 'The bill of materials every apply records: per node, each installed Debian package and its exact version; or what changed between two applies.',
+    options: [['--run ID', 'that apply\'s (default: the latest that recorded one)'], ['--diff RUN_A,RUN_B', 'the packages whose version differs between two applies, added and removed included'], INVENTORY_OPTION, STATE_DIR, ['--json', 'as JSON (bootstrap-bom/1, bootstrap-bom-diff/1)']],
+    examples: ['bootstrap bom inventory/lab.yaml', 'bootstrap bom inventory/lab.yaml --diff 20261130T010000.000Z-a1b2c3,20261130T020000.000Z-d4e5f6'],
+  },
   completion: {
     usage: ['completion bash|zsh'],
     summary: 'Prints a completion script: commands, subcommands, options, node names from the inventory on the line (after --limit, --node, power, boot) and failure genes (taxonomy, lab inject/heal).',

@@ -46,6 +46,8 @@ Commands:
       --format F                  table (default), json, csv (Fault Genes columns), junit (CI),
                                   markdown or html (run report with a per-node timeline)
       --out FILE                  write there instead of stdout
+  bom [INVENTORY]               per node the installed packages and versions of the latest apply
+      --run ID | --diff A,B       another apply's, or what changed between two applies
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
   help [COMMAND] | version       COMMAND --help: its usage, options with defaults, examples, exit codes
   completion bash|zsh           a completion script: source <(bootstrap completion bash)

@@ -23,6 +23,7 @@ import { verifyCommand } from './commands/verify.js';
 import { recoveriesCommand } from './commands/recoveries.js';
 import { serveCommand } from './commands/serve.js';
 import { completeCommand, completionCommand } from './commands/completion.js';
+import { bomCommand } from './commands/bom.js';
 import { HELP } from './help.js';
 import { COMMAND_HELP, commandHelpText } from './command-help.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -47,6 +48,7 @@ export const COMMANDS: Record<string, { run: Command; values: string[]; booleans
   boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
   failures: { run: failuresCommand, values: ['state-dir', 'inventory', 'run', 'format', 'out'], booleans: ['all'] },
   status: { run: statusCommand, values: ['state-dir', 'inventory'], booleans: ['json'] },
+  bom: { run: bomCommand, values: ['state-dir', 'inventory', 'run', 'diff'], booleans: ['json'] },
   completion: { run: (args, io) => completionCommand(args, io, COMMANDS), values: [], booleans: [] },
   complete: { run: completeCommand, values: [], booleans: [] },
 };

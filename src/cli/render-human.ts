@@ -106,6 +106,8 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
     case 'recovery.seen':
       // servers deleted or stopped, hosts coming back: masakari hears of them too, people need not (--json has them)
       return e.verdict === 'not-a-failure' ? undefined : describeRecovery(e);
+    case 'bom.recorded':
+      return verbose ? `  bill of materials: ${e.packages} package version(s) on ${e.nodes} node(s) (bootstrap bom)` : undefined;
     case 'run.interrupt':
       return `! ${e.message}`;
     case 'run.done':

@@ -27,6 +27,7 @@ export type BootstrapEvent =
   | { type: 'registration.plan'; actions: number; problems: number }
   | { type: 'registration.action'; action: 'create-segment' | 'update-segment' | 'add-host'; segment: string; host?: string }
   | { type: 'recovery.seen'; notification: string; kind: string; host: string; what: string; status: string; verdict: 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure'; gene?: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[] }
+  | { type: 'bom.recorded'; nodes: number; packages: number }
   | { type: 'run.interrupt'; message: string }
   | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; stoppedEarly?: string; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
 

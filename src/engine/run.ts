@@ -4,6 +4,7 @@ import { fanOut, type EventSink } from '../core/events.js';
 import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
 import { runHealthChecks } from '../apply/health.js';
+import { recordBillOfMaterials } from '../bom/record-bom.js';
 import { registerSegments, registrationTarget } from './masakari-phase.js';
 import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
 import type { Observation } from '../failures/classify.js';
@@ -170,6 +171,8 @@ export async function runApply(env: Environment, deployment: Deployment, request
       const unhealthy = await runHealthChecks({ desired: s.desired, runOn: converged, known: new Set(deployment.inventory.nodes.map((n) => n.name)), maintenance: maintenanceNodes(deployment), transports: s.transports, sink: s.sink, recorder: s.recorder, parallel: options.parallel, mode: 'poll', stop: options.stop, kill: options.kill, sleep: env.sleep, nowMs: env.nowMs });
       for (const node of unhealthy) execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
     }
+    // what each node runs now, package by package: bootstrap bom shows it and compares runs
+    if (!execution.interrupted) await recordBillOfMaterials(s.run, deployable, s.transports, { parallel: options.parallel, signal: options.kill, sink: s.sink });
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
     if (deadline.passed()) {
       // every node the deadline left unfinished says where it was, unless it already has its own record

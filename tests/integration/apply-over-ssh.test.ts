@@ -52,6 +52,20 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(await mainPid('ctl1')).toBe(before);
   });
 
+  it('every apply records what each node runs, package by package: bom shows the exact versions, and nothing changed between the two applies', async () => {
+    const bom = await rack.cli(['bom', inventory, '--json']);
+    expect(bom.code, bom.stderr).toBe(0);
+    const bill = JSON.parse(bom.stdout) as { schema: string; runId: string; nodes: Record<string, Record<string, string>> };
+    expect(bill.schema).toBe('bootstrap-bom/1');
+    expect(Object.keys(bill.nodes).sort()).toEqual(rack.nodes.map((n) => n.name).sort());
+    const chrony = await rack.exec('ctl1', "dpkg-query -W -f '${Version}' chrony");
+    expect(bill.nodes.ctl1!.chrony).toBe(chrony.stdout.trim());
+    const applies = readdirSync(join(rack.stateDir, 'runs')).filter((id) => existsSync(join(rack.stateDir, 'runs', id, 'bom.json'))).sort();
+    expect(applies.length).toBeGreaterThanOrEqual(2);
+    const diff = await rack.cli(['bom', inventory, '--diff', `${applies.at(-2)},${applies.at(-1)}`]);
+    expect(diff.stdout).toMatch(/^0 package change\(s\) from /);
+  });
+
   it('a changed attribute rewrites exactly one file and restarts exactly its service, on that node only', async () => {
     const doc = rack.baseInventory();
     doc.nodes[1].attributes = { ntp: { makestep: '0.5 5' } };
