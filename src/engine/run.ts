@@ -236,7 +236,7 @@ function refuseForeignSteps(file: string, saved: Plan, fresh: Plan, desired: Des
     const resource = desired.nodes.find((n) => n.node === node)?.batches.flatMap((b) => b.resources).find((r) => r.id === stepId);
     return resource?.type === 'package' ? resource.names : undefined;
   };
-  const problems = savedPlanProblems(saved, fresh, packages);
+  const problems = savedPlanProblems(saved, fresh, packages, new Set(desired.nodes.map((n) => n.node)));
   if (problems.length === 0) return;
   throw new UserError('invalid-input', `${file} holds steps the inventory, barclamps and secrets do not give`, problems.slice(0, 20).map((summary) => ({ severity: 'error' as const, code: 'plan.foreign-step', location: { file, line: 1, col: 1 }, summary, suggestion: 'a saved plan is only ever the output of bootstrap plan --out for these inputs: plan again and review it' })));
 }

@@ -8,11 +8,14 @@ import type { Plan, PlanStep } from './plan-types.js';
  * may have done since (a file someone fixed, a drift that execution itself detects and records). Returns the
  * problems, empty when the saved plan may run.
  */
-export function savedPlanProblems(saved: Plan, fresh: Plan, packageNames: (node: string, stepId: string) => readonly string[] | undefined): string[] {
+export function savedPlanProblems(saved: Plan, fresh: Plan, packageNames: (node: string, stepId: string) => readonly string[] | undefined, inventoryNodes: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   const freshNodes = new Map(fresh.nodes.map((n) => [n.name, new Map(n.steps.map((s) => [s.id, s]))]));
+  // nodes this run does not work on (--limit) or could not reach are not run from the saved plan either
+  const notPlannedNow = new Set([...inventoryNodes].filter((n) => !freshNodes.has(n)));
   if (!Array.isArray(saved.nodes)) return ['it has no list of nodes'];
   for (const node of saved.nodes) {
+    if (notPlannedNow.has(node?.name)) continue;
     const steps = freshNodes.get(node?.name);
     if (!steps) {
       problems.push(`node ${JSON.stringify(node?.name)} is not a node this inventory plans`);

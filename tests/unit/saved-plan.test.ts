@@ -12,18 +12,19 @@ const fresh = planOf([
   step('b/r:service:chrony:restart', 'handler', { action: 'run', service: 'chrony', triggers: ['b/r:file:/etc/x'] }),
 ]);
 const packages = () => ['chrony'];
+const INVENTORY = new Set(['n1', 'n2']);
 const edited = (change: (steps: PlanStep[]) => void) => {
   const plan = structuredClone(fresh);
   change(plan.nodes[0]!.steps);
-  return savedPlanProblems(plan, fresh, packages);
+  return savedPlanProblems(plan, fresh, packages, INVENTORY);
 };
 
 describe('a saved plan is an expectation, not a program', () => {
   it('runs when every change is one the inputs give, also when a node changed since (drift is found while executing)', () => {
-    expect(savedPlanProblems(fresh, fresh, packages)).toEqual([]);
+    expect(savedPlanProblems(fresh, fresh, packages, INVENTORY)).toEqual([]);
     const since = structuredClone(fresh);
     since.nodes[0]!.steps[1] = { ...since.nodes[0]!.steps[1]!, action: 'noop' };
-    expect(savedPlanProblems(fresh, since, packages)).toEqual([]);
+    expect(savedPlanProblems(fresh, since, packages, INVENTORY)).toEqual([]);
   });
 
   it('refuses steps edited by hand: another command, digest, content, service, packages or trigger', () => {
@@ -36,10 +37,17 @@ describe('a saved plan is an expectation, not a program', () => {
     expect(edited((s) => (s[2]!.action = 'destroy' as PlanStep['action']))).toEqual(['node n1, step "b/r:command:init": unknown action "destroy"']);
   });
 
+  it('leaves out nodes this run does not plan (--limit, unreachable): they are not run from the saved plan either', () => {
+    const two = structuredClone(fresh);
+    two.nodes.push({ ...structuredClone(fresh.nodes[0]!), name: 'n2' });
+    two.nodes[1]!.steps.push(step('b/r:command:evil', 'command', { action: 'run' }));
+    expect(savedPlanProblems(two, fresh, packages, INVENTORY)).toEqual([]);
+  });
+
   it('refuses nodes the inventory does not plan and files that are not plans', () => {
     const foreign = structuredClone(fresh);
     foreign.nodes[0]!.name = 'elsewhere';
-    expect(savedPlanProblems(foreign, fresh, packages)).toEqual(['node "elsewhere" is not a node this inventory plans']);
-    expect(savedPlanProblems({ ...fresh, nodes: 'x' } as unknown as Plan, fresh, packages)).toEqual(['it has no list of nodes']);
+    expect(savedPlanProblems(foreign, fresh, packages, INVENTORY)).toEqual(['node "elsewhere" is not a node this inventory plans']);
+    expect(savedPlanProblems({ ...fresh, nodes: 'x' } as unknown as Plan, fresh, packages, INVENTORY)).toEqual(['it has no list of nodes']);
   });
 });
