@@ -73,6 +73,13 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const diagnostics: Diagnostic[] = [];
   // every spelling a rendered file or command can hold, so that whatever holds one is marked sensitive
   const secretValues = Object.values(input.secrets).filter((v) => v.length > 0).flatMap(secretSpellings);
+  // every rendered text is searched for every secret: a text shared by many nodes is searched once
+  const seenTexts = new Map<string, boolean>();
+  const holdsSecret = (text: string) => {
+    let verdict = seenTexts.get(text);
+    if (verdict === undefined) seenTexts.set(text, (verdict = secretValues.some((s) => text.includes(s))));
+    return verdict;
+  };
   const templateCache = new Map<string, { text: string; file: string }>();
   const compiled: CompiledTemplates = new Map();
   const sameOnEveryNode = new SharedRenders();
@@ -119,7 +126,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
       for (const spec of barclamp.roles[batch.role]!.resources) {
         let resource: DesiredResource | undefined;
         try {
-          resource = renderResource(spec, prefix, barclamp, input.sharedTemplates, templateCache, render, secretValues);
+          resource = renderResource(spec, prefix, barclamp, input.sharedTemplates, templateCache, render, holdsSecret);
         } catch (error) {
           if (!(error instanceof TemplateError)) throw error;
           diagnostics.push(error.diagnostic);
@@ -133,7 +140,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         claimed.set(key, prefix);
         resources.push(resource);
       }
-      const checks = barclamp.roles[batch.role]!.checks.filter((c) => c.type !== 'command' || c.suite === undefined || (input.checkSuites ?? []).includes(c.suite)).map((c) => renderCheck(c, prefix, node, barclamp, render, secretValues)).filter((c): c is DesiredCheck => c !== undefined);
+      const checks = barclamp.roles[batch.role]!.checks.filter((c) => c.type !== 'command' || c.suite === undefined || (input.checkSuites ?? []).includes(c.suite)).map((c) => renderCheck(c, prefix, node, barclamp, render, holdsSecret)).filter((c): c is DesiredCheck => c !== undefined);
       nodeBatches.push({ batch: batch.index, resources, checks });
     }
     return { node: node.name, batches: nodeBatches };
@@ -179,9 +186,8 @@ class SharedRenders {
   }
 }
 
-function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>, render: Render, secretValues: string[]): DesiredResource | undefined {
+function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>, render: Render, containsSecret: (text: string) => boolean): DesiredResource | undefined {
   const id = `${prefix}:${resourceKey(spec)}`;
-  const containsSecret = (text: string) => secretValues.some((s) => text.includes(s));
   switch (spec.type) {
     case 'package':
       return { type: 'package', id, names: [...spec.names] };
@@ -204,7 +210,7 @@ function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, 
   }
 }
 
-function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render, secretValues: string[]): DesiredCheck | undefined {
+function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render, containsSecret: (text: string) => boolean): DesiredCheck | undefined {
   const id = `${prefix}:check:${spec.name}`;
   switch (spec.type) {
     case 'tcp': {
@@ -217,7 +223,7 @@ function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: 
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`, 'shell');
-      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: secretValues.some((secret) => run.includes(secret)), ...(spec.health ? { health: true as const } : {}) };
+      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: containsSecret(run), ...(spec.health ? { health: true as const } : {}) };
     }
   }
 }
