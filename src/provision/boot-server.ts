@@ -28,6 +28,8 @@ export interface BootServerDeps {
   /** apt proxy for the installer (the admin node's package cache), or ''. */
   aptProxy: string;
   log: (line: string) => void;
+  /** The address DHCP leased to a MAC now (dnsmasq's lease file), if any: an installer speaks from it. */
+  leaseOf?: (mac: string) => string | undefined;
 }
 
 /**
@@ -76,10 +78,10 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     const machine = mac ? deps.store.byMac(mac) : undefined;
     const reservation = deps.config.reservations.find((r) => r.mac === mac);
     if (!mac || !machine?.node || !reservation || machine.state !== 'installing' || !machine.installToken) return reply(response, 404, 'no install is planned for this machine\n');
-    // the preseed carries the install's one-time token: only the machine itself, at its reserved address, gets it
+    // the preseed carries the install's one-time token: only the machine itself (its lease or reservation) gets it
     const peer = peerAddress(request);
-    if (peer !== reservation.address) {
-      deps.store.sight(machine.id, 'rejected', `preseed asked for by ${peer ?? 'an unknown address'}, not by the machine's reserved address ${reservation.address}`);
+    if (!machineAddress(deps, mac, reservation.address, peer)) {
+      deps.store.sight(machine.id, 'rejected', `preseed asked for by ${peer ?? 'an unknown address'}, not by the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation.address})`);
       return reply(response, 403, 'the preseed is served to the machine being installed only\n');
     }
     return reply(response, 200, deps.scripts.preseed({ server, mac, node: machine.node, deployment: deps.config.deployment, address: reservation.address, netmask: deps.config.netmask, proxy: deps.aptProxy, token: machine.installToken }));
@@ -172,8 +174,9 @@ function installedCallback(deps: BootServerDeps, mac: string, body: string, from
     return reply(response, 409, 'this machine is not being installed\n');
   }
   const reservation = deps.config.reservations.find((r) => r.mac === mac);
-  if (!reservation || from.peer !== reservation.address || !sameSecret(from.token, machine.installToken)) {
-    deps.store.sight(machine.id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} ${from.peer !== reservation?.address ? `instead of the reserved address ${reservation?.address ?? '(none)'}` : 'without this install\'s token'}`);
+  const fromMachine = reservation !== undefined && machineAddress(deps, mac, reservation.address, from.peer);
+  if (!fromMachine || !sameSecret(from.token, machine.installToken)) {
+    deps.store.sight(machine.id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} ${!fromMachine ? `instead of the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation?.address ?? 'none'})` : 'without this install\'s token'}`);
     return reply(response, 403, 'not this install\'s callback\n');
   }
   const hostKey = body.trim();
@@ -184,6 +187,11 @@ function installedCallback(deps: BootServerDeps, mac: string, body: string, from
     delete r.installToken;
   });
   reply(response, 200, 'ok\n');
+}
+
+/** The machine speaks from the address DHCP leased to its MAC (an installer) or its reservation (the installed system). */
+function machineAddress(deps: BootServerDeps, mac: string, reserved: string, peer: string | undefined): boolean {
+  return peer !== undefined && (peer === reserved || peer === deps.leaseOf?.(mac));
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -44,7 +44,15 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   writeFileAtomic(paths.hosts, renderDhcpHosts(config));
   writeFileAtomic(paths.conf, renderDnsmasqConfig(config));
 
-  const server = createBootServer(deps);
+  // the installers' own addresses: a preseed and an install callback are taken from a machine's lease
+  const leaseOf = (mac: string) => {
+    try {
+      return parseLeases(readFileSync(paths.leases, 'utf8')).find((l) => l.mac === mac.toLowerCase())?.address;
+    } catch {
+      return undefined;
+    }
+  };
+  const server = createBootServer({ ...deps, leaseOf });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(new ProvisionerError(`the boot server cannot listen on ${config.address}:${config.httpPort}: ${error.code ?? error.message}`, error.code === 'EADDRINUSE' ? 'another provisioner already runs (see `bootstrap status`) or the port is taken' : 'is the admin address configured on this machine?')));
     server.listen(config.httpPort, config.address, () => resolve());

@@ -19,12 +19,12 @@ const MAC = '52:54:00:12:34:56';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function serve(provisioningNetwork: { address: string; prefix: number }, reservations: ProvisionerConfig['reservations'] = []) {
+async function serve(provisioningNetwork: { address: string; prefix: number }, reservations: ProvisionerConfig['reservations'] = [], leases: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-callback-'));
   dirs.push(dir);
   const config: ProvisionerConfig = { deployment: 't', ...provisioningNetwork, httpPort: 0, netmask: '255.0.0.0', reservations, dir, tftpRoot: dir, imagesDir: dir, routerAdvertisement: false };
   const store = new MachineStore(join(dir, 'machines'), () => new Date('2026-01-01T00:00:00Z'));
-  const server = createBootServer({ config, store, scripts: new BootScripts(join(REPO, 'templates/provisioner')), authorizedKey: () => undefined, aptProxy: '', log: () => undefined });
+  const server = createBootServer({ config, store, scripts: new BootScripts(join(REPO, 'templates/provisioner')), authorizedKey: () => undefined, aptProxy: '', log: () => undefined, leaseOf: (mac) => leases[mac] });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (path: string, body: string) => fetch(`${url}${path}`, { method: 'POST', body }).then(async (r) => ({ status: r.status, text: await r.text() }), (e: Error) => ({ status: 0, text: e.message }));
@@ -87,7 +87,7 @@ describe('the install callback', () => {
     store.transition('n1', 'installing', 'apply', (r) => (r.installToken = token));
   };
 
-  it("counts only this install's own callback: from the machine's reserved address, with the token only its preseed carried; forgeries are rejected and recorded", async () => {
+  it("counts only this install's own callback: from the machine's address, with the token only its preseed carried; forgeries are rejected and recorded", async () => {
     const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '127.0.0.1' }]);
     const token = 'f'.repeat(48);
     installing(s.store, token);
@@ -112,7 +112,17 @@ describe('the install callback', () => {
     await s.close();
   });
 
-  it("serves the preseed (and takes the callback) only at the machine's reserved address", async () => {
+  it("takes the installer at the address DHCP leased to the machine (before it has its reserved one)", async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '10.9.9.9' }], { [MAC]: '127.0.0.1' });
+    const token = 'd'.repeat(48);
+    installing(s.store, token);
+    expect((await s.get(`/preseed/${MAC}`)).status).toBe(200);
+    expect((await s.post(`/callback/${MAC}/installed?token=${token}`, KEY)).status).toBe(200);
+    expect(s.store.get('n1')).toMatchObject({ state: 'installed', hostKey: KEY });
+    await s.close();
+  });
+
+  it("serves the preseed (and takes the callback) only at the machine's own addresses", async () => {
     const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '127.0.0.2' }]);
     const token = 'e'.repeat(48);
     installing(s.store, token);
@@ -120,8 +130,8 @@ describe('the install callback', () => {
     expect((await s.post(`/callback/${MAC}/installed?token=${token}`, KEY)).status).toBe(403);
     expect(s.store.get('n1')!.state).toBe('installing');
     expect(s.store.sightings('n1').map((x) => x.detail)).toEqual([
-      "preseed asked for by 127.0.0.1, not by the machine's reserved address 127.0.0.2",
-      'install callback from 127.0.0.1 instead of the reserved address 127.0.0.2',
+      'preseed asked for by 127.0.0.1, not by the machine (its lease none, its reservation 127.0.0.2)',
+      'install callback from 127.0.0.1 instead of the machine (its lease none, its reservation 127.0.0.2)',
     ]);
     await s.close();
   });
