@@ -163,8 +163,8 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
 
 /**
  * The installer's late command: the machine is installed; its SSH host key comes with the call. Only this
- * install's own callback counts: from the machine's reserved address, with the one-time token its preseed
- * carried. Anything else (a forgery, a second callback) is a rejected sighting, which apply records as a failure.
+ * install's own callback counts: from the machine (its lease or reservation), with the one-time token its
+ * preseed carried. Anything else (a forgery, a second callback) is a rejected sighting, which apply records as a failure.
  */
 function installedCallback(deps: BootServerDeps, mac: string, body: string, from: { peer: string | undefined; token: string }, response: ServerResponse): void {
   const machine = deps.store.byMac(mac);

@@ -18,8 +18,8 @@ export interface MachineRecord {
   /** The SSH host key the installer reported (pinned when the machine is handed to the barclamps). */
   hostKey?: string;
   /**
-   * While installing: the one-time secret only this install's preseed carries (served to the machine's reserved
-   * address alone); the "installed" callback must bring it back. Cleared once used.
+   * While installing: the one-time secret only this install's preseed carries (served to the machine's own
+   * address alone: its DHCP lease or reservation); the "installed" callback must bring it back. Cleared once used.
    */
   installToken?: string;
 }
