@@ -343,7 +343,7 @@ describe('the OpenStack reference deployment in the lab, Masakari included', () 
     expect(restingPlan.stdout).not.toMatch(/return-to-service/);
     const restingVerify = await cli(['verify', resting, '--json']);
     expect(restingVerify.code, restingVerify.stdout).toBe(0);
-    expect(events(restingVerify.stdout).find((e) => e.type === 'run.start')).toMatchObject({ nodes: ['ctl1', 'cmp1'], maintenance: ['cmp2'] });
+    expect(events(restingVerify.stdout).find((e) => e.type === 'run.start')).toMatchObject({ nodes: ['cmp1', 'ctl1'], maintenance: ['cmp2'] });
     expect(await computeService('cmp2')).toMatch(/^disabled/);
 
     await cli(['lab', 'heal', 'CLOUD-PROCESS-FAILED', inventory, '--node', 'cmp2']);

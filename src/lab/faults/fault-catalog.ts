@@ -1,5 +1,5 @@
 import { shellQuote } from '../../transport/shell-quote.js';
-import { must, type FaultInjector } from './fault.js';
+import { FaultStepError, must, type FaultInjector, type FaultTools } from './fault.js';
 
 const KEEP = '/var/lib/bootstrap-fault';
 
@@ -228,9 +228,9 @@ rm -f ${KEEP}/db-shadow-users`,
     inject: async (t) => {
       const since = must(await t.inCloudController('date -u +%Y-%m-%dT%H:%M:%S'), "reading the controller's clock").stdout.trim();
       await t.bmcCommands(t.bmcPassword(), 'chassis power off\n');
-      must(await t.inCloudController(hostRecoveryEnded(t.node, since)), "waiting for masakari's host-failure recovery");
+      await untilInController(t, hostRecoveryEnded(t.node, since), 600, `masakari ending a host-failure recovery of ${t.node}`);
       await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
-      must(await t.inCloudController(computeReportsAgain(t.node)), 'waiting for the host to be back');
+      await untilInController(t, computeReportsAgain(t.node), 300, `${t.node} back (online in the cluster, nova-compute up)`);
       return {};
     },
     heal: async (t) => {
@@ -262,27 +262,32 @@ systemctl kill --kill-who=main --signal=KILL nova-compute`,
   }),
 ];
 
-/** On the controller: waits (10 min at most) until masakari's recovery of a host failure of NODE since SINCE has ended, however it ended. */
+/**
+ * Polls a check script on the cloud's controller (exit 0: done) every 5 s for at most `seconds`: one short
+ * script per poll, since a script in a machine may run two minutes at most.
+ */
+async function untilInController(t: FaultTools, check: string, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const result = await t.inCloudController(check);
+    if (result.code === 0) return;
+    last = (result.stderr || result.stdout).trim().split('\n').at(-1) ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  throw new FaultStepError(`waiting for ${what}: not within ${seconds} s${last ? ` (${last})` : ''}`);
+}
+
+/** On the controller: exit 0 once masakari's recovery of a host failure of NODE since SINCE has ended, however it ended. */
 function hostRecoveryEnded(node: string, since: string): string {
   const ended = `import json, sys
 node, since = sys.argv[1], sys.argv[2]
-ended = [n for n in json.load(sys.stdin) if n['type'] == 'COMPUTE_HOST' and n['host'].split('.')[0] == node and (n['created'] or '') >= since and n['status'] in ('finished', 'failed', 'error', 'ignored')]
+ended = [n for n in json.load(sys.stdin) if n['type'] == 'COMPUTE_HOST' and (n['host'] or '').split('.')[0] == node and (n['created'] or '') >= since and n['status'] in ('finished', 'failed', 'error', 'ignored')]
 sys.exit(0 if ended else 1)`;
-  return `. /root/admin-openrc
-for i in $(seq 120); do
-  bootstrap-masakari-notifications | python3 -c ${shellQuote(ended)} ${shellQuote(node)} ${shellQuote(since)} && exit 0
-  sleep 5
-done
-echo ${shellQuote(`masakari did not end a host-failure recovery of ${node} within 10 minutes`)} >&2; exit 1`;
+  return `. /root/admin-openrc && bootstrap-masakari-notifications | python3 -c ${shellQuote(ended)} ${shellQuote(node)} ${shellQuote(since)}`;
 }
 
-/** On the controller: waits (5 min at most) until NODE is online in the cluster and its nova-compute reports up. */
+/** On the controller: exit 0 once NODE is online in the cluster and its nova-compute reports up. */
 function computeReportsAgain(node: string): string {
-  return `. /root/admin-openrc
-for i in $(seq 60); do
-  crm_mon -1 -X 2>/dev/null | grep -q ${shellQuote(`<node name="${node}" id="[0-9]*" online="true"`)} &&
-    test "$(openstack compute service list --service nova-compute --host ${shellQuote(node)} -f value -c State 2>/dev/null)" = up && exit 0
-  sleep 5
-done
-echo ${shellQuote(`${node} did not come back (online in the cluster, nova-compute up) within 5 minutes`)} >&2; exit 1`;
+  return `. /root/admin-openrc && crm_mon -1 -X 2>/dev/null | grep -q ${shellQuote(`<node name="${node}" id="[0-9]*" online="true"`)} && test "$(openstack compute service list --service nova-compute --host ${shellQuote(node)} -f value -c State 2>/dev/null)" = up`;
 }
