@@ -1,4 +1,6 @@
+import type { EventSink } from '../core/events.js';
 import type { Observation } from '../failures/classify.js';
+import type { FailureContext, FailureRecorder } from '../failures/record.js';
 import type { DesiredCheck } from '../plan/desired-types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { tcpProbe } from '../util/tcp-probe.js';
@@ -21,6 +23,13 @@ export function checkObservation(check: DesiredCheck, result: CheckOutcome): Obs
   // the check's own last word (e.g. "member n2 is not online") belongs on the line people read first
   const said = result.stderr?.trim().split('\n').at(-1)?.trim().slice(0, 200);
   return { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}${said ? ` — ${said}` : ''}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) };
+}
+
+/** A failed check, recorded and told: the record, then the check's failure naming its gene. */
+export function recordCheckFailure(sink: EventSink, recorder: FailureRecorder, context: FailureContext & { step: string }, observation: Observation): void {
+  const record = recorder.record(context, observation);
+  sink({ type: 'failure.recorded', record });
+  sink({ type: 'check.fail', node: context.node, check: context.step, gene: record.gene, message: record.evidence.message });
 }
 
 /**

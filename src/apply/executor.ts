@@ -6,7 +6,7 @@ import type { Plan, PlanStep } from '../plan/plan-types.js';
 import { PENDING_RESTART_TRIGGER } from '../plan/planner.js';
 import { TransportError, type ExecResult, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import { checkObservation, runCheck } from './checks.js';
+import { checkObservation, recordCheckFailure, runCheck } from './checks.js';
 import { isHealthCheck } from './health.js';
 import { stepScript } from './step-scripts.js';
 import { observationOfTransportError } from './transport-failure.js';
@@ -100,12 +100,7 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
           continue;
         }
         const killedAs = deps.kill.aborted ? deps.killedWork?.(node.name, `check ${check.name}`) : undefined;
-        const record = deps.recorder.record(
-          { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id },
-          killedAs ?? checkObservation(check, result),
-        );
-        sink({ type: 'failure.recorded', record });
-        sink({ type: 'check.fail', node: node.name, check: check.id, gene: record.gene, message: record.evidence.message });
+        recordCheckFailure(sink, deps.recorder, { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id }, killedAs ?? checkObservation(check, result));
         budget.fail(outcome);
         return;
       }

@@ -4,7 +4,7 @@ import type { FailureRecorder } from '../failures/record.js';
 import type { DesiredCheck, DesiredState } from '../plan/desired-types.js';
 import type { Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import { checkObservation, runCheck } from './checks.js';
+import { checkObservation, recordCheckFailure, runCheck } from './checks.js';
 
 /**
  * One thing a cloud health check found wrong, about one node: a line of the check's stdout such as
@@ -93,9 +93,7 @@ export async function runHealthChecks(deps: HealthDeps): Promise<Set<string>> {
       unhealthy.add(report.node);
       if (seen.has(key)) continue;
       seen.add(key);
-      const record = deps.recorder.record({ node: report.node, ...context }, report.observation);
-      deps.sink({ type: 'failure.recorded', record });
-      deps.sink({ type: 'check.fail', node: report.node, check: check.id, gene: record.gene, message: record.evidence.message });
+      recordCheckFailure(deps.sink, deps.recorder, { node: report.node, ...context }, report.observation);
     }
   });
   return unhealthy;

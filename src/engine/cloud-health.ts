@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
 import { runHealthChecks, isHealthCheck } from '../apply/health.js';
 import { FailureRecorder } from '../failures/record.js';
-import { fenceSecrets } from '../secrets/fence-secrets.js';
-import { withMissingSecrets } from '../secrets/secret-store.js';
-import { declaredSecrets } from '../plan/desired.js';
-import { desiredState, maintenanceNodes, sshTransports, type Deployment } from './deployment.js';
+import { desiredState, maintenanceNodes, readOnlySecrets, sshTransports, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 
 export interface NodeHealth {
@@ -23,8 +20,8 @@ export async function cloudHealth(env: Environment, deployment: Deployment, opti
   const health = new Map<string, NodeHealth>(names.map((n) => [n, { state: resting.has(n) ? 'maintenance' : 'unknown', findings: [] }]));
   if (!existsSync(deployment.paths.secrets)) return health;
   // only read: what is missing (a barclamp added since) renders with a throw-away value, never stored
-  const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
-  const { desired } = desiredState(env, deployment, { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read').secrets });
+  const secrets = readOnlySecrets(env, deployment);
+  const { desired } = desiredState(env, deployment, secrets);
   const judges = desired.nodes.filter((n) => !resting.has(n.node) && n.batches.some((b) => b.checks.some(isHealthCheck))).map((n) => n.node);
   if (judges.length === 0) return health;
   const transports = sshTransports(deployment, judges);

@@ -60,11 +60,18 @@ export function prepareSecrets(env: Environment, deployment: Deployment): { secr
  */
 export function preflight(env: Environment, deployment: Deployment, limit: readonly string[] | undefined): void {
   selectNodes(deployment, limit);
-  const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
-  // a lab's fencing password exists once the lab is up, after this check: any value renders the templates
-  desiredState(env, deployment, { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read-yet').secrets });
+  desiredState(env, deployment, readOnlySecrets(env, deployment));
   // the pinned host keys must be readable before any run starts (a damaged file never means "trust anyone")
   new KnownHosts(deployment.paths.knownHosts);
+}
+
+/**
+ * The secrets to render with when nothing may be written: the stored ones, throw-away values for those not
+ * generated yet, and placeholders for fencing passwords (a lab's exists only once the lab is up).
+ */
+export function readOnlySecrets(env: Environment, deployment: Deployment): Secrets {
+  const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+  return { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read-yet').secrets };
 }
 
 export function existingSecrets(deployment: Deployment): Secrets {

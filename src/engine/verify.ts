@@ -1,4 +1,4 @@
-import { checkObservation, runCheck } from '../apply/checks.js';
+import { checkObservation, recordCheckFailure, runCheck } from '../apply/checks.js';
 import { isHealthCheck, runHealthChecks } from '../apply/health.js';
 import { writeJson, type RunDir } from '../apply/run-dir.js';
 import { observationOfTransportError } from '../apply/transport-failure.js';
@@ -58,9 +58,7 @@ export async function runVerify(env: Environment, deployment: Deployment, option
             s.sink({ type: 'check.ok', node, check: check.id, ms: Math.round(env.nowMs() - started) });
             continue;
           }
-          const record = s.recorder.record({ node, barclamp: batch.barclamp, role: batch.role, step: check.id }, checkObservation(check, result));
-          s.sink({ type: 'failure.recorded', record });
-          s.sink({ type: 'check.fail', node, check: check.id, gene: record.gene, message: record.evidence.message });
+          recordCheckFailure(s.sink, s.recorder, { node, barclamp: batch.barclamp, role: batch.role, step: check.id }, checkObservation(check, result));
           nodes.set(node, 'failed');
         }
       }
