@@ -3,7 +3,21 @@ import { join } from 'node:path';
 import ejs from 'ejs';
 import type { BootAction } from './machine-state.js';
 
-/** The provisioner's templates (templates/provisioner/), rendered in ejs strict mode. */
+/**
+ * Every value a provisioner template outputs, whichever language the line is in — iPXE, a debconf answer,
+ * the preseed's late_command (sh), a kernel command line — is made of these characters only: none of them
+ * ends a line, a word or a quote, expands or globs in any of those languages. Inventory validation already
+ * keeps names, addresses and MACs inside this set; this is what makes it hold by construction.
+ */
+const BOOT_SCRIPT_VALUE = /^[A-Za-z0-9._:/=-]*$/;
+
+export function bootScriptValue(value: unknown): string {
+  const text = String(value);
+  if (!BOOT_SCRIPT_VALUE.test(text)) throw new Error(`refusing to write ${JSON.stringify(text)} into a boot script: only letters, digits and . _ : / = - may appear there`);
+  return text;
+}
+
+/** The provisioner's templates (templates/provisioner/), rendered in ejs strict mode; `<%= %>` is bootScriptValue. */
 export class BootScripts {
   private readonly cache = new Map<string, string>();
 
@@ -29,7 +43,7 @@ export class BootScripts {
   }
 
   private render(name: string, locals: Record<string, string>): string {
-    return ejs.render(this.text(name), locals, { strict: true, destructuredLocals: Object.keys(locals), escape: (s: unknown) => String(s), filename: join(this.templateDir, name) });
+    return ejs.render(this.text(name), locals, { strict: true, destructuredLocals: Object.keys(locals), escape: bootScriptValue, filename: join(this.templateDir, name) });
   }
 
   private text(name: string): string {

@@ -9,7 +9,19 @@ mkdir -p "$disk/upper" "$disk/work" "$root"
 mount -t overlay "bs-$(basename "$(dirname "$disk")")" -o "lowerdir=$lower,upperdir=$disk/upper,workdir=$disk/work" "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
-mount --rbind /dev "$root/dev"
+# Only the devices a server's OS needs, never the host's /dev (its disks, consoles, kernel log, KVM): the
+# memory and random devices, a controlling terminal, tun for libvirt's guest NICs, pseudo-terminals of its
+# own (sshd, guest serial consoles) and shared memory. /dev/console is the machine's console log, as
+# systemd-nspawn does it with a pty: systemd's status lines land where `bootstrap lab console` reads.
+mount -t tmpfs -o mode=0755,nosuid dev "$root/dev"
+mkdir -p "$root/dev/net" "$root/dev/pts" "$root/dev/shm"
+for node in null zero full random urandom tty net/tun; do cp -a "/dev/$node" "$root/dev/$node"; done
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts"
+ln -s pts/ptmx "$root/dev/ptmx"
+mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"; ln -s /proc/self/fd/1 "$root/dev/stdout"; ln -s /proc/self/fd/2 "$root/dev/stderr"
+if [ -f /proc/self/fd/1 ]; then : > "$root/dev/console"; mount --bind /proc/self/fd/1 "$root/dev/console"; fi
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 hostname "$(cat "$root/etc/hostname")"

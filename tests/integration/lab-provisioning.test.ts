@@ -174,6 +174,15 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     expect((await cli(['lab', 'exec', 'n2', inventory, '--', 'test', '-e', '/root/only-on-n1'])).code).toBe(1);
   });
 
+  it('an installed machine sees only the devices it needs, never the host\'s disks, kernel log or KVM, and its console is its console log', async () => {
+    const devices = await cli(['lab', 'exec', 'n2', inventory, '--', 'sh', '-c', 'cd /dev && find . -mindepth 1 \\( -type c -o -type b \\) | sort']);
+    expect(devices.code).toBe(0);
+    expect(devices.stdout.trim().split('\n')).toEqual(['./full', './net/tun', './null', './pts/ptmx', './random', './tty', './urandom', './zero']);
+    const write = await cli(['lab', 'exec', 'n2', inventory, '--', 'sh', '-c', 'echo console-of-n2 > /dev/console && head -c 8 /dev/urandom | wc -c']);
+    expect(write.stdout.trim()).toBe('8');
+    expect(readFileSync(join(labDir, 'nodes', 'n2', 'console.log'), 'utf8')).toContain('console-of-n2');
+  });
+
   it('power off/on through the BMC stops and boots the installed machine', async () => {
     expect((await cli(['power', 'off', 'n2', '--inventory', inventory])).code).toBe(0);
     expect((await cli(['power', 'status', 'n2', '--inventory', inventory])).stdout).toContain('power off');

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BootScripts } from '../../src/provision/boot-scripts.js';
 import { correlate, sameGuid } from '../../src/provision/correlate.js';
 import { parseLeases, renderDnsmasqConfig } from '../../src/provision/dnsmasq-config.js';
 import { parseHardwareReport } from '../../src/provision/hardware-report.js';
@@ -93,5 +94,31 @@ describe('discovery agent and correlation', () => {
     expect(correlate(bmc('SRV-1', '11e044d2-21f2-4635-dd68-062f7b54d352'), [machine('a', 'SRV-1', 'd244e011-f221-3546-dd68-062f7b54d352'), machine('b', 'SRV-2', '')])).toEqual({ kind: 'match', machine: 'a', by: ['GUID = SMBIOS UUID', 'FRU product serial = SMBIOS serial'] });
     expect(correlate(bmc('SRV-1', ''), [machine('a', 'SRV-1', ''), machine('b', 'SRV-1', '')])).toMatchObject({ kind: 'ambiguous', machines: ['a', 'b'] });
     expect(correlate(bmc('SRV-9', ''), [machine('a', 'SRV-1', '')])).toEqual({ kind: 'none' });
+  });
+});
+
+describe('boot scripts', () => {
+  const scripts = new BootScripts(join(REPO, 'templates', 'provisioner'));
+  const machine = { server: 'http://10.77.0.1:8080', mac: '52:54:00:77:00:11', node: 'cmp1', deployment: 'lab', address: '10.77.0.12', netmask: '255.255.255.0', proxy: '', token: 'a1b2c3' };
+
+  it('puts the machine\'s values into the iPXE scripts and the preseed as they are, the install token in the late_command\'s callback only', () => {
+    const preseed = scripts.preseed(machine);
+    expect(preseed).toContain('d-i netcfg/get_ipaddress string 10.77.0.12\n');
+    expect(preseed).toMatch(/late_command string .*'http:\/\/10\.77\.0\.1:8080\/callback\/52:54:00:77:00:11\/installed\?token=a1b2c3'$/m);
+    expect(scripts.forMachine('install', machine)).toContain('url=http://10.77.0.1:8080/preseed/52:54:00:77:00:11 ');
+  });
+
+  it('refuses any value that could end a line, a word or a quote in iPXE, debconf or the late_command\'s shell', () => {
+    for (const node of ['n1; touch /tmp/pwned', "n1'", 'n1\nd-i preseed/late_command string reboot', 'n1$(id)', 'n1 `id`', 'a b', 'n1&', 'n1*']) {
+      expect(() => scripts.preseed({ ...machine, node }), node).toThrow(/refusing to write .* into a boot script/);
+      expect(() => scripts.forMachine('install', { ...machine, node }), node).toThrow(/into a boot script/);
+    }
+    expect(() => scripts.forMachine('discover', { ...machine, mac: '${mac}' })).toThrow(/into a boot script/);
+  });
+
+  it('no provisioner template writes a value raw (<%-), so every value passes the check', () => {
+    for (const file of readdirSync(join(REPO, 'templates', 'provisioner')).filter((f) => f.endsWith('.ejs'))) {
+      expect(readFileSync(join(REPO, 'templates', 'provisioner', file), 'utf8'), file).not.toContain('<%-');
+    }
   });
 });
