@@ -99,10 +99,6 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       return `  ✗ ${e.node}: check ${e.check} [${e.gene}] ${e.message}`;
     case 'node.done':
       return e.status === 'ok' ? undefined : `${e.status === 'failed' ? '✗' : '–'} ${e.node}: ${e.status}`;
-    case 'registration.plan':
-      return `» masakari segments: ${e.actions === 0 && e.problems === 0 ? 'already registered' : `${e.actions} call(s) to make${e.problems > 0 ? `, ${e.problems} host(s) nova does not know` : ''}`}`;
-    case 'registration.action':
-      return `  ✓ masakari: ${e.action === 'add-host' ? `host ${e.host} added to segment ${e.segment}` : `segment ${e.segment} ${e.action === 'create-segment' ? 'created' : 'updated'}`}`;
     case 'recovery.seen':
       // servers deleted or stopped, hosts coming back: masakari hears of them too, people need not (--json has them)
       return e.verdict === 'not-a-failure' ? undefined : describeRecovery(e);

@@ -24,8 +24,6 @@ export type BootstrapEvent =
   | { type: 'check.fail'; node: string; check: string; gene: string; message: string }
   | { type: 'node.done'; node: string; status: 'ok' | 'failed' | 'skipped'; changed: number }
   | { type: 'failure.recorded'; record: FailureRecord }
-  | { type: 'registration.plan'; actions: number; problems: number }
-  | { type: 'registration.action'; action: 'create-segment' | 'update-segment' | 'add-host'; segment: string; host?: string }
   | { type: 'recovery.seen'; notification: string; kind: string; host: string; what: string; status: string; verdict: 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure'; gene?: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[] }
   | { type: 'bom.recorded'; nodes: number; packages: number }
   | { type: 'run.interrupt'; message: string }

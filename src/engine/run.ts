@@ -5,7 +5,6 @@ import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
 import { runHealthChecks } from '../apply/health.js';
 import { recordBillOfMaterials } from '../bom/record-bom.js';
-import { registerSegments, registrationTarget } from './masakari-phase.js';
 import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
 import type { Observation } from '../failures/classify.js';
 import { FailureRecorder } from '../failures/record.js';
@@ -160,10 +159,6 @@ export async function runApply(env: Environment, deployment: Deployment, request
       nowMs: env.nowMs,
     });
     for (const u of plan.unreachable) if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
-    // Post-deploy registration through the Masakari API, once every node converged (it needs all of them).
-    const registration = registrationTarget(deployment, s.secrets);
-    const allConverged = !execution.interrupted && [...execution.nodes.values()].every((o) => o.status === 'ok') && s.nodes.length === selected.length;
-    if (registration && allConverged) await registerSegments(registration, { sink: s.sink, recorder: s.recorder, sleep: env.sleep, nowMs: env.nowMs });
     // Converged is not healthy: the cloud's own view (services enabled and up, agents alive, hosts in service)
     // decides whether this run is ok. Asked from the nodes that converged, once nothing else is left to do.
     if (!execution.interrupted && execution.stoppedEarly === undefined && !deadline.passed()) {

@@ -1,9 +1,7 @@
 import type { TimedEvent } from '../core/events.js';
-import { REGISTRATION_STEP } from '../engine/masakari-phase.js';
 import type { FailureRecord } from '../failures/record.js';
 import { escapeMarkup as xml } from './escape.js';
 import type { RunRecord } from './run-record.js';
-import { DEPLOYMENT_ROW } from './timeline.js';
 
 interface TestCase {
   name: string;
@@ -43,9 +41,6 @@ export function runJunit(run: RunRecord): string {
       else if (e.type === 'step.fail' || e.type === 'check.fail') add(node.name, { name: item.name, classname, seconds: e.type === 'step.fail' ? e.ms / 1000 : 0, failure: failureOf(failureFor(node.name, item.id), e.gene, e.message) });
       else add(node.name, { name: item.name, classname, seconds: e.ms / 1000 });
     }
-  }
-  for (const f of run.failures.filter((r) => r.step === REGISTRATION_STEP)) {
-    add(DEPLOYMENT_ROW, { name: `register ${f.node}`, classname: 'masakari.registration', seconds: 0, failure: failureOf(f, f.gene, f.evidence.message) });
   }
 
   const body = [...suites].map(([node, cases]) => {

@@ -1,5 +1,4 @@
 import type { TimedEvent } from '../core/events.js';
-import { REGISTRATION_STEP } from '../engine/masakari-phase.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'unfinished';
 
@@ -37,9 +36,6 @@ export interface RunTimeline {
   changed: number;
   nodes: NodeTimeline[];
 }
-
-/** Rows for things that happen for the deployment as a whole rather than on one node. */
-export const DEPLOYMENT_ROW = '(deployment)';
 
 /**
  * Per-node phases from a run's events: pure, so the report of a killed run shows where each node was
@@ -103,15 +99,10 @@ export function buildTimeline(runId: string, events: readonly TimedEvent[]): Run
       case 'check.fail':
         touch(e.node, roleOf(e.check), e, { failed: true });
         break;
-      case 'registration.plan':
-      case 'registration.action':
-        touch(DEPLOYMENT_ROW, 'masakari registration', e);
-        break;
       case 'failure.recorded': {
         const r = e.record;
-        const where = r.step === REGISTRATION_STEP ? DEPLOYMENT_ROW : r.node;
-        const phase = r.step === REGISTRATION_STEP ? 'masakari registration' : r.barclamp ? `${r.barclamp}/${r.role ?? ''}` : (row(where).phases.at(-1)?.name ?? 'run');
-        row(where).failures.push({ atMs: at(e), gene: r.gene, phase, ...(r.step ? { step: r.step } : {}), message: r.evidence.message });
+        const phase = r.barclamp ? `${r.barclamp}/${r.role ?? ''}` : (row(r.node).phases.at(-1)?.name ?? 'run');
+        row(r.node).failures.push({ atMs: at(e), gene: r.gene, phase, ...(r.step ? { step: r.step } : {}), message: r.evidence.message });
         break;
       }
       case 'node.done':
@@ -129,7 +120,6 @@ export function buildTimeline(runId: string, events: readonly TimedEvent[]): Run
       // a phase that a later phase followed, or that the finished run closed, ended well unless it failed
       if (phase.status === 'unfinished' && (i < timeline.phases.length - 1 || done)) phase.status = 'ok';
     });
-    if (timeline.node === DEPLOYMENT_ROW && done) timeline.status = timeline.failures.length > 0 ? 'failed' : 'ok';
   }
   const last = events.at(-1);
   return {

@@ -138,6 +138,10 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
     }
   });
 
+  it('asks masakari for the inventory\'s segment with every node holding its members role as a host', () => {
+    expect(JSON.parse(file('ctl1', '/etc/bootstrap/masakari-segments.json'))).toEqual({ segments: [{ name: 'compute', recovery_method: 'auto', description: 'Every compute host of the deployment', hosts: ['cmp1', 'cmp2'] }] });
+  });
+
   it('registers only the services the deployment runs, each at its role\'s node', () => {
     const registration = JSON.parse(file('ctl1', '/root/.bootstrap/keystone-services.json')) as { services: { user: string; url: string; service: { type: string } }[] };
     expect(registration.services.map((s) => [s.user, s.service.type, s.url])).toEqual([
