@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { BootstrapEvent, TimedEvent } from '../src/core/events.js';
+import type { BootstrapEvent, TimedEvent } from '../src/run/events.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { dashboardView, type DashboardInput } from '../src/dashboard/view-model.js';
 import type { FailureRecord } from '../src/failures/record.js';

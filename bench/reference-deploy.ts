@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../src/inventory/load.js';
 import { labSpecOf } from '../src/lab/lab-spec.js';
-import { listRuns } from '../src/apply/run-dir.js';
+import { listRuns } from '../src/run/run-dir.js';
 import { readRunRecord } from '../src/report/run-record.js';
 import { buildTimeline } from '../src/report/timeline.js';
 import { REPO, runCli } from '../tests/integration/support/test-rack.js';

@@ -1,4 +1,4 @@
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 import type { Observation } from '../failures/classify.js';
 import type { FailureContext, FailureRecorder } from '../failures/record.js';
 import type { DesiredCheck } from '../plan/desired-types.js';

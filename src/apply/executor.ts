@@ -1,4 +1,4 @@
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 import type { Observation } from '../failures/classify.js';
 import type { FailureRecorder } from '../failures/record.js';
 import type { DesiredResource, DesiredState } from '../plan/desired-types.js';
@@ -9,7 +9,7 @@ import { runPool } from '../util/pool.js';
 import { checkObservation, recordCheckFailure, runCheck } from './checks.js';
 import { isHealthCheck } from './health.js';
 import { stepScript } from './step-scripts.js';
-import { observationOfTransportError } from './transport-failure.js';
+import { observationOfTransportError } from '../failures/observations.js';
 
 export interface ExecutorDeps {
   plan: Plan;

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatPath } from '../core/diagnostic.js';
 import { checkSchema } from '../core/schema.js';
-import { parseYaml, type YamlSource } from '../util/yaml-source.js';
+import { parseYaml, type YamlSource } from '../core/yaml-source.js';
 import { attributeValueProblems } from './attribute-check.js';
 import { manifestSchema } from './manifest-schema.js';
 import type { AttributeSpec, Barclamp, CheckSpec, ResourceSpec, RoleSpec } from './types.js';

@@ -1,5 +1,5 @@
-import { writeJson } from '../apply/run-dir.js';
-import type { EventSink } from '../core/events.js';
+import { writeJson } from '../run/run-dir.js';
+import type { EventSink } from '../run/events.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
 import { INSTALLED_PACKAGES_SCRIPT, parseInstalledPackages, type BillOfMaterials } from './bill-of-materials.js';

@@ -4,7 +4,7 @@ import { homedir, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/user-error.js';
-import { LabError } from '../lab/lab-error.js';
+import { HintedError } from '../core/hinted-error.js';
 import type { Environment } from '../engine/environment.js';
 import { parseArgs, usage, type ParsedArgs } from './args.js';
 import { applyCommand } from './commands/apply.js';
@@ -137,8 +137,8 @@ export async function main(proc: NodeJS.Process): Promise<number> {
       else if (error.kind === 'invalid-input') proc.stderr.write(`${error.message}; nothing was changed\n`);
       return error.kind === 'locked' ? EXIT.locked : EXIT.invalid;
     }
-    if (error instanceof LabError) {
-      proc.stderr.write(`lab error: ${error.message}\n  hint: ${error.hint}\n`);
+    if (error instanceof HintedError) {
+      proc.stderr.write(`${error.label} error: ${error.message}\n  hint: ${error.hint}\n`);
       return EXIT.failed;
     }
     proc.stderr.write(`internal error (a bug in bootstrap, please report it): ${(error as Error).stack ?? String(error)}\n`);

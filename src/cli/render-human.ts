@@ -1,5 +1,5 @@
 import ora, { type Ora } from 'ora';
-import type { BootstrapEvent, EventSink } from '../core/events.js';
+import type { BootstrapEvent, EventSink } from '../run/events.js';
 
 export interface HumanRenderer {
   sink: EventSink;

@@ -1,4 +1,4 @@
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 
 /** `--json`: one JSON object per line on stdout, each with its time. */
 export function jsonRenderer(write: (text: string) => void, now: () => Date): EventSink {

@@ -1,6 +1,6 @@
 import { formatPath, type Diagnostic } from './diagnostic.js';
 import { didYouMean } from '../util/suggest.js';
-import type { YamlSource } from '../util/yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
 
 /**
  * A small declarative schema for YAML documents. It reports every problem at once, with the

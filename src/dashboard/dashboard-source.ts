@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { listRuns } from '../apply/run-dir.js';
+import { listRuns } from '../run/run-dir.js';
 import { bmcDriverOf, bmcTargetOf, ipmiToolFor } from '../engine/bmc-access.js';
 import type { Deployment } from '../engine/deployment.js';
 import type { Environment } from '../engine/environment.js';

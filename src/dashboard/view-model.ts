@@ -1,4 +1,4 @@
-import type { TimedEvent } from '../core/events.js';
+import type { TimedEvent } from '../run/events.js';
 import type { FailureRecord } from '../failures/record.js';
 import type { Gene } from '../failures/taxonomy.js';
 import type { MachineRecord } from '../provision/machine-store.js';

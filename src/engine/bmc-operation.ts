@@ -1,10 +1,10 @@
 import { UserError } from '../core/user-error.js';
-import { createRunDir, eventFileSink, runIdFor, writeJson } from '../apply/run-dir.js';
+import { createRunDir, eventFileSink, runIdFor, writeJson } from '../run/run-dir.js';
 import { FailureRecorder, type FailureRecord } from '../failures/record.js';
 import { IpmiDriver } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import type { BmcTarget } from '../ipmi/ipmitool.js';
-import { bmcObservation } from '../provision/provision-nodes.js';
+import { bmcObservation } from '../failures/observations.js';
 import { bmcTargetOf, ipmiToolFor } from './bmc-access.js';
 import type { Deployment } from './deployment.js';
 import type { Environment } from './environment.js';

@@ -1,8 +1,8 @@
-import { createRunDir, eventFileSink, runIdFor, writeJson } from '../apply/run-dir.js';
-import type { EventSink } from '../core/events.js';
-import { fanOut } from '../core/events.js';
+import { createRunDir, eventFileSink, runIdFor, writeJson } from '../run/run-dir.js';
+import type { EventSink } from '../run/events.js';
+import { fanOut } from '../run/events.js';
 import { FailureRecorder, type FailureRecord } from '../failures/record.js';
-import { bmcObservation } from '../provision/provision-nodes.js';
+import { bmcObservation } from '../failures/observations.js';
 import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import { sweepBmcs, type SweepHit } from '../ipmi/sweep.js';

@@ -1,4 +1,4 @@
-import type { BootstrapEvent } from '../core/events.js';
+import type { BootstrapEvent } from '../run/events.js';
 import { seconds } from '../report/duration.js';
 
 interface NodeState {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 import type { FailureRecorder } from '../failures/record.js';
 import { IllegalTransition, type MachineState } from '../provision/machine-state.js';
 import { MachineStore } from '../provision/machine-store.js';

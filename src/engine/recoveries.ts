@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJson, type RunDir } from '../apply/run-dir.js';
-import { observationOfTransportError } from '../apply/transport-failure.js';
+import { writeJson, type RunDir } from '../run/run-dir.js';
+import { observationOfTransportError } from '../failures/observations.js';
 import { UserError } from '../core/user-error.js';
 import type { FailureRecord } from '../failures/record.js';
 import { barclampRolesOf } from '../plan/desired.js';

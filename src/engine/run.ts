@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../core/user-error.js';
-import { fanOut, type EventSink } from '../core/events.js';
+import { fanOut, type EventSink } from '../run/events.js';
 import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
 import { runHealthChecks } from '../apply/health.js';
 import { recordBillOfMaterials } from '../bom/record-bom.js';
-import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../apply/run-dir.js';
+import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../run/run-dir.js';
 import type { Observation } from '../failures/classify.js';
 import { FailureRecorder } from '../failures/record.js';
 import { seconds } from '../report/duration.js';
-import { gatherFacts } from '../plan/gather.js';
+import { gatherFacts } from '../gather/gather.js';
 import { computePlan } from '../plan/planner.js';
 import type { Plan } from '../plan/plan-types.js';
 import { savedPlanProblems } from '../plan/saved-plan.js';

@@ -1,7 +1,7 @@
 import { checkObservation, recordCheckFailure, runCheck } from '../apply/checks.js';
 import { isHealthCheck, runHealthChecks } from '../apply/health.js';
-import { writeJson, type RunDir } from '../apply/run-dir.js';
-import { observationOfTransportError } from '../apply/transport-failure.js';
+import { writeJson, type RunDir } from '../run/run-dir.js';
+import { observationOfTransportError } from '../failures/observations.js';
 import type { FailureRecord } from '../failures/record.js';
 import { TransportError } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';

@@ -4,7 +4,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../core/diagnostic.
 import { checkSchema } from '../core/schema.js';
 import { loadCatalog, type Catalog } from '../barclamp/catalog.js';
 import { normalizeMac } from '../util/ipv4.js';
-import { parseYaml } from '../util/yaml-source.js';
+import { parseYaml } from '../core/yaml-source.js';
 import { inventorySchema } from './schema.js';
 import { semanticChecks } from './semantic-checks.js';
 import type { Inventory, Network, NodeSpec, SecretSource, SshSettings } from './types.js';

@@ -5,7 +5,7 @@ import { dependencyOrder } from '../barclamp/graph.js';
 import type { Barclamp } from '../barclamp/types.js';
 import { cidrRange, contains, formatIPv4, normalizeMac, parseCidr, parseIPv4, parseRange, rangesOverlap, type AddressRange, type Cidr } from '../util/ipv4.js';
 import { didYouMean } from '../util/suggest.js';
-import type { YamlSource } from '../util/yaml-source.js';
+import type { YamlSource } from '../core/yaml-source.js';
 
 type Raw = Record<string, any>;
 type Path = (string | number)[];

@@ -1,7 +1,9 @@
+import { HintedError } from '../core/hinted-error.js';
+
 /** A lab could not be built or torn down (a host tool failed, a node did not boot): shown to the user without a stack. */
-export class LabError extends Error {
-  constructor(message: string, readonly hint: string) {
-    super(message);
+export class LabError extends HintedError {
+  constructor(message: string, hint: string) {
+    super(message, hint, 'lab');
     this.name = 'LabError';
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 import type { FailureRecorder } from '../failures/record.js';
 import type { Observation } from '../failures/classify.js';
+import { bmcObservation } from '../failures/observations.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import type { ManagementInterface, PowerInterface } from '../ipmi/ipmi-driver.js';
 import type { NodeSpec } from '../inventory/types.js';
@@ -162,11 +163,6 @@ function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observa
   deps.sink({ type: 'provision.fail', node: node.name, gene: record.gene, message: observation.message });
   if (deps.store.get(node.name)?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }));
   return false;
-}
-
-/** What a BMC that failed an operation is recorded as (message with its remediation, ipmitool's stderr). */
-export function bmcObservation(error: IpmiError): Observation {
-  return { source: 'bmc', kind: error.kind, message: `${error.message} — ${error.remediation}`, stderr: error.stderr };
 }
 
 function describeLatest(seen: readonly MachineSighting[]): string {

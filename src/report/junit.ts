@@ -1,4 +1,4 @@
-import type { TimedEvent } from '../core/events.js';
+import type { TimedEvent } from '../run/events.js';
 import type { FailureRecord } from '../failures/record.js';
 import { escapeMarkup as xml } from './escape.js';
 import type { RunRecord } from './run-record.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TimedEvent } from '../core/events.js';
+import type { TimedEvent } from '../run/events.js';
 import type { FailureRecord } from '../failures/record.js';
 import type { Plan } from '../plan/plan-types.js';
 

@@ -1,4 +1,4 @@
-import type { TimedEvent } from '../core/events.js';
+import type { TimedEvent } from '../run/events.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'unfinished';
 

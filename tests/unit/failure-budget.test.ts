@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/apply/executor.js';
 import { durationFlag, failureLimitFlag, parseArgs } from '../../src/cli/args.js';
-import type { BootstrapEvent } from '../../src/core/events.js';
+import type { BootstrapEvent } from '../../src/run/events.js';
 import { UserError } from '../../src/core/user-error.js';
 import { NodeProgress } from '../../src/engine/node-progress.js';
 import { FailureRecorder } from '../../src/failures/record.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFindings, runHealthChecks } from '../../src/apply/health.js';
-import type { BootstrapEvent } from '../../src/core/events.js';
+import type { BootstrapEvent } from '../../src/run/events.js';
 import { FailureRecorder } from '../../src/failures/record.js';
 import { loadTaxonomy } from '../../src/failures/taxonomy.js';
 import type { DesiredCheck, DesiredState } from '../../src/plan/desired-types.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/apply/lock.js';
-import { runIdFor } from '../../src/apply/run-dir.js';
+import { runIdFor } from '../../src/run/run-dir.js';
 import { UserError } from '../../src/core/user-error.js';
 import { ensureSecrets, readSecrets } from '../../src/secrets/secret-store.js';
 import { KnownHosts } from '../../src/transport/known-hosts.js';

@@ -6,9 +6,7 @@ import { EXIT, type CommandIO } from '../io.js';
 import { failureSummary } from '../failure-summary.js';
 import { progressSink } from './progress.js';
 import { startDashboardFor } from './serve.js';
-import { bringUp, requireLabHost } from './lab.js';
-import { labStatus } from '../../lab/lab.js';
-import { labSpecOf } from '../../lab/lab-spec.js';
+import { ensureEmbeddedLab } from './embedded-lab.js';
 
 export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const file = args.positionals[0];
@@ -24,12 +22,7 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
   const dashboard = args.flags.has('ui') ? await startDashboardFor(io, deployment, args) : undefined;
   const progress = progressSink(io, json, io.stdout, args.flags.has('verbose'));
   try {
-    const lab = labSpecOf(deployment.inventory);
-    if (lab && !(await labStatus(lab, io.env)).up) {
-      // The embedded default: an inventory with a lab: section brings its lab up first.
-      await requireLabHost(io.env, lab);
-      await bringUp(io, deployment, lab);
-    }
+    await ensureEmbeddedLab(io, deployment);
     const planFile = args.flags.get('plan');
     const outcome = await runApply(io.env, deployment, {
       limit: listFlag(args, 'limit'),

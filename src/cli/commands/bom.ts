@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listRuns } from '../../apply/run-dir.js';
+import { listRuns } from '../../run/run-dir.js';
 import { bomChanges, type BillOfMaterials } from '../../bom/bill-of-materials.js';
 import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';

@@ -1,4 +1,4 @@
-import { listRuns } from '../../apply/run-dir.js';
+import { listRuns } from '../../run/run-dir.js';
 import type { FailureRecord } from '../../failures/record.js';
 import type { Taxonomy } from '../../failures/taxonomy.js';
 import { groupByGene } from '../../report/by-gene.js';

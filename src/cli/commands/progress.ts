@@ -1,4 +1,4 @@
-import type { EventSink } from '../../core/events.js';
+import type { EventSink } from '../../run/events.js';
 import type { CommandIO } from '../io.js';
 import { humanRenderer } from '../render-human.js';
 import { jsonRenderer } from '../render-json.js';

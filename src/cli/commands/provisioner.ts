@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
-import { labNames, labSpecOf } from '../../lab/lab-spec.js';
+import { inEmbeddedLab } from './embedded-lab.js';
 import { BootScripts } from '../../provision/boot-scripts.js';
 import { machineStoreOf } from '../../engine/provision-phase.js';
 import { provisionerConfigOf, type ProvisionerConfig } from '../../provision/provisioner-config.js';
@@ -45,15 +45,11 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
   }
 }
 
-/**
- * The inventory's provisioner settings; in a lab, dnsmasq binds to the lab's admin bridge and answers iPXE's
- * router solicitation there (the lab gives the bridge a unique-local address for it).
- */
+/** The inventory's provisioner settings (in a lab: on the lab's admin bridge). */
 export function provisionerConfigFor(deployment: Deployment): ProvisionerConfig {
   const config = provisionerConfigOf(deployment.inventory, deployment.stateDir);
   if (!config) throw usage(`${deployment.inventory.file}: provisioning needs an 'admin' network with a gateway (the admin node's address) or lab.admin_address`);
-  const lab = labSpecOf(deployment.inventory);
-  return lab ? { ...config, interface: labNames(lab, 0, '').bridge, routerAdvertisement: true } : config;
+  return inEmbeddedLab(deployment, config);
 }
 
 function aptProxyOf(deployment: Deployment): string {

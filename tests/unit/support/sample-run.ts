@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BootstrapEvent, TimedEvent } from '../../../src/core/events.js';
+import type { BootstrapEvent, TimedEvent } from '../../../src/run/events.js';
 import type { FailureRecord } from '../../../src/failures/record.js';
 import { loadTaxonomy } from '../../../src/failures/taxonomy.js';
 import type { Plan, PlanStep } from '../../../src/plan/plan-types.js';

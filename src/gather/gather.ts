@@ -1,12 +1,12 @@
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../run/events.js';
 import type { FailureRecorder } from '../failures/record.js';
-import { observationOfTransportError } from '../apply/transport-failure.js';
+import { observationOfTransportError } from '../failures/observations.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import type { DesiredState } from './desired-types.js';
-import type { NodeFacts } from './facts.js';
-import { factRequestFor, gatherScript, parseGatherOutput } from './gather-script.js';
-import type { Plan } from './plan-types.js';
+import type { DesiredState } from '../plan/desired-types.js';
+import type { NodeFacts } from '../plan/facts.js';
+import { factRequestFor, gatherScript, parseGatherOutput } from '../plan/gather-script.js';
+import type { Plan } from '../plan/plan-types.js';
 
 export interface GatherResult {
   facts: Map<string, NodeFacts>;

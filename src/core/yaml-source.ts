@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Diagnostic, SourceLocation } from '../core/diagnostic.js';
+import type { Diagnostic, SourceLocation } from './diagnostic.js';
 
 /** Inputs above this size are refused before parsing: inventories and manifests are small. */
 export const MAX_SOURCE_BYTES = 4 * 1024 * 1024;

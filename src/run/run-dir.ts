@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../util/atomic-file.js';
-import type { BootstrapEvent, EventSink } from '../core/events.js';
+import type { BootstrapEvent, EventSink } from './events.js';
 
 /** `<state>/runs/<id>/`: events.jsonl, failures.jsonl, plan.json, summary.json (and an apply's bom.json) of one run. */
 export interface RunDir {
