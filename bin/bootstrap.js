@@ -2,4 +2,4 @@
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
 import { main } from '../dist/cli/main.js';
 
-main(process).then((code) => { process.exitCode = code; });
+process.exitCode = await main(process);

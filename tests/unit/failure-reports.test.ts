@@ -9,7 +9,7 @@ import { runJunit } from '../../src/report/junit.js';
 import { runMarkdown } from '../../src/report/markdown.js';
 import { buildTimeline } from '../../src/report/timeline.js';
 
-import { events, failure, finished, plan, REPO, run, RUN, step, taxonomy } from './support/sample-run.js';
+import { events, failure, finished, plan, REPO, run, RUN, taxonomy } from './support/sample-run.js';
 
 describe('run timeline', () => {
   it('shows each node phase by phase, where the failure happened, and how long each took', () => {

@@ -6,7 +6,7 @@ import type { IpmiTool } from '../../ipmi/ipmitool.js';
 import { runCommand } from '../../util/exec.js';
 import { labBmcPasswordFile, labBmcPid } from '../lab.js';
 import { labNames, type LabSpec } from '../lab-spec.js';
-import { enterMachine, machineInitPid, runInMachine } from '../node-shell.js';
+import { machineInitPid, runInMachine } from '../node-shell.js';
 import { FAULT_CATALOG } from './fault-catalog.js';
 import type { FaultInjector, FaultTools } from './fault.js';
 
