@@ -34,13 +34,32 @@ export async function cloudWorks(rounds: number): Promise<CloudWorks> {
   const cli = (args: string[]) => runCli(args, { cwd: REPO, timeoutMs: 5_400_000 });
   const apply = await cli(['apply', INVENTORY, '--json']);
   if (apply.code !== 0) throw new Error(`the reference apply failed: ${apply.stdout.slice(-3000)}`);
-  const done = apply.stdout.split('\n').filter((l) => l.includes('"run.done"')).map((l) => JSON.parse(l) as { changed: number }).at(-1);
+  const done = apply.stdout
+    .split('\n')
+    .filter((l) => l.includes('"run.done"'))
+    .map((l) => JSON.parse(l) as { changed: number })
+    .at(-1);
   const smoke: SmokeRound[] = [];
   for (let round = 0; round < rounds; round++) {
     const result = await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'bootstrap-smoke']);
     if (result.code !== 0) throw new Error(`smoke round ${round + 1} failed: ${result.stderr}`);
-    smoke.push({ hosts: [...result.stderr.matchAll(/^(\S+): ACTIVE after (\d+) s; .* after (\d+) s$/gm)].map((m) => ({ host: m[1]!, activeS: Number(m[2]), instanceIdS: Number(m[3]) })) });
+    smoke.push({
+      hosts: [...result.stderr.matchAll(/^(\S+): ACTIVE after (\d+) s; .* after (\d+) s$/gm)].map((m) => ({
+        host: m[1]!,
+        activeS: Number(m[2]),
+        instanceIdS: Number(m[3]),
+      })),
+    });
   }
-  const tempest = await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'sh', '-c', 'bootstrap-tempest >/dev/null 2>&1; cat /var/lib/bootstrap-tempest/summary.json']);
+  const tempest = await cli([
+    'lab',
+    'exec',
+    'ctl1',
+    INVENTORY,
+    '--',
+    'sh',
+    '-c',
+    'bootstrap-tempest >/dev/null 2>&1; cat /var/lib/bootstrap-tempest/summary.json',
+  ]);
   return { applyChanged: done?.changed ?? -1, smoke, tempest: JSON.parse(tempest.stdout) as TempestSummary };
 }

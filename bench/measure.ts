@@ -32,7 +32,14 @@ export async function compare(sides: readonly Side[], rounds: number): Promise<S
       if (out) details[i] = out;
     }
   }
-  return sides.map((side, i) => ({ name: side.name, runsMs: runs[i]!, medianMs: median(runs[i]!), minMs: Math.min(...runs[i]!), maxMs: Math.max(...runs[i]!), details: details[i]! }));
+  return sides.map((side, i) => ({
+    name: side.name,
+    runsMs: runs[i]!,
+    medianMs: median(runs[i]!),
+    minMs: Math.min(...runs[i]!),
+    maxMs: Math.max(...runs[i]!),
+    details: details[i]!,
+  }));
 }
 
 /** The middle value (the upper one of an even count). */

@@ -32,9 +32,15 @@ export async function createFanoutRack(): Promise<FanoutRack> {
     const inventory = join(rack.dir, `fanout-${n}.yaml`);
     writeFileSync(inventory, JSON.stringify(doc));
     const ansibleInventory = join(rack.dir, `ansible-${n}.ini`);
-    writeFileSync(ansibleInventory, `[all]\n${nodes.map((node) => `${node.name} ansible_host=${node.address} ansible_user=root ansible_ssh_private_key_file=${rack.keyFile}`).join('\n')}\n`);
+    writeFileSync(
+      ansibleInventory,
+      `[all]\n${nodes.map((node) => `${node.name} ansible_host=${node.address} ansible_user=root ansible_ssh_private_key_file=${rack.keyFile}`).join('\n')}\n`,
+    );
     const ansibleConfig = join(rack.dir, `ansible-${n}.cfg`);
-    writeFileSync(ansibleConfig, `[defaults]\nforks = ${n}\ninterpreter_python = /usr/bin/python3\nretry_files_enabled = False\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(rack.dir, 'ansible_known_hosts')} -o StrictHostKeyChecking=accept-new\n`);
+    writeFileSync(
+      ansibleConfig,
+      `[defaults]\nforks = ${n}\ninterpreter_python = /usr/bin/python3\nretry_files_enabled = False\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${join(rack.dir, 'ansible_known_hosts')} -o StrictHostKeyChecking=accept-new\n`,
+    );
     return { inventory, ansibleInventory, ansibleConfig };
   };
   // the nodes get their apt proxy (the rack's package cache) from the base barclamp once, and python3-apt for
@@ -47,7 +53,10 @@ export async function createFanoutRack(): Promise<FanoutRack> {
   setup.roles = { node: ['base/node', 'fanout/ansible-prerequisites'] };
   const setupFile = join(rack.dir, 'setup.yaml');
   writeFileSync(setupFile, JSON.stringify(setup));
-  const prepared = await runCli(['apply', setupFile, '--parallel', '30', '--state-dir', join(rack.dir, 'state-setup')], { cwd: rack.dir, timeoutMs: 1_800_000 });
+  const prepared = await runCli(
+    ['apply', setupFile, '--parallel', '30', '--state-dir', join(rack.dir, 'state-setup')],
+    { cwd: rack.dir, timeoutMs: 1_800_000 },
+  );
   if (prepared.code !== 0) throw new Error(`setup apply failed: ${prepared.stdout.slice(-2000)}`);
   return { rack, files, destroy: () => rack.destroy() };
 }
@@ -55,8 +64,14 @@ export async function createFanoutRack(): Promise<FanoutRack> {
 /** bootstrap apply on the first n nodes, n at a time; returns what it changed. */
 export async function bootstrapApply(f: FanoutRack, n: number): Promise<{ changed: number }> {
   const { inventory } = f.files(n);
-  const out = await runCli(['apply', inventory, '--json', '--parallel', String(n), '--state-dir', join(f.rack.dir, `state-${n}`)], { cwd: f.rack.dir, timeoutMs: 1_800_000 });
-  const done = out.stdout.split('\n').filter((l) => l.includes('"run.done"')).map((l) => JSON.parse(l) as { status: string; changed: number })[0];
+  const out = await runCli(
+    ['apply', inventory, '--json', '--parallel', String(n), '--state-dir', join(f.rack.dir, `state-${n}`)],
+    { cwd: f.rack.dir, timeoutMs: 1_800_000 },
+  );
+  const done = out.stdout
+    .split('\n')
+    .filter((l) => l.includes('"run.done"'))
+    .map((l) => JSON.parse(l) as { status: string; changed: number })[0];
   if (out.code !== 0 || !done) throw new Error(`bootstrap apply on ${n} nodes failed: ${out.stdout.slice(-2000)}`);
   return { changed: done.changed };
 }
@@ -64,7 +79,10 @@ export async function bootstrapApply(f: FanoutRack, n: number): Promise<{ change
 /** ansible-playbook of the equivalent play on the first n nodes; returns what it changed. */
 export async function ansiblePlaybook(f: FanoutRack, n: number): Promise<{ changed: number }> {
   const { ansibleInventory, ansibleConfig } = f.files(n);
-  const out = await runCommand('ansible-playbook', ['-i', ansibleInventory, join(REPO, 'bench/ansible/fanout.yml')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: f.rack.dir, ANSIBLE_CONFIG: ansibleConfig }, timeoutMs: 1_800_000 });
+  const out = await runCommand('ansible-playbook', ['-i', ansibleInventory, join(REPO, 'bench/ansible/fanout.yml')], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: f.rack.dir, ANSIBLE_CONFIG: ansibleConfig },
+    timeoutMs: 1_800_000,
+  });
   if (out.code !== 0) throw new Error(`ansible-playbook on ${n} nodes failed: ${out.stdout.slice(-2000)}`);
   const changed = [...out.stdout.matchAll(/changed=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   return { changed };

@@ -21,10 +21,14 @@ const INVENTORY = join(REPO, 'inventory/lab.yaml');
  */
 export async function recoveryRounds(rounds: number): Promise<RecoveryRound[]> {
   const cli = (args: string[]) => runCli(args, { cwd: REPO, timeoutMs: 3_600_000 });
-  const openstack = async (command: string) => (await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'sh', '-c', `. /root/admin-openrc && openstack ${command}`])).stdout.trim();
+  const openstack = async (command: string) =>
+    (
+      await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'sh', '-c', `. /root/admin-openrc && openstack ${command}`])
+    ).stdout.trim();
   const must = async (args: string[]) => {
     const r = await cli(args);
-    if (r.code !== 0) throw new Error(`bootstrap ${args.join(' ')} failed: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
+    if (r.code !== 0)
+      throw new Error(`bootstrap ${args.join(' ')} failed: ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
     return r;
   };
   const until = async (what: string, seconds: number, probe: () => Promise<boolean>) => {
@@ -38,9 +42,18 @@ export async function recoveryRounds(rounds: number): Promise<RecoveryRound[]> {
   await must(['recoveries', INVENTORY]); // earlier recoveries are recorded before the rounds, not during them
   const out: RecoveryRound[] = [];
   for (let round = 0; round < rounds; round++) {
-    const id = await openstack(`server create -f value -c id --image bootstrap-guest --flavor bootstrap.tiny --network provider --availability-zone nova:cmp1 --property HA_Enabled=True bench-ha-${round} --wait`);
-    const state = async () => JSON.parse(await openstack(`server show ${id} -f json -c status -c OS-EXT-SRV-ATTR:host`)) as { status: string; 'OS-EXT-SRV-ATTR:host': string };
-    const qemu = async () => (await cli(['lab', 'exec', 'cmp1', INVENTORY, '--', 'sh', '-c', "pgrep -f '^/usr/bin/qemu-system' || true"])).stdout.trim();
+    const id = await openstack(
+      `server create -f value -c id --image bootstrap-guest --flavor bootstrap.tiny --network provider --availability-zone nova:cmp1 --property HA_Enabled=True bench-ha-${round} --wait`,
+    );
+    const state = async () =>
+      JSON.parse(await openstack(`server show ${id} -f json -c status -c OS-EXT-SRV-ATTR:host`)) as {
+        status: string;
+        'OS-EXT-SRV-ATTR:host': string;
+      };
+    const qemu = async () =>
+      (
+        await cli(['lab', 'exec', 'cmp1', INVENTORY, '--', 'sh', '-c', "pgrep -f '^/usr/bin/qemu-system' || true"])
+      ).stdout.trim();
     const before = await qemu();
     let started = Date.now();
     await must(['lab', 'inject', 'CLOUD-INSTANCE-CRASHED', INVENTORY, '--node', 'cmp1']);
@@ -58,17 +71,44 @@ export async function recoveryRounds(rounds: number): Promise<RecoveryRound[]> {
     });
     const hostS = (Date.now() - started) / 1000;
     const poweredOffAt = started;
-    const seen = (await must(['recoveries', INVENTORY, '--json'])).stdout.split('\n').filter((l) => l.includes('"recovery.seen"')).map((l) => JSON.parse(l) as { kind: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[]; notification: string });
+    const seen = (await must(['recoveries', INVENTORY, '--json'])).stdout
+      .split('\n')
+      .filter((l) => l.includes('"recovery.seen"'))
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            kind: string;
+            recordedNow: boolean;
+            totalSeconds?: number;
+            phases: { task: string; seconds: number }[];
+            notification: string;
+          },
+      );
     const lost = seen.find((s) => s.kind === 'COMPUTE_HOST' && s.recordedNow);
     if (!lost) throw new Error('bootstrap recoveries recorded no host failure');
-    const generated = JSON.parse(await openstack(`notification show ${lost.notification} -f json -c generated_time`)) as { generated_time: string };
+    const generated = JSON.parse(
+      await openstack(`notification show ${lost.notification} -f json -c generated_time`),
+    ) as { generated_time: string };
     started = Date.now();
     await must(['lab', 'heal', 'CLOUD-HOST-LOST', INVENTORY, '--node', 'cmp1']);
-    await until('cmp1 back in the cluster', 300, async () => /<node name="cmp1" id="\d+" online="true"/.test((await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'crm_mon', '-1', '-X'])).stdout));
+    await until('cmp1 back in the cluster', 300, async () =>
+      /<node name="cmp1" id="\d+" online="true"/.test(
+        (await cli(['lab', 'exec', 'ctl1', INVENTORY, '--', 'crm_mon', '-1', '-X'])).stdout,
+      ),
+    );
     await must(['apply', INVENTORY]);
     const backS = (Date.now() - started) / 1000;
     await openstack(`server delete --wait ${id}`);
-    out.push({ instanceS, hostS, host: { notifiedAfterPowerOffS: (Date.parse(`${generated.generated_time.replace(/Z$/, '')}Z`) - poweredOffAt) / 1000, phases: lost.phases, masakariS: lost.totalSeconds ?? -1 }, backS });
+    out.push({
+      instanceS,
+      hostS,
+      host: {
+        notifiedAfterPowerOffS: (Date.parse(`${generated.generated_time.replace(/Z$/, '')}Z`) - poweredOffAt) / 1000,
+        phases: lost.phases,
+        masakariS: lost.totalSeconds ?? -1,
+      },
+      backS,
+    });
   }
   return out;
 }

@@ -34,7 +34,8 @@ export interface ReferenceDeploy {
 export async function referenceDeploy(cache: PackageCache): Promise<ReferenceDeploy> {
   const inventory = join(REPO, 'inventory/lab.yaml');
   const stateDir = mkdtempSync(join(tmpdir(), 'bootstrap-bench-ref-'));
-  const cli = (args: string[]) => runCli(args, { cwd: REPO, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 3_600_000 });
+  const cli = (args: string[]) =>
+    runCli(args, { cwd: REPO, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 3_600_000 });
   const packageCache = packageCacheDirOf(inventory);
   // the filled cache is set aside, not deleted: downloading it again costs every later run the cold time
   const aside = `${packageCache}.bench-aside`;
@@ -51,10 +52,16 @@ export async function referenceDeploy(cache: PackageCache): Promise<ReferenceDep
     for (const node of timeline.nodes) {
       for (const p of node.phases) {
         const span = spans.get(p.name) ?? { start: p.startMs, end: p.endMs, nodes: 0 };
-        spans.set(p.name, { start: Math.min(span.start, p.startMs), end: Math.max(span.end, p.endMs), nodes: span.nodes + 1 });
+        spans.set(p.name, {
+          start: Math.min(span.start, p.startMs),
+          end: Math.max(span.end, p.endMs),
+          nodes: span.nodes + 1,
+        });
       }
     }
-    const phases = [...spans.entries()].sort((a, b) => a[1].start - b[1].start).map(([phase, s]) => ({ phase, wallMs: s.end - s.start, nodes: s.nodes }));
+    const phases = [...spans.entries()]
+      .sort((a, b) => a[1].start - b[1].start)
+      .map(([phase, s]) => ({ phase, wallMs: s.end - s.start, nodes: s.nodes }));
     return { cache, totalMs, changed: timeline.changed, phases };
   } finally {
     await cli(['lab', 'down', inventory]);

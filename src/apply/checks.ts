@@ -22,23 +22,49 @@ const POLL_INTERVAL_MS = 500;
 export function checkObservation(check: DesiredCheck, result: CheckOutcome): Observation {
   // the check's own last word (e.g. "member n2 is not online") belongs on the line people read first
   const said = result.stderr?.trim().split('\n').at(-1)?.trim().slice(0, 200);
-  return { source: 'check', kind: check.type, message: `check ${check.name} failed: ${result.observed}${said ? ` — ${said}` : ''}`, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.stderr ? { stderr: result.stderr } : {}), ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}) };
+  return {
+    source: 'check',
+    kind: check.type,
+    message: `check ${check.name} failed: ${result.observed}${said ? ` — ${said}` : ''}`,
+    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    ...(result.stderr ? { stderr: result.stderr } : {}),
+    ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+  };
 }
 
 /** A failed check, recorded and told: the record, then the check's failure naming its gene. */
-export function recordCheckFailure(sink: EventSink, recorder: FailureRecorder, context: FailureContext & { step: string }, observation: Observation): void {
+export function recordCheckFailure(
+  sink: EventSink,
+  recorder: FailureRecorder,
+  context: FailureContext & { step: string },
+  observation: Observation,
+): void {
   const record = recorder.record(context, observation);
   sink({ type: 'failure.recorded', record });
-  sink({ type: 'check.fail', node: context.node, check: context.step, gene: record.gene, message: record.evidence.message });
+  sink({
+    type: 'check.fail',
+    node: context.node,
+    check: context.step,
+    gene: record.gene,
+    message: record.evidence.message,
+  });
 }
 
 /**
  * Runs a readiness check, polling until it passes or its timeout ends (services need a moment after start);
  * a command check with poll: false (a validator's verdict) runs once, its timeout bounding that one run.
  */
-export async function runCheck(check: DesiredCheck, transport: Transport, signal: AbortSignal, sleep: (ms: number) => Promise<void>, now: () => number, mode: 'poll' | 'once' = 'poll'): Promise<CheckOutcome> {
+export async function runCheck(
+  check: DesiredCheck,
+  transport: Transport,
+  signal: AbortSignal,
+  sleep: (ms: number) => Promise<void>,
+  now: () => number,
+  mode: 'poll' | 'once' = 'poll',
+): Promise<CheckOutcome> {
   // verify looks at a settled deployment: one attempt each, bounded by the check's timeout
-  if (mode === 'once' || (check.type === 'command' && !check.poll)) return attempt(check, transport, check.timeoutSeconds * 1000, signal);
+  if (mode === 'once' || (check.type === 'command' && !check.poll))
+    return attempt(check, transport, check.timeoutSeconds * 1000, signal);
   const deadline = now() + check.timeoutSeconds * 1000;
   let last: CheckOutcome = { ok: false, observed: 'not run' };
   while (!signal.aborted) {
@@ -50,22 +76,43 @@ export async function runCheck(check: DesiredCheck, transport: Transport, signal
   return { ...last, observed: `${last.observed} (interrupted)` };
 }
 
-async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: number, signal: AbortSignal): Promise<CheckOutcome> {
+async function attempt(
+  check: DesiredCheck,
+  transport: Transport,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
   switch (check.type) {
     case 'tcp':
       return tcpProbe(check.host, check.port, timeoutMs);
     case 'http':
       try {
-        const response = await fetch(check.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'manual' });
+        const response = await fetch(check.url, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          redirect: 'manual',
+        });
         await response.body?.cancel();
-        return { ok: response.status === check.status, observed: `HTTP ${response.status} from ${check.url} (expected ${check.status})`, httpStatus: response.status };
+        return {
+          ok: response.status === check.status,
+          observed: `HTTP ${response.status} from ${check.url} (expected ${check.status})`,
+          httpStatus: response.status,
+        };
       } catch (error) {
-        return { ok: false, observed: `GET ${check.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}` };
+        return {
+          ok: false,
+          observed: `GET ${check.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+        };
       }
     case 'command': {
       try {
         const result = await transport.run(check.run, { timeoutMs, signal });
-        return { ok: result.code === 0, observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`, exitCode: result.code, stderr: result.stderr, stdout: result.stdout };
+        return {
+          ok: result.code === 0,
+          observed: result.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`,
+          exitCode: result.code,
+          stderr: result.stderr,
+          stdout: result.stdout,
+        };
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         return { ok: false, observed: error.message };
@@ -73,4 +120,3 @@ async function attempt(check: DesiredCheck, transport: Transport, timeoutMs: num
     }
   }
 }
-

@@ -45,7 +45,13 @@ export interface ExecutionResult {
 }
 
 /** Default per-kind timeouts; command resources carry their own. Services get past a 600 s TimeoutStartSec (nova-compute). */
-const TIMEOUT_MS: Record<string, number> = { package: 1_800_000, file: 60_000, directory: 60_000, service: 660_000, handler: 660_000 };
+const TIMEOUT_MS: Record<string, number> = {
+  package: 1_800_000,
+  file: 60_000,
+  directory: 60_000,
+  service: 660_000,
+  handler: 660_000,
+};
 /** Retries only where repeating is harmless. */
 const RETRIES: Record<string, number> = { package: 2, file: 1, directory: 1, service: 0, handler: 0 };
 
@@ -55,20 +61,31 @@ const RETRIES: Record<string, number> = { package: 2, file: 1, directory: 1, ser
  */
 export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> {
   const { plan, sink } = deps;
-  const outcomes = new Map<string, NodeOutcome>(plan.nodes.map((n) => [n.name, { status: deps.failedNodes.has(n.name) ? 'failed' : 'ok', changed: 0 }]));
+  const outcomes = new Map<string, NodeOutcome>(
+    plan.nodes.map((n) => [n.name, { status: deps.failedNodes.has(n.name) ? 'failed' : 'ok', changed: 0 }]),
+  );
   const resources = new Map<string, DesiredResource>();
-  for (const node of deps.desired.nodes) for (const batch of node.batches) for (const r of batch.resources) resources.set(`${node.node}\u0000${r.id}`, r);
+  for (const node of deps.desired.nodes)
+    for (const batch of node.batches) for (const r of batch.resources) resources.set(`${node.node}\u0000${r.id}`, r);
   const changedSteps = new Map<string, Set<string>>(plan.nodes.map((n) => [n.name, new Set()]));
   const budget = failureBudget(deps, outcomes);
   const stopped = () => deps.stop.aborted || budget.spent() !== undefined;
-  const hasWork = (n: Plan['nodes'][number], index: number) => n.steps.some((s) => s.batch === index) || n.checks.some((c) => !isHealthCheck(c) && checkBatch(deps.desired, n.name, c.id) === index);
+  const hasWork = (n: Plan['nodes'][number], index: number) =>
+    n.steps.some((s) => s.batch === index) ||
+    n.checks.some((c) => !isHealthCheck(c) && checkBatch(deps.desired, n.name, c.id) === index);
   const finishedBatches = new Map<string, Set<number>>(plan.nodes.map((n) => [n.name, new Set()]));
 
   for (const batch of plan.batches) {
     if (stopped()) break;
     const members = plan.nodes.filter((n) => outcomes.get(n.name)!.status === 'ok' && hasWork(n, batch.index));
     if (members.length === 0) continue;
-    sink({ type: 'batch.start', batch: batch.index, barclamp: batch.barclamp, role: batch.role, nodes: members.map((m) => m.name) });
+    sink({
+      type: 'batch.start',
+      batch: batch.index,
+      barclamp: batch.barclamp,
+      role: batch.role,
+      nodes: members.map((m) => m.name),
+    });
     await runPool(members, deps.parallel, async (node) => {
       if (stopped()) return;
       const transport = deps.transports.get(node.name)!;
@@ -77,7 +94,8 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
       for (const step of node.steps.filter((s) => s.batch === batch.index)) {
         if (stopped()) return;
         if (step.action === 'noop') continue;
-        if (step.kind === 'handler' && !step.triggers!.some((id) => id === PENDING_RESTART_TRIGGER || ran.has(id))) continue;
+        if (step.kind === 'handler' && !step.triggers!.some((id) => id === PENDING_RESTART_TRIGGER || ran.has(id)))
+          continue;
         // Packages and commands that ran earlier may legitimately create files (a package's default config):
         // the drift check then cannot tell their change from someone else's, so it only guards untouched nodes.
         const compareBefore = ![...ran].some((id) => /:(package|command):/.test(id));
@@ -90,7 +108,9 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
         ran.add(step.id);
       }
       // the cloud's health is judged once every node converged (runHealthChecks), not batch by batch
-      const checks = (deps.desired.nodes.find((n) => n.node === node.name)!.batches.find((b) => b.batch === batch.index)?.checks ?? []).filter((c) => !isHealthCheck(c));
+      const checks = (
+        deps.desired.nodes.find((n) => n.node === node.name)!.batches.find((b) => b.batch === batch.index)?.checks ?? []
+      ).filter((c) => !isHealthCheck(c));
       for (const check of checks) {
         if (stopped()) return;
         const started = deps.nowMs();
@@ -100,7 +120,12 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
           continue;
         }
         const killedAs = deps.kill.aborted ? deps.killedWork?.(node.name, `check ${check.name}`) : undefined;
-        recordCheckFailure(sink, deps.recorder, { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id }, killedAs ?? checkObservation(check, result));
+        recordCheckFailure(
+          sink,
+          deps.recorder,
+          { node: node.name, barclamp: batch.barclamp, role: batch.role, step: check.id },
+          killedAs ?? checkObservation(check, result),
+        );
         budget.fail(outcome);
         return;
       }
@@ -110,7 +135,11 @@ export async function executePlan(deps: ExecutorDeps): Promise<ExecutionResult> 
   for (const node of plan.nodes) {
     const outcome = outcomes.get(node.name)!;
     // a node the stop caught before its last batch is skipped; one that had already done everything is ok
-    if (outcome.status === 'ok' && plan.batches.some((b) => hasWork(node, b.index) && !finishedBatches.get(node.name)!.has(b.index))) outcome.status = 'skipped';
+    if (
+      outcome.status === 'ok' &&
+      plan.batches.some((b) => hasWork(node, b.index) && !finishedBatches.get(node.name)!.has(b.index))
+    )
+      outcome.status = 'skipped';
     sink({ type: 'node.done', node: node.name, status: outcome.status, changed: outcome.changed });
   }
   const stoppedEarly = budget.spent();
@@ -141,7 +170,13 @@ function failureBudget(deps: ExecutorDeps, outcomes: Map<string, NodeOutcome>) {
   };
 }
 
-async function runStep(deps: ExecutorDeps, transport: Transport, step: PlanStep, resource: DesiredResource | undefined, compareBefore: boolean): Promise<boolean> {
+async function runStep(
+  deps: ExecutorDeps,
+  transport: Transport,
+  step: PlanStep,
+  resource: DesiredResource | undefined,
+  compareBefore: boolean,
+): Promise<boolean> {
   const { sink } = deps;
   const retries = resource?.type === 'command' ? resource.retries : (RETRIES[step.kind] ?? 0);
   const timeoutMs = resource?.type === 'command' ? resource.timeoutSeconds * 1000 : (TIMEOUT_MS[step.kind] ?? 300_000);
@@ -158,27 +193,68 @@ async function runStep(deps: ExecutorDeps, transport: Transport, step: PlanStep,
       transportError = error;
     }
     if (result && result.code === 0) {
-      sink({ type: 'step.ok', node: step.node, step: step.id, summary: step.summary, action: step.action, ms: Math.round(deps.nowMs() - started), attempt });
+      sink({
+        type: 'step.ok',
+        node: step.node,
+        step: step.id,
+        summary: step.summary,
+        action: step.action,
+        ms: Math.round(deps.nowMs() - started),
+        attempt,
+      });
       return true;
     }
     const killedAs = deps.kill.aborted ? deps.killedWork?.(step.node, step.summary) : undefined;
     const observation: Observation = killedAs
       ? { ...killedAs, ...(result ? { stderr: result.stderr || result.stdout } : {}) }
       : transportError
-      ? observationOfTransportError(transportError)
-      : { source: 'remote-exec' as const, kind: step.kind, message: result!.timedOut ? `${step.summary}: no result within ${timeoutMs / 1000} s` : `${step.summary}: exit code ${result!.code}`, exitCode: result!.code, stderr: result!.stderr || result!.stdout, timedOut: result!.timedOut };
+        ? observationOfTransportError(transportError)
+        : {
+            source: 'remote-exec' as const,
+            kind: step.kind,
+            message: result!.timedOut
+              ? `${step.summary}: no result within ${timeoutMs / 1000} s`
+              : `${step.summary}: exit code ${result!.code}`,
+            exitCode: result!.code,
+            stderr: result!.stderr || result!.stdout,
+            timedOut: result!.timedOut,
+          };
     // a command's declared retries are its author's judgement (e.g. "the cluster may still be electing"), so they
     // hold whatever the gene says; elsewhere only retryable genes are repeated
     const worthRetrying = resource?.type === 'command' || deps.recorder.classify(observation).retryable;
-    const canRetry = attempt <= retries && !deps.stop.aborted && !deps.kill.aborted && !transportError && !result!.timedOut && worthRetrying;
+    const canRetry =
+      attempt <= retries &&
+      !deps.stop.aborted &&
+      !deps.kill.aborted &&
+      !transportError &&
+      !result!.timedOut &&
+      worthRetrying;
     if (canRetry) {
-      sink({ type: 'step.retry', node: step.node, step: step.id, summary: step.summary, attempt, message: observation.message });
+      sink({
+        type: 'step.retry',
+        node: step.node,
+        step: step.id,
+        summary: step.summary,
+        attempt,
+        message: observation.message,
+      });
       await deps.sleep(Math.min(30_000, 1000 * 2 ** (attempt - 1)));
       continue;
     }
-    const record = deps.recorder.record({ node: step.node, barclamp: step.barclamp, role: step.role, step: step.id, attempt }, observation);
+    const record = deps.recorder.record(
+      { node: step.node, barclamp: step.barclamp, role: step.role, step: step.id, attempt },
+      observation,
+    );
     sink({ type: 'failure.recorded', record });
-    sink({ type: 'step.fail', node: step.node, step: step.id, summary: step.summary, gene: record.gene, message: record.evidence.message, ms: Math.round(deps.nowMs() - started) });
+    sink({
+      type: 'step.fail',
+      node: step.node,
+      step: step.id,
+      summary: step.summary,
+      gene: record.gene,
+      message: record.evidence.message,
+      ms: Math.round(deps.nowMs() - started),
+    });
     return false;
   }
 }

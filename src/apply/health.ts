@@ -57,7 +57,8 @@ export function parseFindings(stdout: string): HealthFinding[] {
     }
     const f = value as Partial<HealthFinding>;
     if (typeof f.node !== 'string' || typeof f.problem !== 'string' || f.problem === '') continue;
-    const evidence = f.evidence !== null && typeof f.evidence === 'object' && !Array.isArray(f.evidence) ? f.evidence : undefined;
+    const evidence =
+      f.evidence !== null && typeof f.evidence === 'object' && !Array.isArray(f.evidence) ? f.evidence : undefined;
     findings.push({ node: f.node, problem: f.problem.slice(0, 500), ...(evidence ? { evidence } : {}) });
   }
   return findings;
@@ -73,7 +74,11 @@ export async function runHealthChecks(deps: HealthDeps): Promise<Set<string>> {
   const seen = new Set<string>();
   const batchOf = new Map(deps.desired.batches.map((b) => [b.index, b]));
   // read-only and independent of each other: all at once (bounded), not node by node, check by check
-  const work = deps.runOn.flatMap((node) => (deps.desired.nodes.find((n) => n.node === node)?.batches ?? []).flatMap(({ batch, checks }) => checks.filter(isHealthCheck).map((check) => ({ node, batch: batchOf.get(batch)!, check }))));
+  const work = deps.runOn.flatMap((node) =>
+    (deps.desired.nodes.find((n) => n.node === node)?.batches ?? []).flatMap(({ batch, checks }) =>
+      checks.filter(isHealthCheck).map((check) => ({ node, batch: batchOf.get(batch)!, check })),
+    ),
+  );
   await runPool(work, deps.parallel, async ({ node, batch, check }) => {
     const transport = deps.transports.get(node);
     if (!transport || deps.stop.aborted) return;
@@ -87,7 +92,13 @@ export async function runHealthChecks(deps: HealthDeps): Promise<Set<string>> {
       return;
     }
     const context = { barclamp: batch.barclamp, role: batch.role, step: check.id };
-    const reports = findings.length > 0 ? findings.map((f) => ({ node: deps.known.has(f.node) ? f.node : node, observation: findingObservation(check, f) })) : [{ node, observation: checkObservation(check, result) }];
+    const reports =
+      findings.length > 0
+        ? findings.map((f) => ({
+            node: deps.known.has(f.node) ? f.node : node,
+            observation: findingObservation(check, f),
+          }))
+        : [{ node, observation: checkObservation(check, result) }];
     for (const report of reports) {
       const key = `${report.node}\u0000${report.observation.message}`;
       unhealthy.add(report.node);
@@ -101,6 +112,11 @@ export async function runHealthChecks(deps: HealthDeps): Promise<Set<string>> {
 
 function findingObservation(check: HealthCheck, finding: HealthFinding): Observation {
   // the problem is the check's own sentence, matched by the genes' stderr signals like any check's last word
-  return { source: 'check', kind: 'health', message: `check ${check.name}: ${finding.problem}`, stderr: finding.problem, ...(finding.evidence ? { details: finding.evidence } : {}) };
+  return {
+    source: 'check',
+    kind: 'health',
+    message: `check ${check.name}: ${finding.problem}`,
+    stderr: finding.problem,
+    ...(finding.evidence ? { details: finding.evidence } : {}),
+  };
 }
-

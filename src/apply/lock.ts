@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../core/user-error.js';
 
@@ -24,7 +34,12 @@ export interface LockDeps {
  * mistakes it for a stale one. A stale lock is renamed away before the new one is linked, and the renamed
  * file is checked to be the stale owner: of two applies taking over at once, one wins.
  */
-export function acquireLock(file: string, runId: string, since: string, deps: LockDeps): { release: () => void; tookOverFrom?: LockOwner } {
+export function acquireLock(
+  file: string,
+  runId: string,
+  since: string,
+  deps: LockDeps,
+): { release: () => void; tookOverFrom?: LockOwner } {
   mkdirSync(dirname(file), { recursive: true });
   const owner: LockOwner = { pid: deps.pid, host: deps.host, runId, since };
   const mine = `${file}.${deps.pid}.${runId}`;
@@ -52,9 +67,18 @@ export function acquireLock(file: string, runId: string, since: string, deps: Lo
 }
 
 function lockedBy(file: string, current: LockOwner): UserError {
-  return new UserError('locked', `another apply is running on this deployment: pid ${current.pid} on ${current.host}, run ${current.runId}, since ${current.since}`, [
-    { severity: 'error', code: 'apply.locked', summary: `state directory is locked by run ${current.runId} (pid ${current.pid} on ${current.host})`, suggestion: `wait for it to finish ('bootstrap plan' works meanwhile). If that process is gone on another host, remove ${file}` },
-  ]);
+  return new UserError(
+    'locked',
+    `another apply is running on this deployment: pid ${current.pid} on ${current.host}, run ${current.runId}, since ${current.since}`,
+    [
+      {
+        severity: 'error',
+        code: 'apply.locked',
+        summary: `state directory is locked by run ${current.runId} (pid ${current.pid} on ${current.host})`,
+        suggestion: `wait for it to finish ('bootstrap plan' works meanwhile). If that process is gone on another host, remove ${file}`,
+      },
+    ],
+  );
 }
 
 function writeOwner(file: string, owner: LockOwner): void {
@@ -79,7 +103,10 @@ function moveAwayIfStill(file: string, stale: LockOwner | undefined, aside: stri
     return true; // gone already: try the link again
   }
   const moved = readOwner(aside);
-  const same = moved === undefined ? stale === undefined : stale !== undefined && moved.runId === stale.runId && moved.pid === stale.pid;
+  const same =
+    moved === undefined
+      ? stale === undefined
+      : stale !== undefined && moved.runId === stale.runId && moved.pid === stale.pid;
   if (same) {
     unlinkSync(aside);
     return true;

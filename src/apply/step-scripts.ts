@@ -11,7 +11,11 @@ const HEREDOC_END = '__BOOTSTRAP_CONTENT_END__';
  * The remote script that performs one planned step. Every value is quoted; content travels as a
  * base64 here-document inside the script (stdin), never as an argument.
  */
-export function stepScript(step: PlanStep, resource: DesiredResource | undefined, options: { compareBefore: boolean }): string {
+export function stepScript(
+  step: PlanStep,
+  resource: DesiredResource | undefined,
+  options: { compareBefore: boolean },
+): string {
   if (step.kind === 'handler') {
     // The owed-restart note is the truth: a start after the last trigger already loaded the new configuration
     // and cleared it, so a second restart (which on a forming pacemaker cluster hangs in shutdown) is skipped.
@@ -32,17 +36,34 @@ export function stepScript(step: PlanStep, resource: DesiredResource | undefined
         `chmod ${resource.mode} -- "$p"`,
       ].join('\n');
     case 'file':
-      return fileScript(resource, options.compareBefore ? (step.before?.sha256 ?? 'absent') : undefined, step.after!.sha256!);
+      return fileScript(
+        resource,
+        options.compareBefore ? (step.before?.sha256 ?? 'absent') : undefined,
+        step.after!.sha256!,
+      );
     case 'service':
       return [
         ...(step.changes.includes('enable') ? [`systemctl enable ${shellQuote(resource.name)}`] : []),
         // only a real start (from stopped) settles restarts owed so far; triggers after it owe a new one
-        ...(step.changes.includes('start') ? [`systemctl is-active -q ${shellQuote(resource.name)} || { ${serviceAction('start', resource.name)}; rm -f -- ${shellQuote(`${PENDING_RESTART_DIR}/${resource.name}`)}; }`] : []),
+        ...(step.changes.includes('start')
+          ? [
+              `systemctl is-active -q ${shellQuote(resource.name)} || { ${serviceAction('start', resource.name)}; rm -f -- ${shellQuote(`${PENDING_RESTART_DIR}/${resource.name}`)}; }`,
+            ]
+          : []),
         'true',
       ].join('\n');
     case 'command':
       // The command is barclamp-authored shell; it runs in a subshell so `exit` cannot skip our epilogue.
-      return ['cd /', 'export DEBIAN_FRONTEND=noninteractive', '(', resource.run, ')', 'rc=$?', '[ "$rc" -eq 0 ] || exit "$rc"', markRestartsOwed(resource.notify)].join('\n');
+      return [
+        'cd /',
+        'export DEBIAN_FRONTEND=noninteractive',
+        '(',
+        resource.run,
+        ')',
+        'rc=$?',
+        '[ "$rc" -eq 0 ] || exit "$rc"',
+        markRestartsOwed(resource.notify),
+      ].join('\n');
   }
 }
 
@@ -83,8 +104,14 @@ const DPKG_FRONTEND_LOCK = '/var/lib/dpkg/lock-frontend';
 const LOCK_REFUSED = 'Could not get lock|Unable to acquire the dpkg frontend lock';
 const POLICY_MARK = '# bootstrap: no service starts while packages install';
 
-function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expectedBefore: string | undefined, after: string): string {
-  const encoded = Buffer.from(resource.content, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
+function fileScript(
+  resource: Extract<DesiredResource, { type: 'file' }>,
+  expectedBefore: string | undefined,
+  after: string,
+): string {
+  const encoded = Buffer.from(resource.content, 'utf8')
+    .toString('base64')
+    .replace(/.{1,76}/g, '$&\n');
   return [
     'set -e',
     `p=${shellQuote(resource.path)}`,
@@ -98,7 +125,7 @@ function fileScript(resource: Extract<DesiredResource, { type: 'file' }>, expect
         ]),
     'mkdir -p -- "$d"',
     'tmp=$(mktemp "$d/.bootstrap.XXXXXX")',
-    "trap 'rm -f \"$tmp\"' EXIT",
+    'trap \'rm -f "$tmp"\' EXIT',
     `base64 -d > "$tmp" <<'${HEREDOC_END}'`,
     `${encoded}${HEREDOC_END}`,
     `chown ${shellQuote(`${resource.owner}:${resource.group}`)} "$tmp"`,

@@ -10,21 +10,31 @@ export interface AttributeProblem {
 }
 
 /** Checks one attribute value against its declared spec; returns every problem with its relative path. */
-export function attributeValueProblems(spec: AttributeSpec, value: unknown, path: (string | number)[]): AttributeProblem[] {
-  const problem = (message: string, suggestion?: string): AttributeProblem[] => [{ path, message, ...(suggestion ? { suggestion } : {}) }];
+export function attributeValueProblems(
+  spec: AttributeSpec,
+  value: unknown,
+  path: (string | number)[],
+): AttributeProblem[] {
+  const problem = (message: string, suggestion?: string): AttributeProblem[] => [
+    { path, message, ...(suggestion ? { suggestion } : {}) },
+  ];
   switch (spec.type) {
     case 'string':
     case 'ipv4':
     case 'cidr': {
       if (typeof value !== 'string') return problem(`expected a string, got ${describe(value)}`);
       if (CONTROL.test(value)) return problem(controlMessage(value), CONTROL_HINT);
-      if (spec.enum && !spec.enum.includes(value)) return problem(`'${value}' is not one of: ${spec.enum.join(', ')}`, didYouMean(value, spec.enum));
-      if (spec.pattern !== undefined && !wholeMatch(spec.pattern, value)) return problem(`${JSON.stringify(value)} does not match ${spec.pattern}`, spec.description);
-      const formatProblem = spec.type === 'ipv4' ? ipv4Problem(value) : spec.type === 'cidr' ? cidrProblem(value) : undefined;
+      if (spec.enum && !spec.enum.includes(value))
+        return problem(`'${value}' is not one of: ${spec.enum.join(', ')}`, didYouMean(value, spec.enum));
+      if (spec.pattern !== undefined && !wholeMatch(spec.pattern, value))
+        return problem(`${JSON.stringify(value)} does not match ${spec.pattern}`, spec.description);
+      const formatProblem =
+        spec.type === 'ipv4' ? ipv4Problem(value) : spec.type === 'cidr' ? cidrProblem(value) : undefined;
       return formatProblem ? problem(formatProblem) : [];
     }
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isInteger(value)) return problem(`expected an integer, got ${describe(value)}`);
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return problem(`expected an integer, got ${describe(value)}`);
       if (spec.min !== undefined && value < spec.min) return problem(`${value} is below the minimum ${spec.min}`);
       if (spec.max !== undefined && value > spec.max) return problem(`${value} is above the maximum ${spec.max}`);
       return [];
@@ -33,14 +43,24 @@ export function attributeValueProblems(spec: AttributeSpec, value: unknown, path
       return typeof value === 'boolean' ? [] : problem(`expected true or false, got ${describe(value)}`);
     case 'list':
       if (!Array.isArray(value)) return problem(`expected a list, got ${describe(value)}`);
-      return spec.items ? value.flatMap((item, i) => attributeValueProblems(spec.items!, item, [...path, i])) : anyValueProblems(value, path);
+      return spec.items
+        ? value.flatMap((item, i) => attributeValueProblems(spec.items!, item, [...path, i]))
+        : anyValueProblems(value, path);
     case 'map':
       if (!isPlainObject(value)) return problem(`expected a mapping, got ${describe(value)}`);
       return [
-        ...Object.keys(value).filter((k) => CONTROL.test(k)).flatMap((k) => problem(`key ${controlMessage(k)}`, CONTROL_HINT)),
+        ...Object.keys(value)
+          .filter((k) => CONTROL.test(k))
+          .flatMap((k) => problem(`key ${controlMessage(k)}`, CONTROL_HINT)),
         ...(spec.values ? [] : anyValueProblems(value, path)),
-        ...(spec.key_pattern !== undefined ? Object.keys(value).filter((k) => !wholeMatch(spec.key_pattern!, k)).flatMap((k) => problem(`key ${JSON.stringify(k)} does not match ${spec.key_pattern}`, spec.description)) : []),
-        ...(spec.values ? Object.entries(value).flatMap(([k, v]) => attributeValueProblems(spec.values!, v, [...path, k])) : []),
+        ...(spec.key_pattern !== undefined
+          ? Object.keys(value)
+              .filter((k) => !wholeMatch(spec.key_pattern!, k))
+              .flatMap((k) => problem(`key ${JSON.stringify(k)} does not match ${spec.key_pattern}`, spec.description))
+          : []),
+        ...(spec.values
+          ? Object.entries(value).flatMap(([k, v]) => attributeValueProblems(spec.values!, v, [...path, k]))
+          : []),
       ];
   }
 }
@@ -59,9 +79,16 @@ function controlMessage(value: string): string {
 
 /** Values no schema describes (a map's or list's contents left open, e.g. config overrides): only control characters are refused. */
 function anyValueProblems(value: unknown, path: (string | number)[]): AttributeProblem[] {
-  if (typeof value === 'string') return CONTROL.test(value) ? [{ path, message: controlMessage(value), suggestion: CONTROL_HINT }] : [];
+  if (typeof value === 'string')
+    return CONTROL.test(value) ? [{ path, message: controlMessage(value), suggestion: CONTROL_HINT }] : [];
   if (Array.isArray(value)) return value.flatMap((item, i) => anyValueProblems(item, [...path, i]));
-  if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => [...(CONTROL.test(k) ? [{ path: [...path, k], message: `key ${controlMessage(k)}`, suggestion: CONTROL_HINT }] : []), ...anyValueProblems(v, [...path, k])]);
+  if (isPlainObject(value))
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...(CONTROL.test(k)
+        ? [{ path: [...path, k], message: `key ${controlMessage(k)}`, suggestion: CONTROL_HINT }]
+        : []),
+      ...anyValueProblems(v, [...path, k]),
+    ]);
   return [];
 }
 

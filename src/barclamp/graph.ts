@@ -19,7 +19,9 @@ export function dependencyOrder(wanted: Iterable<string>, barclamps: ReadonlyMap
         severity: 'error',
         code: 'barclamp.missing',
         ...(requiredBy ? { location: { file: barclamps.get(requiredBy)!.manifestFile, line: 1, col: 1 } } : {}),
-        summary: requiredBy ? `barclamp '${requiredBy}' requires '${name}', which does not exist` : `barclamp '${name}' does not exist`,
+        summary: requiredBy
+          ? `barclamp '${requiredBy}' requires '${name}', which does not exist`
+          : `barclamp '${name}' does not exist`,
         suggestion: didYouMean(name, barclamps.keys()) ?? `available: ${[...barclamps.keys()].sort().join(', ')}`,
       });
       return;
@@ -33,18 +35,23 @@ export function dependencyOrder(wanted: Iterable<string>, barclamps: ReadonlyMap
   const remaining = new Map([...closure].map((name) => [name, new Set(barclamps.get(name)!.requires)]));
   const order: string[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([name]) => name).sort();
+    const ready = [...remaining]
+      .filter(([, deps]) => deps.size === 0)
+      .map(([name]) => name)
+      .sort();
     if (ready.length === 0) {
       const cycle = findCycle(remaining);
       return {
         ok: false,
-        diagnostics: [{
-          severity: 'error',
-          code: 'barclamp.cycle',
-          location: { file: barclamps.get(cycle[0]!)!.manifestFile, line: 1, col: 1 },
-          summary: `barclamp dependency cycle: ${cycle.join(' → ')}`,
-          suggestion: 'remove one of these requires so the barclamps can be ordered',
-        }],
+        diagnostics: [
+          {
+            severity: 'error',
+            code: 'barclamp.cycle',
+            location: { file: barclamps.get(cycle[0]!)!.manifestFile, line: 1, col: 1 },
+            summary: `barclamp dependency cycle: ${cycle.join(' → ')}`,
+            suggestion: 'remove one of these requires so the barclamps can be ordered',
+          },
+        ],
       };
     }
     for (const name of ready) {

@@ -20,10 +20,20 @@ function regexProblem(source: string): string | undefined {
 }
 
 const name = () => str({ pattern: NAME, patternHint: NAME_HINT });
-const path = () => str({ pattern: SAFE_PATH, patternHint: SAFE_PATH_HINT, format: (p) => (p.split('/').some((s) => s === '..' || s === '.') ? `'${p}' contains '.' or '..' segments` : undefined) });
+const path = () =>
+  str({
+    pattern: SAFE_PATH,
+    patternHint: SAFE_PATH_HINT,
+    format: (p) =>
+      p.split('/').some((s) => s === '..' || s === '.') ? `'${p}' contains '.' or '..' segments` : undefined,
+  });
 const packageName = () => str({ pattern: PACKAGE, patternHint: 'a Debian package name' });
 const serviceName = () => str({ pattern: SERVICE, patternHint: 'a systemd unit name' });
-const ownership = { mode: str({ pattern: MODE, patternHint: 'an octal mode such as "0644" (quote it)' }), owner: str({ pattern: UNIX_NAME, patternHint: 'a user name' }), group: str({ pattern: UNIX_NAME, patternHint: 'a group name' }) };
+const ownership = {
+  mode: str({ pattern: MODE, patternHint: 'an octal mode such as "0644" (quote it)' }),
+  owner: str({ pattern: UNIX_NAME, patternHint: 'a user name' }),
+  group: str({ pattern: UNIX_NAME, patternHint: 'a group name' }),
+};
 
 const attributeSpec = (depth: number): Schema =>
   obj(
@@ -44,20 +54,82 @@ const attributeSpec = (depth: number): Schema =>
 
 const resource: Schema = oneOf(
   'one resource: a mapping with exactly one of package, file, directory, service, command',
-  obj({ package: oneOf('a package name or a list of them', packageName(), list(packageName(), { minItems: 1 })) }, ['package']),
-  obj({ file: obj({ path: path(), template: str({ pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'a file name in templates/' }), content: str(), ...ownership, notify: list(serviceName()), sensitive: bool() }, ['path']) }, ['file']),
+  obj({ package: oneOf('a package name or a list of them', packageName(), list(packageName(), { minItems: 1 })) }, [
+    'package',
+  ]),
+  obj(
+    {
+      file: obj(
+        {
+          path: path(),
+          template: str({ pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'a file name in templates/' }),
+          content: str(),
+          ...ownership,
+          notify: list(serviceName()),
+          sensitive: bool(),
+        },
+        ['path'],
+      ),
+    },
+    ['file'],
+  ),
   obj({ directory: obj({ path: path(), ...ownership }, ['path']) }, ['directory']),
   obj({ service: obj({ name: serviceName(), enabled: bool(), started: bool() }, ['name']) }, ['service']),
-  obj({ command: obj({ name: name(), run: str(), creates: path(), unless: str(), timeout: int({ min: 1, max: 7200 }), retries: int({ min: 0, max: 10 }), notify: list(serviceName()), watch: list(path()) }, ['name', 'run']) }, ['command']),
+  obj(
+    {
+      command: obj(
+        {
+          name: name(),
+          run: str(),
+          creates: path(),
+          unless: str(),
+          timeout: int({ min: 1, max: 7200 }),
+          retries: int({ min: 0, max: 10 }),
+          notify: list(serviceName()),
+          watch: list(path()),
+        },
+        ['name', 'run'],
+      ),
+    },
+    ['command'],
+  ),
 );
 
 const check: Schema = oneOf(
   'one check: a mapping with exactly one of tcp, http, command',
-  obj({ tcp: obj({ name: name(), port: int({ min: 1, max: 65535 }), host: str(), timeout: int({ min: 1, max: 3600 }) }, ['port']) }, ['tcp']),
-  obj({ http: obj({ name: name(), url: str({ pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }), status: int({ min: 100, max: 599 }), timeout: int({ min: 1, max: 3600 }) }, ['url']) }, ['http']),
+  obj(
+    {
+      tcp: obj({ name: name(), port: int({ min: 1, max: 65535 }), host: str(), timeout: int({ min: 1, max: 3600 }) }, [
+        'port',
+      ]),
+    },
+    ['tcp'],
+  ),
+  obj(
+    {
+      http: obj(
+        {
+          name: name(),
+          url: str({ pattern: /^https?:\/\//, patternHint: 'an http(s) URL' }),
+          status: int({ min: 100, max: 599 }),
+          timeout: int({ min: 1, max: 3600 }),
+        },
+        ['url'],
+      ),
+    },
+    ['http'],
+  ),
   // suite: an optional check (e.g. smoke: boot a server) that only `verify --suite NAME` runs, never apply;
   // health: a cloud health check, run once every node converged, whose findings name the nodes they are about
-  obj({ command: obj({ name: name(), run: str(), timeout: int({ min: 1, max: 7200 }), poll: bool(), suite: name(), health: bool() }, ['name', 'run']) }, ['command']),
+  obj(
+    {
+      command: obj(
+        { name: name(), run: str(), timeout: int({ min: 1, max: 7200 }), poll: bool(), suite: name(), health: bool() },
+        ['name', 'run'],
+      ),
+    },
+    ['command'],
+  ),
 );
 
 const role = obj(
@@ -81,7 +153,11 @@ export const manifestSchema: Schema = obj(
     version: str({ pattern: /^\d+\.\d+\.\d+$/, patternHint: 'semantic version x.y.z' }),
     requires: list(name()),
     attributes: map(attributeSpec(2), /^[a-z][a-z0-9_]*$/, 'snake_case attribute names'),
-    secrets: map(obj({ description: str(), length: int({ min: 16, max: 128 }) }, ['description']), /^[a-z][a-z0-9_]*$/, 'snake_case secret names'),
+    secrets: map(
+      obj({ description: str(), length: int({ min: 16, max: 128 }) }, ['description']),
+      /^[a-z][a-z0-9_]*$/,
+      'snake_case secret names',
+    ),
     roles: map(role, NAME, NAME_HINT),
   },
   ['name', 'description', 'version', 'roles'],

@@ -16,7 +16,16 @@ export function loadManifest(manifestFile: string, expectedName?: string): Manif
   try {
     bytes = readFileSync(manifestFile);
   } catch (error) {
-    return { diagnostics: [{ severity: 'error', code: 'barclamp.unreadable', location: { file: manifestFile, line: 1, col: 1 }, summary: `cannot read manifest: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }] };
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'barclamp.unreadable',
+          location: { file: manifestFile, line: 1, col: 1 },
+          summary: `cannot read manifest: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        },
+      ],
+    };
   }
   const parsed = parseYaml(manifestFile, bytes, 'barclamp');
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
@@ -27,13 +36,28 @@ export function loadManifest(manifestFile: string, expectedName?: string): Manif
 
   const raw = source.value as Record<string, any>;
   if (expectedName !== undefined && raw.name !== expectedName) {
-    diagnostics.push(at(source, ['name'], 'barclamp.name-mismatch', `manifest name '${raw.name}' differs from its directory '${expectedName}'`, `rename the directory or set name: ${expectedName}`));
+    diagnostics.push(
+      at(
+        source,
+        ['name'],
+        'barclamp.name-mismatch',
+        `manifest name '${raw.name}' differs from its directory '${expectedName}'`,
+        `rename the directory or set name: ${expectedName}`,
+      ),
+    );
   }
   const attributes = raw.attributes ?? {};
   for (const [key, spec] of Object.entries<AttributeSpec>(attributes)) {
     if (spec.default !== undefined) {
       for (const problem of attributeValueProblems(spec, spec.default, [])) {
-        diagnostics.push(at(source, ['attributes', key, 'default', ...problem.path], 'barclamp.attribute-default', `default of '${key}' is invalid: ${problem.message}`));
+        diagnostics.push(
+          at(
+            source,
+            ['attributes', key, 'default', ...problem.path],
+            'barclamp.attribute-default',
+            `default of '${key}' is invalid: ${problem.message}`,
+          ),
+        );
       }
     }
   }
@@ -49,13 +73,24 @@ export function loadManifest(manifestFile: string, expectedName?: string): Manif
     dir: dirname(manifestFile),
     manifestFile,
     attributes,
-    secrets: Object.fromEntries(Object.entries<Record<string, any>>(raw.secrets ?? {}).map(([k, v]) => [k, { description: v.description, length: v.length ?? 32 }])),
+    secrets: Object.fromEntries(
+      Object.entries<Record<string, any>>(raw.secrets ?? {}).map(([k, v]) => [
+        k,
+        { description: v.description, length: v.length ?? 32 },
+      ]),
+    ),
     roles,
   };
   return { barclamp, diagnostics };
 }
 
-function toRole(source: YamlSource, roleName: string, raw: Record<string, any>, attributes: Record<string, AttributeSpec>, diagnostics: Diagnostic[]): RoleSpec {
+function toRole(
+  source: YamlSource,
+  roleName: string,
+  raw: Record<string, any>,
+  attributes: Record<string, AttributeSpec>,
+  diagnostics: Diagnostic[],
+): RoleSpec {
   const base = ['roles', roleName];
   const resources: ResourceSpec[] = (raw.resources ?? []).map((r: Record<string, any>) => toResource(r));
   const checks: CheckSpec[] = (raw.checks ?? []).map((c: Record<string, any>) => toCheck(c));
@@ -65,24 +100,56 @@ function toRole(source: YamlSource, roleName: string, raw: Record<string, any>, 
     notify.forEach((service, j) => {
       if (!services.has(service)) {
         const kind = r.type;
-        diagnostics.push(at(source, [...base, 'resources', i, kind, 'notify', j], 'barclamp.notify-unknown-service', `notify names service '${service}', which this role does not manage`, `add '- service: {name: ${service}}' to role '${roleName}'`));
+        diagnostics.push(
+          at(
+            source,
+            [...base, 'resources', i, kind, 'notify', j],
+            'barclamp.notify-unknown-service',
+            `notify names service '${service}', which this role does not manage`,
+            `add '- service: {name: ${service}}' to role '${roleName}'`,
+          ),
+        );
       }
     });
     if (r.type === 'file' && (r.template === undefined) === (r.content === undefined)) {
-      diagnostics.push(at(source, [...base, 'resources', i, 'file'], 'barclamp.file-source', `file ${r.path} needs exactly one of 'template' or 'content'`));
+      diagnostics.push(
+        at(
+          source,
+          [...base, 'resources', i, 'file'],
+          'barclamp.file-source',
+          `file ${r.path} needs exactly one of 'template' or 'content'`,
+        ),
+      );
     }
   });
   const seen = new Map<string, number>();
   resources.forEach((r, i) => {
     const key = resourceKey(r);
-    if (seen.has(key)) diagnostics.push(at(source, [...base, 'resources', i], 'barclamp.duplicate-resource', `${key} is declared twice in role '${roleName}'`));
+    if (seen.has(key))
+      diagnostics.push(
+        at(
+          source,
+          [...base, 'resources', i],
+          'barclamp.duplicate-resource',
+          `${key} is declared twice in role '${roleName}'`,
+        ),
+      );
     seen.set(key, i);
   });
   if (raw.cluster_attribute !== undefined && attributes[raw.cluster_attribute]?.type !== 'boolean') {
-    diagnostics.push(at(source, [...base, 'cluster_attribute'], 'barclamp.cluster-attribute', `cluster_attribute '${raw.cluster_attribute}' must name a boolean attribute of this barclamp`));
+    diagnostics.push(
+      at(
+        source,
+        [...base, 'cluster_attribute'],
+        'barclamp.cluster-attribute',
+        `cluster_attribute '${raw.cluster_attribute}' must name a boolean attribute of this barclamp`,
+      ),
+    );
   }
   if (raw.min !== undefined && raw.max !== undefined && raw.min > raw.max) {
-    diagnostics.push(at(source, [...base, 'min'], 'barclamp.role-count', `min ${raw.min} is greater than max ${raw.max}`));
+    diagnostics.push(
+      at(source, [...base, 'min'], 'barclamp.role-count', `min ${raw.min} is greater than max ${raw.max}`),
+    );
   }
   return {
     name: roleName,
@@ -112,24 +179,79 @@ export function resourceKey(r: ResourceSpec): string {
 }
 
 function toResource(raw: Record<string, any>): ResourceSpec {
-  if ('package' in raw) return { type: 'package', names: typeof raw.package === 'string' ? [raw.package] : raw.package };
+  if ('package' in raw)
+    return { type: 'package', names: typeof raw.package === 'string' ? [raw.package] : raw.package };
   if ('file' in raw) {
     const f = raw.file;
-    return { type: 'file', path: f.path, ...(f.template !== undefined ? { template: f.template } : {}), ...(f.content !== undefined ? { content: f.content } : {}), mode: normalizeMode(f.mode ?? '0644'), owner: f.owner ?? 'root', group: f.group ?? 'root', notify: f.notify ?? [], sensitive: f.sensitive ?? false };
+    return {
+      type: 'file',
+      path: f.path,
+      ...(f.template !== undefined ? { template: f.template } : {}),
+      ...(f.content !== undefined ? { content: f.content } : {}),
+      mode: normalizeMode(f.mode ?? '0644'),
+      owner: f.owner ?? 'root',
+      group: f.group ?? 'root',
+      notify: f.notify ?? [],
+      sensitive: f.sensitive ?? false,
+    };
   }
   if ('directory' in raw) {
     const d = raw.directory;
-    return { type: 'directory', path: d.path.replace(/\/$/, ''), mode: normalizeMode(d.mode ?? '0755'), owner: d.owner ?? 'root', group: d.group ?? 'root' };
+    return {
+      type: 'directory',
+      path: d.path.replace(/\/$/, ''),
+      mode: normalizeMode(d.mode ?? '0755'),
+      owner: d.owner ?? 'root',
+      group: d.group ?? 'root',
+    };
   }
-  if ('service' in raw) return { type: 'service', name: raw.service.name, enabled: raw.service.enabled ?? true, started: raw.service.started ?? true };
+  if ('service' in raw)
+    return {
+      type: 'service',
+      name: raw.service.name,
+      enabled: raw.service.enabled ?? true,
+      started: raw.service.started ?? true,
+    };
   const c = raw.command;
-  return { type: 'command', name: c.name, run: c.run, ...(c.creates !== undefined ? { creates: c.creates } : {}), ...(c.unless !== undefined ? { unless: c.unless } : {}), timeoutSeconds: c.timeout ?? 600, retries: c.retries ?? 0, notify: c.notify ?? [], watch: c.watch ?? [] };
+  return {
+    type: 'command',
+    name: c.name,
+    run: c.run,
+    ...(c.creates !== undefined ? { creates: c.creates } : {}),
+    ...(c.unless !== undefined ? { unless: c.unless } : {}),
+    timeoutSeconds: c.timeout ?? 600,
+    retries: c.retries ?? 0,
+    notify: c.notify ?? [],
+    watch: c.watch ?? [],
+  };
 }
 
 function toCheck(raw: Record<string, any>): CheckSpec {
-  if ('tcp' in raw) return { type: 'tcp', name: raw.tcp.name ?? `tcp-${raw.tcp.port}`, port: raw.tcp.port, ...(raw.tcp.host !== undefined ? { host: raw.tcp.host } : {}), timeoutSeconds: raw.tcp.timeout ?? 30 };
-  if ('http' in raw) return { type: 'http', name: raw.http.name ?? 'http', url: raw.http.url, status: raw.http.status ?? 200, timeoutSeconds: raw.http.timeout ?? 60 };
-  return { type: 'command', name: raw.command.name, run: raw.command.run, timeoutSeconds: raw.command.timeout ?? 30, poll: raw.command.poll ?? true, ...(raw.command.suite !== undefined ? { suite: raw.command.suite } : {}), ...(raw.command.health === true ? { health: true as const } : {}) };
+  if ('tcp' in raw)
+    return {
+      type: 'tcp',
+      name: raw.tcp.name ?? `tcp-${raw.tcp.port}`,
+      port: raw.tcp.port,
+      ...(raw.tcp.host !== undefined ? { host: raw.tcp.host } : {}),
+      timeoutSeconds: raw.tcp.timeout ?? 30,
+    };
+  if ('http' in raw)
+    return {
+      type: 'http',
+      name: raw.http.name ?? 'http',
+      url: raw.http.url,
+      status: raw.http.status ?? 200,
+      timeoutSeconds: raw.http.timeout ?? 60,
+    };
+  return {
+    type: 'command',
+    name: raw.command.name,
+    run: raw.command.run,
+    timeoutSeconds: raw.command.timeout ?? 30,
+    poll: raw.command.poll ?? true,
+    ...(raw.command.suite !== undefined ? { suite: raw.command.suite } : {}),
+    ...(raw.command.health === true ? { health: true as const } : {}),
+  };
 }
 
 /** Modes are compared as 4-digit octal strings ("0644"), the form `stat -c %a` is padded to. */
@@ -137,7 +259,19 @@ export function normalizeMode(mode: string): string {
   return mode.padStart(4, '0');
 }
 
-function at(source: YamlSource, path: (string | number)[], code: string, summary: string, suggestion?: string): Diagnostic {
-  return { severity: 'error', code, location: source.locate(path), path: formatPath(path), summary, ...(suggestion ? { suggestion } : {}) };
+function at(
+  source: YamlSource,
+  path: (string | number)[],
+  code: string,
+  summary: string,
+  suggestion?: string,
+): Diagnostic {
+  return {
+    severity: 'error',
+    code,
+    location: source.locate(path),
+    path: formatPath(path),
+    summary,
+    ...(suggestion ? { suggestion } : {}),
+  };
 }
-

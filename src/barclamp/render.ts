@@ -33,7 +33,17 @@ export interface TemplateNode {
 /** Compiled templates of one run, keyed by file and text (so an edited template is never served stale). */
 export type CompiledTemplates = Map<string, ejs.TemplateFunction>;
 
-const CONTEXT_NAMES = ['deployment', 'release', 'node', 'nodes', 'networks', 'attributes', 'secrets', 'nodesWith', 'attributesOf'] as const;
+const CONTEXT_NAMES = [
+  'deployment',
+  'release',
+  'node',
+  'nodes',
+  'networks',
+  'attributes',
+  'secrets',
+  'nodesWith',
+  'attributesOf',
+] as const;
 
 export class TemplateError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
@@ -46,13 +56,32 @@ export class TemplateError extends Error {
  * so a typo in a template is a render error naming the template and line instead of an empty value.
  * `include('openstack/x.ejs')` finds partials next to the template first, then in `includeDirs`.
  */
-export function renderTemplate(text: string, file: string, what: string, context: TemplateContext, includeDirs: readonly string[] = [], compiled?: CompiledTemplates, language: TemplateLanguage = 'text'): string {
-  const locals = { ...context, attributes: renderAttributes(context.attributes), secrets: strictRecord(context.secrets, 'secret') };
+export function renderTemplate(
+  text: string,
+  file: string,
+  what: string,
+  context: TemplateContext,
+  includeDirs: readonly string[] = [],
+  compiled?: CompiledTemplates,
+  language: TemplateLanguage = 'text',
+): string {
+  const locals = {
+    ...context,
+    attributes: renderAttributes(context.attributes),
+    secrets: strictRecord(context.secrets, 'secret'),
+  };
   try {
     // in shell code every <%= value %> becomes one quoted word; elsewhere (INI, YAML, SQL, JSON files) the
     // template's own syntax applies and values are checked at validation instead (no control characters)
     const escape = language === 'shell' ? (s: unknown) => shellQuote(String(s)) : (s: unknown) => String(s);
-    const options = { strict: true, destructuredLocals: [...CONTEXT_NAMES], filename: file, views: [...includeDirs], escape, async: false as const };
+    const options = {
+      strict: true,
+      destructuredLocals: [...CONTEXT_NAMES],
+      filename: file,
+      views: [...includeDirs],
+      escape,
+      async: false as const,
+    };
     if (!compiled) {
       if (language === 'shell') refuseUnsafeShell(text, file, what);
       return ejs.render(text, locals, options);
@@ -70,7 +99,11 @@ export function renderTemplate(text: string, file: string, what: string, context
     if (error instanceof TemplateError) throw error;
     const message = (error as Error).message ?? String(error);
     const line = /:(\d+)\n/.exec(message)?.[1];
-    const cause = message.split('\n').filter((l) => l.trim() !== '').at(-1) ?? message;
+    const cause =
+      message
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .at(-1) ?? message;
     throw new TemplateError({
       severity: 'error',
       code: 'template.render',
@@ -92,7 +125,13 @@ export function fileTemplateLanguage(name: string): TemplateLanguage {
 function refuseUnsafeShell(text: string, file: string, what: string): void {
   const problem = shellTemplateProblems(text)[0];
   if (!problem) return;
-  throw new TemplateError({ severity: 'error', code: 'template.shell-quoting', location: { file, line: problem.line, col: 1 }, summary: `${what}: ${problem.problem}`, suggestion: 'values in shell code are quoted by the renderer; see "Barclamp reference" in the README' });
+  throw new TemplateError({
+    severity: 'error',
+    code: 'template.shell-quoting',
+    location: { file, line: problem.line, col: 1 },
+    summary: `${what}: ${problem.problem}`,
+    suggestion: 'values in shell code are quoted by the renderer; see "Barclamp reference" in the README',
+  });
 }
 
 /**
@@ -105,7 +144,11 @@ function refuseUnsafeShell(text: string, file: string, what: string): void {
 function withIncludesFrom<T>(compiled: CompiledTemplates, render: () => T): T {
   const ejsCache = ejs.cache;
   const key = (file: string) => `include\u0000${file}`;
-  ejs.cache = { get: (file: string) => compiled.get(key(file)), set: (file: string, fn: ejs.TemplateFunction) => void compiled.set(key(file), fn), reset: () => undefined };
+  ejs.cache = {
+    get: (file: string) => compiled.get(key(file)),
+    set: (file: string, fn: ejs.TemplateFunction) => void compiled.set(key(file), fn),
+    reset: () => undefined,
+  };
   try {
     return render();
   } finally {

@@ -27,9 +27,26 @@ export function shellTemplateProblems(text: string): ShellTemplateProblem[] {
       const tag = text.slice(i, end < 0 ? text.length : end + 2);
       const kind = tag[2];
       if (kind === '=' || kind === '-') {
-        const where = heredoc && !heredoc.pending ? 'inside a here-document' : top() === 'single' ? "inside '…'" : top() === 'double' ? 'inside "…"' : top() === 'backtick' ? 'inside `…`' : undefined;
-        if (kind === '-' && !/^<%-\s*include\(/.test(tag)) problems.push({ line, problem: 'raw output (<%- %>) in a shell context bypasses the quoting of values: use <%= %>' });
-        else if (where) problems.push({ line, problem: `<%= %> ${where}: the value is shell-quoted already, so it must stand outside quotes — write it as a word of its own (or assign it to a variable first)` });
+        const where =
+          heredoc && !heredoc.pending
+            ? 'inside a here-document'
+            : top() === 'single'
+              ? "inside '…'"
+              : top() === 'double'
+                ? 'inside "…"'
+                : top() === 'backtick'
+                  ? 'inside `…`'
+                  : undefined;
+        if (kind === '-' && !/^<%-\s*include\(/.test(tag))
+          problems.push({
+            line,
+            problem: 'raw output (<%- %>) in a shell context bypasses the quoting of values: use <%= %>',
+          });
+        else if (where)
+          problems.push({
+            line,
+            problem: `<%= %> ${where}: the value is shell-quoted already, so it must stand outside quotes — write it as a word of its own (or assign it to a variable first)`,
+          });
       }
       line += (tag.match(/\n/g) ?? []).length;
       i += tag.length;
@@ -64,7 +81,7 @@ export function shellTemplateProblems(text: string): ShellTemplateProblem[] {
     }
     if (context === 'double') {
       if (c === '"') stack.pop();
-      else if (text.startsWith('$(', i)) (stack.push('substitution'), i++);
+      else if (text.startsWith('$(', i)) stack.push('substitution'), i++;
       else if (c === '`') stack.push('backtick');
       i++;
       continue;
@@ -87,7 +104,7 @@ export function shellTemplateProblems(text: string): ShellTemplateProblem[] {
     if (c === "'") stack.push('single');
     else if (c === '"') stack.push('double');
     else if (c === '`') stack.push('backtick');
-    else if (text.startsWith('$(', i)) (stack.push('substitution'), i++);
+    else if (text.startsWith('$(', i)) stack.push('substitution'), i++;
     else if (text.startsWith('<<', i) && text[i + 2] !== '<') {
       const m = /^<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2/.exec(text.slice(i));
       if (m) {

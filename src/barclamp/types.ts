@@ -115,4 +115,12 @@ export type CheckSpec =
    * cloud as a whole (services, agents, hosts as the APIs report them), once every node converged; its stdout's
    * JSON lines {node, problem, evidence} are findings, each recorded on the node it names.
    */
-  | { type: 'command'; name: string; run: string; timeoutSeconds: number; poll: boolean; suite?: string; health?: true };
+  | {
+      type: 'command';
+      name: string;
+      run: string;
+      timeoutSeconds: number;
+      poll: boolean;
+      suite?: string;
+      health?: true;
+    };

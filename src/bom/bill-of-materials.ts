@@ -17,7 +17,8 @@ export interface BomChange {
 }
 
 /** What asks dpkg for every installed package, one `name version` a line (read-only). */
-export const INSTALLED_PACKAGES_SCRIPT = "dpkg-query -W -f '${db:Status-Abbrev} ${binary:Package} ${Version}\\n' | awk '$1 ~ /^.i/ { print $2, $3 }'";
+export const INSTALLED_PACKAGES_SCRIPT =
+  "dpkg-query -W -f '${db:Status-Abbrev} ${binary:Package} ${Version}\\n' | awk '$1 ~ /^.i/ { print $2, $3 }'";
 
 /** The lines INSTALLED_PACKAGES_SCRIPT printed, as package → version; other lines are not packages. */
 export function parseInstalledPackages(stdout: string): Record<string, string> {
@@ -37,7 +38,12 @@ export function bomChanges(before: BillOfMaterials, after: BillOfMaterials): Bom
     const b = after.nodes[node] ?? {};
     for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
       if (a[name] === b[name]) continue;
-      changes.push({ node, package: name, ...(a[name] !== undefined ? { before: a[name] } : {}), ...(b[name] !== undefined ? { after: b[name] } : {}) });
+      changes.push({
+        node,
+        package: name,
+        ...(a[name] !== undefined ? { before: a[name] } : {}),
+        ...(b[name] !== undefined ? { after: b[name] } : {}),
+      });
     }
   }
   return changes;

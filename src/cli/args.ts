@@ -6,7 +6,11 @@ export interface ParsedArgs {
 }
 
 /** `--name value`, `--name=value` and boolean `--name`; which flags take values is declared per command. */
-export function parseArgs(argv: readonly string[], valueFlags: ReadonlySet<string>, booleanFlags: ReadonlySet<string>): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  valueFlags: ReadonlySet<string>,
+  booleanFlags: ReadonlySet<string>,
+): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -35,21 +39,32 @@ export function parseArgs(argv: readonly string[], valueFlags: ReadonlySet<strin
 }
 
 export function usage(message: string): UserError {
-  return new UserError('invalid-input', message, [{ severity: 'error', code: 'cli.usage', summary: message, suggestion: "run 'bootstrap help' for the commands and options" }]);
+  return new UserError('invalid-input', message, [
+    {
+      severity: 'error',
+      code: 'cli.usage',
+      summary: message,
+      suggestion: "run 'bootstrap help' for the commands and options",
+    },
+  ]);
 }
 
 export function intFlag(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
   const raw = args.flags.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw === true || !Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be an integer between ${min} and ${max}`);
+  if (raw === true || !Number.isInteger(value) || value < min || value > max)
+    throw usage(`--${name} must be an integer between ${min} and ${max}`);
   return value;
 }
 
 export function listFlag(args: ParsedArgs, name: string): string[] | undefined {
   const raw = args.flags.get(name);
   if (raw === undefined || raw === true) return undefined;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** A duration: "90s", "30m", "1h30m", or plain seconds. */

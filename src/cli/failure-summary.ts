@@ -4,7 +4,10 @@ export function failureSummary(records: { gene: string; title: string; mitigatio
   for (const r of records) byGene.set(r.gene, [...(byGene.get(r.gene) ?? []), r]);
   const lines = ['', 'Failures by gene:'];
   for (const [gene, list] of byGene) {
-    lines.push(`  ${gene} — ${list[0]!.title} (${list.length}×: ${[...new Set(list.map((r) => r.node))].join(', ')})`, `    what to do: ${list[0]!.mitigation}`);
+    lines.push(
+      `  ${gene} — ${list[0]!.title} (${list.length}×: ${[...new Set(list.map((r) => r.node))].join(', ')})`,
+      `    what to do: ${list[0]!.mitigation}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -34,7 +34,11 @@ const COMMON_VALUES = ['state-dir', 'limit', 'parallel'];
 export const COMMANDS: Record<string, { run: Command; values: string[]; booleans: string[] }> = {
   validate: { run: validateCommand, values: ['state-dir'], booleans: ['json'] },
   plan: { run: planCommand, values: [...COMMON_VALUES, 'out'], booleans: ['json', 'verbose'] },
-  apply: { run: applyCommand, values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token', 'token-file'], booleans: ['json', 'verbose', 'ui'] },
+  apply: {
+    run: applyCommand,
+    values: [...COMMON_VALUES, 'plan', 'deadline', 'max-failures', 'listen', 'token', 'token-file'],
+    booleans: ['json', 'verbose', 'ui'],
+  },
   serve: { run: serveCommand, values: ['state-dir', 'inventory', 'listen', 'token', 'token-file'], booleans: [] },
   verify: { run: verifyCommand, values: [...COMMON_VALUES, 'suite'], booleans: ['json', 'verbose'] },
   recoveries: { run: recoveriesCommand, values: ['state-dir'], booleans: ['json'] },
@@ -43,7 +47,11 @@ export const COMMANDS: Record<string, { run: Command; values: string[]; booleans
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
   lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name', 'node', 'port'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
-  discover: { run: discoverCommand, values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'], booleans: ['json'] },
+  discover: {
+    run: discoverCommand,
+    values: ['state-dir', 'inventory', 'bmc', 'timeout', 'parallel', 'write-inventory'],
+    booleans: ['json'],
+  },
   power: { run: powerCommand, values: ['state-dir', 'inventory'], booleans: [] },
   boot: { run: bootCommand, values: ['state-dir', 'inventory'], booleans: ['persistent'] },
   failures: { run: failuresCommand, values: ['state-dir', 'inventory', 'run', 'format', 'out'], booleans: ['all'] },
@@ -56,10 +64,20 @@ export const COMMANDS: Record<string, { run: Command; values: string[]; booleans
 /** The only place that touches `process`: argv, env, streams, signals and the exit code. */
 export async function main(proc: NodeJS.Process): Promise<number> {
   const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const toolVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const toolVersion = (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
   const [name, ...rest] = proc.argv.slice(2);
   // bootstrap help COMMAND, bootstrap COMMAND --help (not an argument after --: that is lab exec's command)
-  const helpFor = name === 'help' ? rest[0] : name !== undefined && rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length).some((a) => a === '--help' || a === '-h') ? name : undefined;
+  const helpFor =
+    name === 'help'
+      ? rest[0]
+      : name !== undefined &&
+          rest
+            .slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length)
+            .some((a) => a === '--help' || a === '-h')
+        ? name
+        : undefined;
   if (helpFor !== undefined) {
     const help = COMMAND_HELP[helpFor];
     if (!help) {
@@ -123,12 +141,22 @@ export async function main(proc: NodeJS.Process): Promise<number> {
       }
     },
   };
-  const io: CommandIO = { env, stdout: proc.stdout, stderr: proc.stderr, isTTY: proc.stdout.isTTY === true, stop: stopController.signal, kill: killController.signal };
+  const io: CommandIO = {
+    env,
+    stdout: proc.stdout,
+    stderr: proc.stderr,
+    isTTY: proc.stdout.isTTY === true,
+    stop: stopController.signal,
+    kill: killController.signal,
+  };
   try {
     const command = COMMANDS[name];
     if (!command) throw usage(`unknown command '${name}'`);
     // complete gets the words of a command line being typed, options and all: they are data, not its options
-    const args = name === 'complete' ? { positionals: rest, flags: new Map<string, string | true>() } : parseArgs(rest, new Set(command.values), new Set(command.booleans));
+    const args =
+      name === 'complete'
+        ? { positionals: rest, flags: new Map<string, string | true>() }
+        : parseArgs(rest, new Set(command.values), new Set(command.booleans));
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UserError) {
@@ -141,7 +169,9 @@ export async function main(proc: NodeJS.Process): Promise<number> {
       proc.stderr.write(`${error.label} error: ${error.message}\n  hint: ${error.hint}\n`);
       return EXIT.failed;
     }
-    proc.stderr.write(`internal error (a bug in bootstrap, please report it): ${(error as Error).stack ?? String(error)}\n`);
+    proc.stderr.write(
+      `internal error (a bug in bootstrap, please report it): ${(error as Error).stack ?? String(error)}\n`,
+    );
     return EXIT.failed;
   } finally {
     proc.off('SIGINT', onSigint);

@@ -13,13 +13,19 @@ export function planText(plan: Plan, color: boolean): string {
     lines.push(`${paint(1, node.name)}: ${changes.length} change(s), ${unchanged} unchanged`);
     for (const step of changes) {
       const detail = step.changes.length > 0 ? ` (${step.changes.join(', ')})` : '';
-      lines.push(`  ${paint(tint[step.action], `${SYMBOL[step.action]} ${step.barclamp}/${step.role} ${step.summary}`)}${detail}`);
+      lines.push(
+        `  ${paint(tint[step.action], `${SYMBOL[step.action]} ${step.barclamp}/${step.role} ${step.summary}`)}${detail}`,
+      );
       if (step.diff) lines.push(...indentDiff(step.diff, paint));
     }
   }
-  for (const u of plan.unreachable) lines.push(`${paint(1, u.node)}: ${paint(31, `not planned: ${u.gene}`)} — ${u.message}`);
+  for (const u of plan.unreachable)
+    lines.push(`${paint(1, u.node)}: ${paint(31, `not planned: ${u.gene}`)} — ${u.message}`);
   const s = plan.summary;
-  lines.push('', `Plan: ${s.create} to create, ${s.update} to update, ${s.run} to run, ${s.noop} unchanged${plan.unreachable.length > 0 ? `, ${plan.unreachable.length} node(s) unreachable` : ''}.`);
+  lines.push(
+    '',
+    `Plan: ${s.create} to create, ${s.update} to update, ${s.run} to run, ${s.noop} unchanged${plan.unreachable.length > 0 ? `, ${plan.unreachable.length} node(s) unreachable` : ''}.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -28,5 +34,8 @@ function indentDiff(diff: string, paint: (code: number, text: string) => string)
   return diff
     .split('\n')
     .filter((line) => !line.startsWith('Index:') && !line.startsWith('====') && line !== '')
-    .map((line) => `      ${line.startsWith('+') && !line.startsWith('+++') ? paint(32, line) : line.startsWith('-') && !line.startsWith('---') ? paint(31, line) : line}`);
+    .map(
+      (line) =>
+        `      ${line.startsWith('+') && !line.startsWith('+++') ? paint(32, line) : line.startsWith('-') && !line.startsWith('---') ? paint(31, line) : line}`,
+    );
 }

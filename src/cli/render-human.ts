@@ -60,7 +60,8 @@ export function humanRenderer(stream: NodeJS.WriteStream, isTTY: boolean, verbos
 /** One masakari notification: what failed, what masakari made of it, how long each phase took. */
 function describeRecovery(e: Extract<BootstrapEvent, { type: 'recovery.seen' }>): string {
   const mark = { recovered: '✓', failed: '✗', ignored: '–', 'in-progress': '…', 'not-a-failure': ' ' }[e.verdict];
-  const phases = e.phases.length > 0 ? `; ${e.phases.map((p) => `${p.task.replace(/Task$/, '')} ${p.seconds} s`).join(', ')}` : '';
+  const phases =
+    e.phases.length > 0 ? `; ${e.phases.map((p) => `${p.task.replace(/Task$/, '')} ${p.seconds} s`).join(', ')}` : '';
   const took = e.totalSeconds !== undefined && e.verdict !== 'in-progress' ? ` in ${e.totalSeconds} s` : '';
   const gene = e.gene !== undefined ? ` [${e.gene}]${e.recordedNow ? ' recorded now' : ''}` : '';
   return `${mark} ${e.verdict}${took}: ${e.what} (notification ${e.notification}, ${e.status})${gene}${phases}`;
@@ -78,7 +79,9 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       return verbose ? `  ${e.node}: ${e.phase}: ${e.message}` : undefined;
     case 'provision.ok':
       if (e.action === 'installed') return `✓ ${e.node}: installed over PXE in ${(e.ms / 1000).toFixed(1)} s`;
-      return e.action === 'powered-on' ? `✓ ${e.node}: was powered off; powered on through its BMC, SSH up in ${(e.ms / 1000).toFixed(1)} s` : `  ${e.node}: answers SSH, adopted as installed`;
+      return e.action === 'powered-on'
+        ? `✓ ${e.node}: was powered off; powered on through its BMC, SSH up in ${(e.ms / 1000).toFixed(1)} s`
+        : `  ${e.node}: answers SSH, adopted as installed`;
     case 'provision.fail':
       return `✗ ${e.node}: provisioning failed [${e.gene}] ${e.message}`;
     case 'gather.ok':
@@ -103,7 +106,9 @@ function describeEvent(e: BootstrapEvent, verbose: boolean): string | undefined 
       // servers deleted or stopped, hosts coming back: masakari hears of them too, people need not (--json has them)
       return e.verdict === 'not-a-failure' ? undefined : describeRecovery(e);
     case 'bom.recorded':
-      return verbose ? `  bill of materials: ${e.packages} package version(s) on ${e.nodes} node(s) (bootstrap bom)` : undefined;
+      return verbose
+        ? `  bill of materials: ${e.packages} package version(s) on ${e.nodes} node(s) (bootstrap bom)`
+        : undefined;
     case 'run.interrupt':
       return `! ${e.message}`;
     case 'run.done':

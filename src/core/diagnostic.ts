@@ -39,7 +39,10 @@ export function formatPath(path: readonly (string | number)[]): string {
  * it, and as editors and terminals link it); files elsewhere keep their absolute path.
  */
 export function formatDiagnostic(d: Diagnostic, cwd?: string): string {
-  const file = d.location && cwd !== undefined && isAbsolute(d.location.file) && !relative(cwd, d.location.file).startsWith('..') ? relative(cwd, d.location.file) || d.location.file : d.location?.file;
+  const file =
+    d.location && cwd !== undefined && isAbsolute(d.location.file) && !relative(cwd, d.location.file).startsWith('..')
+      ? relative(cwd, d.location.file) || d.location.file
+      : d.location?.file;
   const where = d.location ? `${file}:${d.location.line}:${d.location.col}: ` : '';
   const path = d.path ? ` (${d.path})` : '';
   const lines = [`${where}${d.severity}: ${d.summary}${path} [${d.code}]`];

@@ -7,7 +7,14 @@ import type { YamlSource } from './yaml-source.js';
  * source position of the offending key or value, instead of stopping at the first.
  */
 export type Schema =
-  | { kind: 'string'; enum?: readonly string[]; pattern?: RegExp; patternHint?: string; format?: Format; maxLength?: number }
+  | {
+      kind: 'string';
+      enum?: readonly string[];
+      pattern?: RegExp;
+      patternHint?: string;
+      format?: Format;
+      maxLength?: number;
+    }
   | { kind: 'integer'; min?: number; max?: number }
   | { kind: 'number'; min?: number; max?: number }
   | { kind: 'boolean' }
@@ -32,7 +39,13 @@ export interface SchemaContext {
 }
 
 export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, path: (string | number)[]): void {
-  const problem = (code: string, summary: string, suggestion?: string, target: 'key' | 'value' = 'value', at = path) => {
+  const problem = (
+    code: string,
+    summary: string,
+    suggestion?: string,
+    target: 'key' | 'value' = 'value',
+    at = path,
+  ) => {
     ctx.diagnostics.push({
       severity: 'error',
       code: `${ctx.codePrefix}.${code}`,
@@ -46,7 +59,8 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
     case 'any':
       return;
     case 'string': {
-      if (typeof value !== 'string') return problem('type', `expected a string, got ${describe(value)}`, quoteHint(value));
+      if (typeof value !== 'string')
+        return problem('type', `expected a string, got ${describe(value)}`, quoteHint(value));
       if (schema.maxLength !== undefined && value.length > schema.maxLength) {
         return problem('too-long', `value is ${value.length} characters; at most ${schema.maxLength} allowed`);
       }
@@ -63,10 +77,15 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
     case 'integer':
     case 'number': {
       if (typeof value !== 'number' || Number.isNaN(value) || (schema.kind === 'integer' && !Number.isInteger(value))) {
-        return problem('type', `expected ${schema.kind === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}`);
+        return problem(
+          'type',
+          `expected ${schema.kind === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}`,
+        );
       }
-      if (schema.min !== undefined && value < schema.min) return problem('range', `${value} is below the minimum ${schema.min}`);
-      if (schema.max !== undefined && value > schema.max) return problem('range', `${value} is above the maximum ${schema.max}`);
+      if (schema.min !== undefined && value < schema.min)
+        return problem('range', `${value} is below the minimum ${schema.min}`);
+      if (schema.max !== undefined && value > schema.max)
+        return problem('range', `${value} is above the maximum ${schema.max}`);
       return;
     }
     case 'boolean':
@@ -87,7 +106,13 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
       if (!isPlainObject(value)) return problem('type', `expected a mapping, got ${describe(value)}`);
       for (const [key, item] of Object.entries(value)) {
         if (schema.keyPattern && !schema.keyPattern.test(key)) {
-          problem('key-format', `'${key}' is not a valid name${schema.keyHint ? `: ${schema.keyHint}` : ''}`, undefined, 'key', [...path, key]);
+          problem(
+            'key-format',
+            `'${key}' is not a valid name${schema.keyHint ? `: ${schema.keyHint}` : ''}`,
+            undefined,
+            'key',
+            [...path, key],
+          );
           continue;
         }
         checkSchema(ctx, schema.values, item, [...path, key]);
@@ -95,18 +120,29 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
       return;
     }
     case 'object': {
-      if (!isPlainObject(value)) return problem('type', `expected a mapping${schema.description ? ` (${schema.description})` : ''}, got ${describe(value)}`);
+      if (!isPlainObject(value))
+        return problem(
+          'type',
+          `expected a mapping${schema.description ? ` (${schema.description})` : ''}, got ${describe(value)}`,
+        );
       const known = Object.keys(schema.fields);
       for (const [key, item] of Object.entries(value)) {
         const field = schema.fields[key];
         if (!field) {
-          problem('unknown-key', `unknown key '${key}'`, didYouMean(key, known) ?? `allowed keys: ${known.join(', ')}`, 'key', [...path, key]);
+          problem(
+            'unknown-key',
+            `unknown key '${key}'`,
+            didYouMean(key, known) ?? `allowed keys: ${known.join(', ')}`,
+            'key',
+            [...path, key],
+          );
           continue;
         }
         checkSchema(ctx, field.schema, item, [...path, key]);
       }
       for (const [key, field] of Object.entries(schema.fields)) {
-        if (field.required && !(key in value)) problem('missing-key', `missing required key '${key}'`, `add '${key}:' here`);
+        if (field.required && !(key in value))
+          problem('missing-key', `missing required key '${key}'`, `add '${key}:' here`);
       }
       return;
     }
@@ -122,9 +158,19 @@ export function checkSchema(ctx: SchemaContext, schema: Schema, value: unknown, 
       if (intended) return checkSchema(ctx, intended, value, path);
       if (isPlainObject(value) && schema.options.every((o) => o.kind === 'object')) {
         // a mapping that is none of the choices (`- fil: …`): name the choices, and the closest one
-        const keys = schema.options.flatMap((o) => (o.kind === 'object' ? Object.entries(o.fields).filter(([, f]) => f.required).map(([k]) => k) : []));
+        const keys = schema.options.flatMap((o) =>
+          o.kind === 'object'
+            ? Object.entries(o.fields)
+                .filter(([, f]) => f.required)
+                .map(([k]) => k)
+            : [],
+        );
         const given = Object.keys(value);
-        problem('type', `expected ${schema.expected}, got a mapping with ${given.length === 0 ? 'no keys' : given.map((k) => `'${k}'`).join(', ')}`, given.length > 0 ? didYouMean(given[0]!, keys) : undefined);
+        problem(
+          'type',
+          `expected ${schema.expected}, got a mapping with ${given.length === 0 ? 'no keys' : given.map((k) => `'${k}'`).join(', ')}`,
+          given.length > 0 ? didYouMean(given[0]!, keys) : undefined,
+        );
         return;
       }
       const sameShape = schema.options.find((o) => shapeMatches(o, value));
@@ -176,11 +222,26 @@ function quoteHint(value: unknown): string | undefined {
 }
 
 // Shorthands keep schema declarations readable.
-export const str = (extra: Omit<Extract<Schema, { kind: 'string' }>, 'kind'> = {}): Schema => ({ kind: 'string', ...extra });
-export const int = (extra: Omit<Extract<Schema, { kind: 'integer' }>, 'kind'> = {}): Schema => ({ kind: 'integer', ...extra });
+export const str = (extra: Omit<Extract<Schema, { kind: 'string' }>, 'kind'> = {}): Schema => ({
+  kind: 'string',
+  ...extra,
+});
+export const int = (extra: Omit<Extract<Schema, { kind: 'integer' }>, 'kind'> = {}): Schema => ({
+  kind: 'integer',
+  ...extra,
+});
 export const bool = (): Schema => ({ kind: 'boolean' });
-export const list = (items: Schema, extra: { minItems?: number; maxItems?: number } = {}): Schema => ({ kind: 'list', items, ...extra });
-export const map = (values: Schema, keyPattern?: RegExp, keyHint?: string): Schema => ({ kind: 'map', values, ...(keyPattern ? { keyPattern } : {}), ...(keyHint ? { keyHint } : {}) });
+export const list = (items: Schema, extra: { minItems?: number; maxItems?: number } = {}): Schema => ({
+  kind: 'list',
+  items,
+  ...extra,
+});
+export const map = (values: Schema, keyPattern?: RegExp, keyHint?: string): Schema => ({
+  kind: 'map',
+  values,
+  ...(keyPattern ? { keyPattern } : {}),
+  ...(keyHint ? { keyHint } : {}),
+});
 export const obj = (fields: Record<string, Schema | Field>, required: readonly string[] = []): Schema => ({
   kind: 'object',
   fields: Object.fromEntries(

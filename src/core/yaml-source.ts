@@ -18,7 +18,13 @@ export type YamlLoadResult = { ok: true; source: YamlSource } | { ok: false; dia
 export function parseYaml(file: string, bytes: Uint8Array, codePrefix: string): YamlLoadResult {
   const at = (line = 1, col = 1): SourceLocation => ({ file, line, col });
   if (bytes.byteLength > MAX_SOURCE_BYTES) {
-    return fail(codePrefix, 'too-large', at(), `file is ${bytes.byteLength} bytes; the limit is ${MAX_SOURCE_BYTES}`, 'split the file or remove generated content');
+    return fail(
+      codePrefix,
+      'too-large',
+      at(),
+      `file is ${bytes.byteLength} bytes; the limit is ${MAX_SOURCE_BYTES}`,
+      'split the file or remove generated content',
+    );
   }
   let text: string;
   try {
@@ -28,7 +34,8 @@ export function parseYaml(file: string, bytes: Uint8Array, codePrefix: string): 
     const { line, col } = lineColOfByte(bytes, offset);
     return fail(codePrefix, 'encoding', at(line, col), 'file is not valid UTF-8', 're-save the file as UTF-8');
   }
-  if (text.includes('\u0000')) return fail(codePrefix, 'encoding', at(), 'file contains NUL bytes', 're-save the file as UTF-8 text');
+  if (text.includes('\u0000'))
+    return fail(codePrefix, 'encoding', at(), 'file contains NUL bytes', 're-save the file as UTF-8 text');
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
@@ -52,12 +59,27 @@ export function parseYaml(file: string, bytes: Uint8Array, codePrefix: string): 
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    return fail(codePrefix, 'yaml-aliases', at(), `YAML aliases expand too much: ${(error as Error).message}`, 'write values out instead of nesting aliases');
+    return fail(
+      codePrefix,
+      'yaml-aliases',
+      at(),
+      `YAML aliases expand too much: ${(error as Error).message}`,
+      'write values out instead of nesting aliases',
+    );
   }
-  return { ok: true, source: { file, value, locate: (path, target = 'value') => locate(doc, lineCounter, file, path, target) } };
+  return {
+    ok: true,
+    source: { file, value, locate: (path, target = 'value') => locate(doc, lineCounter, file, path, target) },
+  };
 }
 
-function locate(doc: Document, lines: LineCounter, file: string, path: readonly (string | number)[], target: 'key' | 'value'): SourceLocation {
+function locate(
+  doc: Document,
+  lines: LineCounter,
+  file: string,
+  path: readonly (string | number)[],
+  target: 'key' | 'value',
+): SourceLocation {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (let i = 0; i < path.length; i++) {
@@ -89,7 +111,13 @@ function rangeStart(node: unknown): number | undefined {
   return range ? range[0] : undefined;
 }
 
-function fail(prefix: string, code: string, location: SourceLocation, summary: string, suggestion: string): YamlLoadResult {
+function fail(
+  prefix: string,
+  code: string,
+  location: SourceLocation,
+  summary: string,
+  suggestion: string,
+): YamlLoadResult {
   return { ok: false, diagnostics: [{ severity: 'error', code: `${prefix}.${code}`, location, summary, suggestion }] };
 }
 

@@ -59,13 +59,16 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
     if (!stopped) timer = setTimeout(() => void loop(), POWER_INTERVAL_MS);
   };
   if (inventory.nodes.some((n) => n.bmc)) void loop();
-  const bmcPasswords = () => inventory.nodes.map((n) => {
-    try {
-      return bmcTargetOf(inventory, n, env)?.password;
-    } catch {
-      return undefined;
-    }
-  }).filter((p): p is string => p !== undefined);
+  const bmcPasswords = () =>
+    inventory.nodes
+      .map((n) => {
+        try {
+          return bmcTargetOf(inventory, n, env)?.password;
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((p): p is string => p !== undefined);
   // a finished run's files never change again: read and drawn once, not on every tick (a 1,000-node run's
   // timeline takes ~35 ms to build)
   const finished = new Map<string, { record: RunRecord; timeline: RunTimeline }>();
@@ -73,7 +76,8 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
     const known = finished.get(id);
     if (known) return known.record;
     const record = readRunRecord(deployment.stateDir, id);
-    if (record.events.some((e) => e.type === 'run.done')) finished.set(id, { record, timeline: buildTimeline(record.id, record.events) });
+    if (record.events.some((e) => e.type === 'run.done'))
+      finished.set(id, { record, timeline: buildTimeline(record.id, record.events) });
     return record;
   };
   const timelineOf = (run: RunRecord): RunTimeline => {
@@ -87,16 +91,27 @@ export function dashboardSource(env: Environment, deployment: Deployment): Dashb
   };
   return {
     view: () =>
-      dashboardView({
-        deployment: inventory.deployment,
-        nodes: inventory.nodes.map((n) => ({ name: n.name, admin: n.ssh.address, ...(n.bmc ? { bmc: n.bmc.address } : {}), roles: n.roles })),
-        machines: store.all(),
-        power,
-        runs: newestRuns(),
-        genes: deployment.taxonomy.genes,
-        ...readRecoveries(deployment.stateDir),
-      }, timelineOf),
-    secrets: () => [...(existsSync(deployment.paths.secrets) ? Object.values(readSecrets(deployment.paths.secrets)) : []), ...bmcPasswords()],
+      dashboardView(
+        {
+          deployment: inventory.deployment,
+          nodes: inventory.nodes.map((n) => ({
+            name: n.name,
+            admin: n.ssh.address,
+            ...(n.bmc ? { bmc: n.bmc.address } : {}),
+            roles: n.roles,
+          })),
+          machines: store.all(),
+          power,
+          runs: newestRuns(),
+          genes: deployment.taxonomy.genes,
+          ...readRecoveries(deployment.stateDir),
+        },
+        timelineOf,
+      ),
+    secrets: () => [
+      ...(existsSync(deployment.paths.secrets) ? Object.values(readSecrets(deployment.paths.secrets)) : []),
+      ...bmcPasswords(),
+    ],
     stop: () => {
       stopped = true;
       clearTimeout(timer);

@@ -43,7 +43,8 @@ const HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   // only our own script and style; the page makes no request anywhere else
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 /**
@@ -51,7 +52,9 @@ const HEADERS = {
  * Events: the whole view again whenever it changed — a few kB per node list, simpler and sturdier than diffs).
  */
 export async function startDashboard(o: DashboardServerOptions): Promise<DashboardServer> {
-  const assets = Object.fromEntries(Object.entries(ASSETS).map(([path, a]) => [path, { body: readFileSync(join(o.assetsDir, a.file)), type: a.type }]));
+  const assets = Object.fromEntries(
+    Object.entries(ASSETS).map(([path, a]) => [path, { body: readFileSync(join(o.assetsDir, a.file)), type: a.type }]),
+  );
   const watchers = new Set<ServerResponse>();
   /** Watchers whose socket was still busy when a newer view was ready: they get the newest once it drains. */
   const owed = new Set<ServerResponse>();
@@ -86,7 +89,9 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     try {
       handle(req, res);
     } catch (error) {
-      res.writeHead(500, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end(`dashboard error: ${(error as Error).message}\n`);
+      res
+        .writeHead(500, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' })
+        .end(`dashboard error: ${(error as Error).message}\n`);
     }
   });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -94,11 +99,15 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     // DNS rebinding: a page elsewhere whose name now points at 127.0.0.1 sends its own name as Host. A
     // dashboard without a token (loopback only) answers only requests that name the loopback.
     if (o.token === undefined && !LOOPBACK_NAMES.has((req.headers.host ?? '').replace(/:\d+$/, ''))) {
-      res.writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('this dashboard answers only at 127.0.0.1, localhost or [::1]\n');
+      res
+        .writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' })
+        .end('this dashboard answers only at 127.0.0.1, localhost or [::1]\n');
       return;
     }
     if (o.token !== undefined && !authorized(req, url, o.token)) {
-      res.writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' }).end('a token is required: open the address bootstrap printed (it carries ?token=…)\n');
+      res
+        .writeHead(403, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8' })
+        .end('a token is required: open the address bootstrap printed (it carries ?token=…)\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -107,7 +116,9 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     }
     const asset = assets[url.pathname];
     if (asset) {
-      res.writeHead(200, { ...HEADERS, 'content-type': asset.type }).end(req.method === 'HEAD' ? undefined : asset.body);
+      res
+        .writeHead(200, { ...HEADERS, 'content-type': asset.type })
+        .end(req.method === 'HEAD' ? undefined : asset.body);
       return;
     }
     if (url.pathname === '/api/view') {
@@ -116,7 +127,9 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     }
     if (url.pathname === '/events') {
       if (watchers.size >= (o.maxStreams ?? MAX_STREAMS)) {
-        res.writeHead(503, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8', 'retry-after': '10' }).end('too many open event streams\n');
+        res
+          .writeHead(503, { ...HEADERS, 'content-type': 'text/plain; charset=utf-8', 'retry-after': '10' })
+          .end('too many open event streams\n');
         return;
       }
       res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
@@ -165,6 +178,7 @@ function authorized(req: IncomingMessage, url: URL, token: string): boolean {
 export function redactView<T>(value: T, secrets: readonly string[]): T {
   if (typeof value === 'string') return redactSecrets(value, secrets) as T;
   if (Array.isArray(value)) return value.map((v) => redactView(v, secrets)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactView(v, secrets)])) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactView(v, secrets)])) as T;
   return value;
 }

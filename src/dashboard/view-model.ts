@@ -55,7 +55,16 @@ export interface DashboardView {
   deployment: string;
   counts: Record<NodeRow['status'], number>;
   nodes: NodeRow[];
-  current?: { runId: string; command: string; status: RunTimeline['status']; startedAt: string; durationMs: number; changed: number; failures: number; plan?: { create: number; update: number; run: number; noop: number } };
+  current?: {
+    runId: string;
+    command: string;
+    status: RunTimeline['status'];
+    startedAt: string;
+    durationMs: number;
+    changed: number;
+    failures: number;
+    plan?: { create: number; update: number; run: number; noop: number };
+  };
   /** Newest first; at most TIMELINE_LANES lanes each, failed nodes first (nodeCount says how many ran). */
   timelines: (RunTimeline & { nodeCount: number })[];
   failures: GeneCard[];
@@ -75,17 +84,24 @@ export const TIMELINE_LANES = 60;
  * The dashboard's whole state, computed from its input alone (pure: the server and the tests share it).
  * timelineOf lets a caller reuse the timelines of runs that cannot change any more.
  */
-export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord) => RunTimeline = (run) => buildTimeline(run.id, run.events)): DashboardView {
+export function dashboardView(
+  input: DashboardInput,
+  timelineOf: (run: RunRecord) => RunTimeline = (run) => buildTimeline(run.id, run.events),
+): DashboardView {
   const timelines = input.runs.map(timelineOf);
   const current = input.runs.at(-1);
   const currentTimeline = timelines.at(-1);
   const machines = new Map(input.machines.map((m) => [m.node ?? m.id, m]));
-  const activity = current ? activityByNode(current.events) : new Map<string, { text: string; status: NodeRow['status'] }>();
+  const activity = current
+    ? activityByNode(current.events)
+    : new Map<string, { text: string; status: NodeRow['status'] }>();
   const nodes = input.nodes.map((n): NodeRow => {
     const machine = machines.get(n.name);
     const lastRecord = current?.failures.filter((f) => f.node === n.name).at(-1);
     const now = activity.get(n.name);
-    const lastFailure = lastRecord ? { gene: lastRecord.gene, message: lastRecord.evidence.message, at: lastRecord.time } : machine?.lastFailure;
+    const lastFailure = lastRecord
+      ? { gene: lastRecord.gene, message: lastRecord.evidence.message, at: lastRecord.time }
+      : machine?.lastFailure;
     const recovery = input.recoveries?.notifications.find((r) => r.host === n.name && r.verdict !== 'not-a-failure');
     return {
       name: n.name,
@@ -108,17 +124,45 @@ export function dashboardView(input: DashboardInput, timelineOf: (run: RunRecord
   const failures = groupByGene(records).map((group): GeneCard => {
     const gene = genes.get(group.gene);
     const newest = [...records].reverse().find((r) => r.gene === group.gene)!;
-    return { gene: group.gene, title: group.title, symptoms: gene?.symptoms ?? '', mitigation: group.mitigation, recreate: gene?.recreate ?? '', count: group.count, nodes: group.nodes, evidence: evidenceOf(newest) };
+    return {
+      gene: group.gene,
+      title: group.title,
+      symptoms: gene?.symptoms ?? '',
+      mitigation: group.mitigation,
+      recreate: gene?.recreate ?? '',
+      count: group.count,
+      nodes: group.nodes,
+      evidence: evidenceOf(newest),
+    };
   });
-  const plan = (current?.plan?.nodes ?? []).flatMap((n) => n.steps.filter((s) => s.action !== 'noop').map((s) => ({ node: n.name, action: s.action, summary: `${s.barclamp}/${s.role}: ${s.summary}` }))).slice(0, PLAN_LINES);
+  const plan = (current?.plan?.nodes ?? [])
+    .flatMap((n) =>
+      n.steps
+        .filter((s) => s.action !== 'noop')
+        .map((s) => ({ node: n.name, action: s.action, summary: `${s.barclamp}/${s.role}: ${s.summary}` })),
+    )
+    .slice(0, PLAN_LINES);
   return {
     deployment: input.deployment,
     counts,
     nodes,
     ...(current && currentTimeline
-      ? { current: { runId: current.id, command: currentTimeline.command, status: currentTimeline.status, startedAt: currentTimeline.startedAt, durationMs: currentTimeline.durationMs, changed: currentTimeline.changed, failures: records.length, ...(current.plan ? { plan: current.plan.summary } : {}) } }
+      ? {
+          current: {
+            runId: current.id,
+            command: currentTimeline.command,
+            status: currentTimeline.status,
+            startedAt: currentTimeline.startedAt,
+            durationMs: currentTimeline.durationMs,
+            changed: currentTimeline.changed,
+            failures: records.length,
+            ...(current.plan ? { plan: current.plan.summary } : {}),
+          },
+        }
       : {}),
-    timelines: [...timelines].reverse().map((t) => ({ ...t, nodes: lanesWorthDrawing(t.nodes), nodeCount: t.nodes.length })),
+    timelines: [...timelines]
+      .reverse()
+      .map((t) => ({ ...t, nodes: lanesWorthDrawing(t.nodes), nodeCount: t.nodes.length })),
     failures,
     ...(input.recoveries ? { recoveries: input.recoveries } : {}),
     plan,
@@ -155,14 +199,22 @@ function activityByNode(events: readonly TimedEvent[]): Map<string, { text: stri
         out.set(e.node, { text: `[${e.gene}] ${e.message}`, status: 'failed' });
         break;
       case 'failure.recorded':
-        if (out.get(e.record.node)?.status !== 'failed') out.set(e.record.node, { text: `[${e.record.gene}] ${e.record.evidence.message}`, status: 'failed' });
+        if (out.get(e.record.node)?.status !== 'failed')
+          out.set(e.record.node, { text: `[${e.record.gene}] ${e.record.evidence.message}`, status: 'failed' });
         break;
       case 'node.done':
-        out.set(e.node, e.status === 'ok' ? { text: `done: ${e.changed} change(s)`, status: 'ok' } : { text: out.get(e.node)?.status === 'failed' ? out.get(e.node)!.text : e.status, status: e.status });
+        out.set(
+          e.node,
+          e.status === 'ok'
+            ? { text: `done: ${e.changed} change(s)`, status: 'ok' }
+            : { text: out.get(e.node)?.status === 'failed' ? out.get(e.node)!.text : e.status, status: e.status },
+        );
         break;
       case 'run.done':
         // a node the run never reached a node.done for (verify, plan) ends with the run
-        for (const [node, a] of out) if (a.status === 'running') out.set(node, { text: `done (${e.status})`, status: e.status === 'ok' ? 'ok' : 'idle' });
+        for (const [node, a] of out)
+          if (a.status === 'running')
+            out.set(node, { text: `done (${e.status})`, status: e.status === 'ok' ? 'ok' : 'idle' });
         break;
       default:
         break;
@@ -174,7 +226,11 @@ function activityByNode(events: readonly TimedEvent[]): Map<string, { text: stri
 function hardwareSummary(machine: MachineRecord | undefined): string {
   const hw = machine?.hardware;
   if (!hw) return '';
-  const parts = [`${hw.cpu.count} CPU`, `${Math.round(hw.memoryMiB / 1024)} GiB`, `${hw.nics.length} NIC${hw.nics.length === 1 ? '' : 's'}`];
+  const parts = [
+    `${hw.cpu.count} CPU`,
+    `${Math.round(hw.memoryMiB / 1024)} GiB`,
+    `${hw.nics.length} NIC${hw.nics.length === 1 ? '' : 's'}`,
+  ];
   if (hw.dmi.serial) parts.push(`S/N ${hw.dmi.serial}`);
   return parts.join(' · ');
 }

@@ -36,11 +36,23 @@ export function bmcTargetAt(inventory: Inventory, address: string, env: Environm
   return { address, username: login.username, password, cipherSuites: inventory.bmc.cipherSuites ?? [17, 3] };
 }
 
-export function bmcDriverOf(tool: IpmiTool, inventory: Inventory, node: NodeSpec, env: Environment): IpmiDriver | undefined {
+export function bmcDriverOf(
+  tool: IpmiTool,
+  inventory: Inventory,
+  node: NodeSpec,
+  env: Environment,
+): IpmiDriver | undefined {
   const target = bmcTargetOf(inventory, node, env);
   return target ? new IpmiDriver(tool, target) : undefined;
 }
 
 function bmcProblem(inventory: Inventory, who: string, summary: string): UserError {
-  return new UserError('precondition', `${who}: ${summary}`, [{ severity: 'error', code: 'bmc.password', summary: `${who} ${summary}`, suggestion: `fix the bmc section of ${inventory.file}; in the lab, bootstrap lab up creates the password file` }]);
+  return new UserError('precondition', `${who}: ${summary}`, [
+    {
+      severity: 'error',
+      code: 'bmc.password',
+      summary: `${who} ${summary}`,
+      suggestion: `fix the bmc section of ${inventory.file}; in the lab, bootstrap lab up creates the password file`,
+    },
+  ]);
 }

@@ -21,7 +21,13 @@ export interface BmcOperationResult {
  * session per BMC). A BMC that fails is a classified failure record, like in apply — written to a run of
  * its own, created only when something failed, so `bootstrap failures` shows it as the latest failures.
  */
-export async function runBmcOperation(env: Environment, deployment: Deployment, command: 'power' | 'boot', names: readonly string[], work: (driver: IpmiDriver) => Promise<string>): Promise<{ results: BmcOperationResult[]; runId?: string }> {
+export async function runBmcOperation(
+  env: Environment,
+  deployment: Deployment,
+  command: 'power' | 'boot',
+  names: readonly string[],
+  work: (driver: IpmiDriver) => Promise<string>,
+): Promise<{ results: BmcOperationResult[]; runId?: string }> {
   const targets = names.map((name): [string, BmcTarget] => [name, targetOf(env, deployment, name)]);
   const tool = ipmiToolFor(env);
   let failures: { recorder: FailureRecorder; sink: ReturnType<typeof eventFileSink>; summary: string } | undefined;
@@ -29,9 +35,29 @@ export async function runBmcOperation(env: Environment, deployment: Deployment, 
     if (failures) return failures;
     const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
     const sink = eventFileSink(run.events, env.now);
-    sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command, deployment: deployment.inventory.deployment, nodes: [...names], runDir: run.dir });
+    sink({
+      type: 'run.start',
+      schema: 'bootstrap-events/1',
+      runId: run.id,
+      command,
+      deployment: deployment.inventory.deployment,
+      nodes: [...names],
+      runDir: run.dir,
+    });
     const passwords = targets.map(([, t]) => t.password);
-    failures = { recorder: new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now }), sink, summary: run.summary };
+    failures = {
+      recorder: new FailureRecorder({
+        taxonomy: deployment.taxonomy,
+        runId: run.id,
+        release: deployment.inventory.release,
+        toolVersion: env.toolVersion,
+        file: run.failures,
+        secrets: () => passwords,
+        now: env.now,
+      }),
+      sink,
+      summary: run.summary,
+    };
     return failures;
   };
   const startedMs = env.nowMs();
@@ -50,7 +76,15 @@ export async function runBmcOperation(env: Environment, deployment: Deployment, 
   );
   if (!failures) return { results };
   const failed = results.filter((r) => r.record).length;
-  const summary = { runId: failures.recorder.records[0]!.runId, status: 'failed', nodesOk: results.length - failed, nodesFailed: failed, changed: 0, failures: failed, ms: Math.round(env.nowMs() - startedMs) } as const;
+  const summary = {
+    runId: failures.recorder.records[0]!.runId,
+    status: 'failed',
+    nodesOk: results.length - failed,
+    nodesFailed: failed,
+    changed: 0,
+    failures: failed,
+    ms: Math.round(env.nowMs() - startedMs),
+  } as const;
   writeJson(failures.summary, summary);
   failures.sink({ type: 'run.done', ...summary });
   return { results, runId: summary.runId };
@@ -58,8 +92,23 @@ export async function runBmcOperation(env: Environment, deployment: Deployment, 
 
 function targetOf(env: Environment, deployment: Deployment, name: string): BmcTarget {
   const node = deployment.inventory.nodes.find((n) => n.name === name);
-  if (!node) throw new UserError('invalid-input', `node '${name}' is not in ${deployment.inventory.file}`, [{ severity: 'error', code: 'node.unknown', summary: `node '${name}' is not in ${deployment.inventory.file} (nodes: ${deployment.inventory.nodes.map((n) => n.name).join(', ')})` }]);
+  if (!node)
+    throw new UserError('invalid-input', `node '${name}' is not in ${deployment.inventory.file}`, [
+      {
+        severity: 'error',
+        code: 'node.unknown',
+        summary: `node '${name}' is not in ${deployment.inventory.file} (nodes: ${deployment.inventory.nodes.map((n) => n.name).join(', ')})`,
+      },
+    ]);
   const target = bmcTargetOf(deployment.inventory, node, env);
-  if (!target) throw new UserError('precondition', `${name} has no BMC`, [{ severity: 'error', code: 'bmc.none', summary: `node ${name} has no bmc section in ${deployment.inventory.file}`, suggestion: 'add bmc: { address: … } to the node' }]);
+  if (!target)
+    throw new UserError('precondition', `${name} has no BMC`, [
+      {
+        severity: 'error',
+        code: 'bmc.none',
+        summary: `node ${name} has no bmc section in ${deployment.inventory.file}`,
+        suggestion: 'add bmc: { address: … } to the node',
+      },
+    ]);
   return target;
 }

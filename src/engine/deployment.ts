@@ -25,18 +25,28 @@ export interface Deployment {
 }
 
 export function openDeployment(env: Environment, inventoryFile: string, stateDirOption?: string): Deployment {
-  const loaded = loadInventory(resolve(env.cwd, inventoryFile), { builtinBarclamps: join(env.packageRoot, 'barclamps'), home: env.home });
+  const loaded = loadInventory(resolve(env.cwd, inventoryFile), {
+    builtinBarclamps: join(env.packageRoot, 'barclamps'),
+    home: env.home,
+  });
   if (!loaded.inventory || hasErrors(loaded.diagnostics)) {
     throw new UserError('invalid-input', `${inventoryFile} is not valid`, loaded.diagnostics);
   }
   const inventory = loaded.inventory;
-  const stateDir = resolve(env.cwd, stateDirOption ?? env.env.BOOTSTRAP_STATE_DIR ?? join('.bootstrap', inventory.deployment));
+  const stateDir = resolve(
+    env.cwd,
+    stateDirOption ?? env.env.BOOTSTRAP_STATE_DIR ?? join('.bootstrap', inventory.deployment),
+  );
   return {
     inventory,
     catalog: loaded.catalog,
     stateDir,
     taxonomy: loadTaxonomy(join(env.packageRoot, 'src', 'failures', 'taxonomy.yaml')),
-    paths: { secrets: join(stateDir, 'secrets.json'), knownHosts: join(stateDir, 'known_hosts.json'), lock: join(stateDir, 'apply.lock') },
+    paths: {
+      secrets: join(stateDir, 'secrets.json'),
+      knownHosts: join(stateDir, 'known_hosts.json'),
+      lock: join(stateDir, 'apply.lock'),
+    },
   };
 }
 
@@ -45,10 +55,23 @@ export function openDeployment(env: Environment, inventoryFile: string, stateDir
  * passwords the inventory points at (never stored by the tool: they stay where the inventory keeps them).
  */
 export function prepareSecrets(env: Environment, deployment: Deployment): { secrets: Secrets; generated: string[] } {
-  const { secrets, generated } = ensureSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+  const { secrets, generated } = ensureSecrets(
+    deployment.paths.secrets,
+    declaredSecrets(deployment.inventory, deployment.catalog.barclamps),
+  );
   const fencing = fenceSecrets(deployment.inventory, env.env);
   if (fencing.unreadable.length > 0) {
-    throw new UserError('precondition', 'the BMC fencing password cannot be read', fencing.unreadable.map((u) => ({ severity: 'error' as const, code: 'secrets.fence-unreadable', summary: `bmc.fence.password for ${u.node}: ${u.reason}`, suggestion: 'create the file (or set the variable) bmc.fence.password names in the inventory; `bootstrap lab up` creates the lab\'s' })));
+    throw new UserError(
+      'precondition',
+      'the BMC fencing password cannot be read',
+      fencing.unreadable.map((u) => ({
+        severity: 'error' as const,
+        code: 'secrets.fence-unreadable',
+        summary: `bmc.fence.password for ${u.node}: ${u.reason}`,
+        suggestion:
+          "create the file (or set the variable) bmc.fence.password names in the inventory; `bootstrap lab up` creates the lab's",
+      })),
+    );
   }
   return { secrets: { ...secrets, ...fencing.secrets }, generated };
 }
@@ -70,7 +93,10 @@ export function preflight(env: Environment, deployment: Deployment, limit: reado
  * generated yet, and placeholders for fencing passwords (a lab's exists only once the lab is up).
  */
 export function readOnlySecrets(env: Environment, deployment: Deployment): Secrets {
-  const { secrets } = withMissingSecrets(deployment.paths.secrets, declaredSecrets(deployment.inventory, deployment.catalog.barclamps));
+  const { secrets } = withMissingSecrets(
+    deployment.paths.secrets,
+    declaredSecrets(deployment.inventory, deployment.catalog.barclamps),
+  );
   return { ...secrets, ...fenceSecrets(deployment.inventory, env.env, 'not-read-yet').secrets };
 }
 
@@ -78,9 +104,25 @@ export function existingSecrets(deployment: Deployment): Secrets {
   return readSecrets(deployment.paths.secrets);
 }
 
-export function desiredState(env: Environment, deployment: Deployment, secrets: Secrets, checkSuites: readonly string[] = []): { desired: DesiredState; inputDigest: string } {
-  const result = computeDesired({ inventory: deployment.inventory, barclamps: deployment.catalog.barclamps, secrets, sharedTemplates: join(env.packageRoot, 'templates'), checkSuites });
-  if (!result.ok) throw new UserError('invalid-input', 'barclamp templates could not be rendered', uniqueDiagnostics(result.diagnostics));
+export function desiredState(
+  env: Environment,
+  deployment: Deployment,
+  secrets: Secrets,
+  checkSuites: readonly string[] = [],
+): { desired: DesiredState; inputDigest: string } {
+  const result = computeDesired({
+    inventory: deployment.inventory,
+    barclamps: deployment.catalog.barclamps,
+    secrets,
+    sharedTemplates: join(env.packageRoot, 'templates'),
+    checkSuites,
+  });
+  if (!result.ok)
+    throw new UserError(
+      'invalid-input',
+      'barclamp templates could not be rendered',
+      uniqueDiagnostics(result.diagnostics),
+    );
   return { desired: result.desired, inputDigest: desiredDigest(result.desired) };
 }
 
@@ -102,11 +144,26 @@ export function selectNodes(deployment: Deployment, limit: readonly string[] | u
   if (!limit || limit.length === 0) return all.filter((n) => !inMaintenance.has(n));
   const unknown = limit.filter((n) => !all.includes(n));
   if (unknown.length > 0) {
-    throw new UserError('invalid-input', `unknown node(s) in --limit: ${unknown.join(', ')}`, [{ severity: 'error', code: 'cli.unknown-node', summary: `--limit names unknown node(s): ${unknown.join(', ')}`, suggestion: `nodes in this inventory: ${all.join(', ')}` }]);
+    throw new UserError('invalid-input', `unknown node(s) in --limit: ${unknown.join(', ')}`, [
+      {
+        severity: 'error',
+        code: 'cli.unknown-node',
+        summary: `--limit names unknown node(s): ${unknown.join(', ')}`,
+        suggestion: `nodes in this inventory: ${all.join(', ')}`,
+      },
+    ]);
   }
   const resting = limit.filter((n) => inMaintenance.has(n));
   if (resting.length > 0) {
-    throw new UserError('invalid-input', `node(s) in maintenance: ${resting.join(', ')}`, [{ severity: 'error', code: 'cli.node-in-maintenance', summary: `--limit names node(s) the inventory has in maintenance: ${resting.join(', ')}`, suggestion: 'runs leave a node in maintenance alone; remove its maintenance: true from the inventory to work on it again' }]);
+    throw new UserError('invalid-input', `node(s) in maintenance: ${resting.join(', ')}`, [
+      {
+        severity: 'error',
+        code: 'cli.node-in-maintenance',
+        summary: `--limit names node(s) the inventory has in maintenance: ${resting.join(', ')}`,
+        suggestion:
+          'runs leave a node in maintenance alone; remove its maintenance: true from the inventory to work on it again',
+      },
+    ]);
   }
   return all.filter((n) => limit.includes(n));
 }
@@ -121,7 +178,20 @@ export function sshTransports(deployment: Deployment, nodes: readonly string[]):
   const transports = new Map<string, Transport>();
   for (const node of deployment.inventory.nodes) {
     if (!nodes.includes(node.name)) continue;
-    transports.set(node.name, new SshTransport({ node: node.name, address: node.ssh.address, port: node.ssh.port, user: node.ssh.user, ...(node.ssh.key !== undefined ? { keyFile: node.ssh.key } : {}), connectTimeoutMs: node.ssh.connectTimeoutMs }, knownHosts));
+    transports.set(
+      node.name,
+      new SshTransport(
+        {
+          node: node.name,
+          address: node.ssh.address,
+          port: node.ssh.port,
+          user: node.ssh.user,
+          ...(node.ssh.key !== undefined ? { keyFile: node.ssh.key } : {}),
+          connectTimeoutMs: node.ssh.connectTimeoutMs,
+        },
+        knownHosts,
+      ),
+    );
   }
   return transports;
 }

@@ -37,19 +37,44 @@ export interface DiscoveryResult {
  * then read (mc info, FRU, LAN, GUID, power) through ipmitool with the inventory's credentials, and matched
  * with what machines' discovery agents reported. Failures are classified records, not exceptions.
  */
-export async function discover(env: Environment, deployment: Deployment, addresses: readonly string[], options: { timeoutMs: number; parallel: number; sink: EventSink }): Promise<DiscoveryResult> {
+export async function discover(
+  env: Environment,
+  deployment: Deployment,
+  addresses: readonly string[],
+  options: { timeoutMs: number; parallel: number; sink: EventSink },
+): Promise<DiscoveryResult> {
   const inventory = deployment.inventory;
   const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const passwords: string[] = [];
-  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => passwords, now: env.now });
-  sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command: 'discover', deployment: inventory.deployment, nodes: [], runDir: run.dir });
+  const recorder = new FailureRecorder({
+    taxonomy: deployment.taxonomy,
+    runId: run.id,
+    release: inventory.release,
+    toolVersion: env.toolVersion,
+    file: run.failures,
+    secrets: () => passwords,
+    now: env.now,
+  });
+  sink({
+    type: 'run.start',
+    schema: 'bootstrap-events/1',
+    runId: run.id,
+    command: 'discover',
+    deployment: inventory.deployment,
+    nodes: [],
+    runDir: run.dir,
+  });
   const tool = ipmiToolFor(env);
   const machines = machineStoreOf(deployment, env).all();
   const bmcs: DiscoveredBmc[] = [];
   const identify = async (hit: SweepHit) => {
     const node = inventory.nodes.find((n) => n.bmc?.address === hit.address);
-    const entry: DiscoveredBmc = { address: hit.address, ipmi20: hit.capabilities.ipmi20, ...(node ? { node: node.name } : {}) };
+    const entry: DiscoveredBmc = {
+      address: hit.address,
+      ipmi20: hit.capabilities.ipmi20,
+      ...(node ? { node: node.name } : {}),
+    };
     bmcs.push(entry);
     const target = bmcTargetAt(inventory, hit.address, env, node);
     passwords.push(target.password);
@@ -57,7 +82,13 @@ export async function discover(env: Environment, deployment: Deployment, address
     try {
       entry.inventory = await driver.inspect();
       entry.correlation = correlate(entry.inventory, machines);
-      sink({ type: 'discover.bmc', address: hit.address, ...(node ? { node: node.name } : {}), serial: entry.inventory.fru.productSerial, power: entry.inventory.power });
+      sink({
+        type: 'discover.bmc',
+        address: hit.address,
+        ...(node ? { node: node.name } : {}),
+        serial: entry.inventory.fru.productSerial,
+        power: entry.inventory.power,
+      });
     } catch (error) {
       if (!(error instanceof IpmiError)) throw error;
       const record = recorder.record({ node: node?.name ?? hit.address, step: 'discover' }, bmcObservation(error));
@@ -70,13 +101,21 @@ export async function discover(env: Environment, deployment: Deployment, address
   const reads: Promise<void>[] = [];
   let problem: unknown;
   // a read that throws (a user error: no password for that BMC) is kept, not left unhandled while the sweep waits
-  const onHit = (hit: SweepHit) => reads.push(bounded(() => identify(hit)).catch((error: unknown) => void (problem ??= error)));
+  const onHit = (hit: SweepHit) =>
+    reads.push(bounded(() => identify(hit)).catch((error: unknown) => void (problem ??= error)));
   const sweep = await sweepBmcs(addresses, { timeoutMs: options.timeoutMs, nowMs: env.nowMs, onHit });
   sink({ type: 'discover.swept', addresses: addresses.length, found: sweep.found.map((h) => h.address), ms: sweep.ms });
   await Promise.all(reads);
   if (problem !== undefined) throw problem;
   bmcs.sort((a, b) => a.address.localeCompare(b.address, undefined, { numeric: true }));
-  const result: DiscoveryResult = { runId: run.id, swept: addresses.length, silent: sweep.silent.length, sweepMs: sweep.ms, bmcs, failures: recorder.records };
+  const result: DiscoveryResult = {
+    runId: run.id,
+    swept: addresses.length,
+    silent: sweep.silent.length,
+    sweepMs: sweep.ms,
+    bmcs,
+    failures: recorder.records,
+  };
   writeJson(`${run.dir}/discovery.json`, result);
   return result;
 }

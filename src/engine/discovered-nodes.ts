@@ -17,12 +17,30 @@ export function discoveredNodes(bmcs: readonly DiscoveredBmc[], machines: readon
     const match = bmc.correlation?.kind === 'match' ? byId.get(bmc.correlation.machine) : undefined;
     if (match) claimed.add(match.id);
     const fru = bmc.inventory.fru;
-    const parts = [`BMC ${bmc.address}`, [fru.productManufacturer, fru.productName].filter(Boolean).join(' '), fru.productSerial && `serial ${fru.productSerial}`, match ? hardwareSummary(match) : bmc.correlation?.kind === 'ambiguous' ? `PXE report ambiguous (${bmc.correlation.machines.join(', ')}): MACs left out` : 'no PXE report yet'];
-    out.push({ name: nameFrom(fru.productSerial, match?.macs[0] ?? bmc.inventory.lan.macAddress), macs: match?.macs ?? [], bmcAddress: bmc.address, summary: parts.filter(Boolean).join(', ') });
+    const parts = [
+      `BMC ${bmc.address}`,
+      [fru.productManufacturer, fru.productName].filter(Boolean).join(' '),
+      fru.productSerial && `serial ${fru.productSerial}`,
+      match
+        ? hardwareSummary(match)
+        : bmc.correlation?.kind === 'ambiguous'
+          ? `PXE report ambiguous (${bmc.correlation.machines.join(', ')}): MACs left out`
+          : 'no PXE report yet',
+    ];
+    out.push({
+      name: nameFrom(fru.productSerial, match?.macs[0] ?? bmc.inventory.lan.macAddress),
+      macs: match?.macs ?? [],
+      bmcAddress: bmc.address,
+      summary: parts.filter(Boolean).join(', '),
+    });
   }
   for (const machine of machines) {
     if (machine.node !== undefined || claimed.has(machine.id) || !machine.hardware) continue;
-    out.push({ name: nameFrom(machine.hardware.dmi.serial, machine.macs[0]), macs: machine.macs, summary: `PXE ${machine.macs[0] ?? '?'}, ${[machine.hardware.dmi.vendor, machine.hardware.dmi.product].filter(Boolean).join(' ')}, serial ${machine.hardware.dmi.serial || '?'}, ${hardwareSummary(machine)}` });
+    out.push({
+      name: nameFrom(machine.hardware.dmi.serial, machine.macs[0]),
+      macs: machine.macs,
+      summary: `PXE ${machine.macs[0] ?? '?'}, ${[machine.hardware.dmi.vendor, machine.hardware.dmi.product].filter(Boolean).join(' ')}, serial ${machine.hardware.dmi.serial || '?'}, ${hardwareSummary(machine)}`,
+    });
   }
   return out;
 }
@@ -36,7 +54,11 @@ function hardwareSummary(machine: MachineRecord): string {
 
 /** A host name from the serial (lower-case, dashes), else from the MAC's last three bytes. */
 function nameFrom(serial: string | undefined, mac: string | undefined): string {
-  const fromSerial = (serial ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const fromSerial = (serial ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   if (fromSerial && NODE_NAME.test(fromSerial)) return fromSerial;
   return `machine-${(mac ?? '000000').replace(/:/g, '').slice(-6)}`;
 }

@@ -24,7 +24,11 @@ export class NodeProgress {
         for (const node of event.nodes) this.nodes.set(node, { phase: 'waiting to start' });
         return;
       case 'provision.phase':
-        return this.update(event.node, { phase: `provisioning (${event.phase})`, last: `${event.phase}: ${event.message}` }, now);
+        return this.update(
+          event.node,
+          { phase: `provisioning (${event.phase})`, last: `${event.phase}: ${event.message}` },
+          now,
+        );
       case 'provision.ok':
         return this.update(event.node, { phase: 'waiting for facts', last: `provisioning ${event.action}` }, now);
       case 'gather.start':
@@ -59,7 +63,9 @@ export class NodeProgress {
     const now = this.nowMs();
     const parts = [`${node} was in ${state.phase}`];
     if (state.step) parts.push(`running '${state.step.summary}' for ${seconds(now - state.step.sinceMs)}`);
-    const observed = state.last ? `last observed ${seconds(now - state.last.atMs)} earlier: ${state.last.what}` : 'nothing observed from it yet';
+    const observed = state.last
+      ? `last observed ${seconds(now - state.last.atMs)} earlier: ${state.last.what}`
+      : 'nothing observed from it yet';
     return `${parts.join(', ')}; ${observed}`;
   }
 

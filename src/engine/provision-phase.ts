@@ -18,7 +18,12 @@ export function machineStoreOf(deployment: Deployment, env: Environment): Machin
 }
 
 /** Installs the selected nodes that have no operating system yet; returns the names that failed. */
-export async function provisionPhase(env: Environment, deployment: Deployment, nodes: readonly string[], run: { sink: EventSink; recorder: FailureRecorder; parallel: number; signal: AbortSignal }): Promise<string[]> {
+export async function provisionPhase(
+  env: Environment,
+  deployment: Deployment,
+  nodes: readonly string[],
+  run: { sink: EventSink; recorder: FailureRecorder; parallel: number; signal: AbortSignal },
+): Promise<string[]> {
   const store = machineStoreOf(deployment, env);
   const tool = ipmiToolFor(env);
   const knownHosts = new KnownHosts(deployment.paths.knownHosts);
@@ -47,7 +52,13 @@ export async function provisionPhase(env: Environment, deployment: Deployment, n
 }
 
 /** Moves machines we track through deploying → deployed / deploy-failed around the barclamp run. */
-export function markDeployment(deployment: Deployment, env: Environment, nodes: readonly string[], to: MachineState, reason: string): void {
+export function markDeployment(
+  deployment: Deployment,
+  env: Environment,
+  nodes: readonly string[],
+  to: MachineState,
+  reason: string,
+): void {
   const store = machineStoreOf(deployment, env);
   for (const name of nodes) {
     if (!store.get(name)) continue;

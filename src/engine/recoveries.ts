@@ -5,7 +5,16 @@ import { observationOfTransportError } from '../failures/observations.js';
 import { UserError } from '../core/user-error.js';
 import type { FailureRecord } from '../failures/record.js';
 import { barclampRolesOf } from '../plan/desired.js';
-import { describeNotification, parseNotifications, SNAPSHOT_NOTIFICATIONS, timingsOf, verdictOf, type MasakariNotification, type RecoveriesSnapshot, type RecoveryVerdict } from '../recoveries/notification.js';
+import {
+  describeNotification,
+  parseNotifications,
+  SNAPSHOT_NOTIFICATIONS,
+  timingsOf,
+  verdictOf,
+  type MasakariNotification,
+  type RecoveriesSnapshot,
+  type RecoveryVerdict,
+} from '../recoveries/notification.js';
 import { TransportError } from '../transport/transport.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { preflight, type Deployment } from './deployment.js';
@@ -27,10 +36,22 @@ export interface RecoveriesOutcome {
  * masakari handled — recovered or not — as a failure record of this run, once: the notifications already
  * recorded by an earlier run are kept in the state directory (recoveries.json) and only shown again.
  */
-export async function runRecoveries(env: Environment, deployment: Deployment, options: RunOptions): Promise<RecoveriesOutcome> {
+export async function runRecoveries(
+  env: Environment,
+  deployment: Deployment,
+  options: RunOptions,
+): Promise<RecoveriesOutcome> {
   const startedMs = env.nowMs();
   const server = deployment.inventory.nodes.find((n) => barclampRolesOf(deployment.inventory, n).has(SERVER_ROLE));
-  if (!server) throw new UserError('invalid-input', `no node of ${deployment.inventory.file} holds ${SERVER_ROLE}`, [{ severity: 'error', code: 'recoveries.no-masakari', summary: `no node holds ${SERVER_ROLE}: there is no masakari to ask`, suggestion: 'add masakari/server to a role of the inventory' }]);
+  if (!server)
+    throw new UserError('invalid-input', `no node of ${deployment.inventory.file} holds ${SERVER_ROLE}`, [
+      {
+        severity: 'error',
+        code: 'recoveries.no-masakari',
+        summary: `no node holds ${SERVER_ROLE}: there is no masakari to ask`,
+        suggestion: 'add masakari/server to a role of the inventory',
+      },
+    ]);
   preflight(env, deployment, [server.name]);
   const s = startRun(env, deployment, 'recoveries', { ...options, limit: [server.name] });
   connectNodes(deployment, s, options);
@@ -49,10 +70,23 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
       const timings = timingsOf(notification);
       const what = describeNotification(notification);
       // one observation: what is recorded the first time, and what classifies it when it is only shown again
-      const observation = { source: 'masakari' as const, kind: notification.type, message: `masakari notification ${notification.id}: ${what}; status ${notification.status}`, details: { ...notification, timings } };
+      const observation = {
+        source: 'masakari' as const,
+        kind: notification.type,
+        message: `masakari notification ${notification.id}: ${what}; status ${notification.status}`,
+        details: { ...notification, timings },
+      };
       let gene: string | undefined;
       if (recordedNow) {
-        const record = s.recorder.record({ node: notification.host ?? server.name, barclamp: 'masakari', role: 'server', step: `notification ${notification.id}` }, observation);
+        const record = s.recorder.record(
+          {
+            node: notification.host ?? server.name,
+            barclamp: 'masakari',
+            role: 'server',
+            step: `notification ${notification.id}`,
+          },
+          observation,
+        );
         s.sink({ type: 'failure.recorded', record });
         recorded.add(notification.id);
         gene = record.gene;
@@ -61,17 +95,37 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
       }
       if (verdict === 'failed' && recordedNow) status = 'failed';
       seen.push({ notification, verdict, recordedNow });
-      const shown = { kind: notification.type, host: notification.host ?? '?', what, status: notification.status, verdict, ...(gene !== undefined ? { gene } : {}), ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}), phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })) };
+      const shown = {
+        kind: notification.type,
+        host: notification.host ?? '?',
+        what,
+        status: notification.status,
+        verdict,
+        ...(gene !== undefined ? { gene } : {}),
+        ...(timings.totalSeconds !== undefined ? { totalSeconds: timings.totalSeconds } : {}),
+        phases: timings.phases.map((p) => ({ task: p.task, seconds: p.seconds })),
+      };
       if (verdict !== 'not-a-failure') snapshot.push({ id: notification.id, ...shown, created: notification.created });
       s.sink({ type: 'recovery.seen', notification: notification.id, ...shown, recordedNow });
     }
     writeFileAtomic(ledgerFile, `${JSON.stringify({ recorded: [...recorded].sort() }, null, 2)}\n`, 0o600);
     if (notifications !== undefined) {
-      const view: RecoveriesSnapshot = { at: env.now().toISOString(), notifications: snapshot.reverse().slice(0, SNAPSHOT_NOTIFICATIONS) };
+      const view: RecoveriesSnapshot = {
+        at: env.now().toISOString(),
+        notifications: snapshot.reverse().slice(0, SNAPSHOT_NOTIFICATIONS),
+      };
       writeFileAtomic(recoveriesSnapshotFile(deployment.stateDir), `${JSON.stringify(view)}\n`, 0o600);
     }
     if (options.stop.aborted) status = 'interrupted';
-    const summary = { runId: s.run.id, status, nodesOk: status === 'ok' ? 1 : 0, nodesFailed: status === 'failed' ? 1 : 0, changed: 0, failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
+    const summary = {
+      runId: s.run.id,
+      status,
+      nodesOk: status === 'ok' ? 1 : 0,
+      nodesFailed: status === 'failed' ? 1 : 0,
+      changed: 0,
+      failures: s.recorder.records.length,
+      ms: Math.round(env.nowMs() - startedMs),
+    } as const;
     writeJson(s.run.summary, summary);
     s.sink({ type: 'run.done', ...summary });
     return { run: s.run, seen, failures: s.recorder.records };
@@ -81,18 +135,41 @@ export async function runRecoveries(env: Environment, deployment: Deployment, op
 }
 
 /** undefined when they could not be read: that failure is recorded like any other. */
-async function readNotifications(s: ReturnType<typeof startRun>, node: string, options: RunOptions): Promise<MasakariNotification[] | undefined> {
+async function readNotifications(
+  s: ReturnType<typeof startRun>,
+  node: string,
+  options: RunOptions,
+): Promise<MasakariNotification[] | undefined> {
   const where = { node, barclamp: 'masakari', role: 'server', step: 'read notifications' };
   try {
-    const result = await s.transports.get(node)!.run(NOTIFICATIONS_COMMAND, { timeoutMs: 120_000, signal: options.kill });
+    const result = await s.transports
+      .get(node)!
+      .run(NOTIFICATIONS_COMMAND, { timeoutMs: 120_000, signal: options.kill });
     if (result.code !== 0) {
-      s.sink({ type: 'failure.recorded', record: s.recorder.record(where, { source: 'remote-exec', kind: 'command', message: `bootstrap-masakari-notifications failed on ${node} (exit ${result.code})`, exitCode: result.code, stderr: result.stderr }) });
+      s.sink({
+        type: 'failure.recorded',
+        record: s.recorder.record(where, {
+          source: 'remote-exec',
+          kind: 'command',
+          message: `bootstrap-masakari-notifications failed on ${node} (exit ${result.code})`,
+          exitCode: result.code,
+          stderr: result.stderr,
+        }),
+      });
       return undefined;
     }
     try {
       return parseNotifications(result.stdout);
     } catch (error) {
-      s.sink({ type: 'failure.recorded', record: s.recorder.record(where, { source: 'remote-exec', kind: 'command', message: `bootstrap-masakari-notifications printed no notification list: ${(error as Error).message}`, exitCode: 0 }) });
+      s.sink({
+        type: 'failure.recorded',
+        record: s.recorder.record(where, {
+          source: 'remote-exec',
+          kind: 'command',
+          message: `bootstrap-masakari-notifications printed no notification list: ${(error as Error).message}`,
+          exitCode: 0,
+        }),
+      });
       return undefined;
     }
   } catch (error) {

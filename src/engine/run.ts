@@ -16,7 +16,15 @@ import { savedPlanProblems } from '../plan/saved-plan.js';
 import type { DesiredState } from '../plan/desired-types.js';
 import type { Secrets } from '../secrets/secret-store.js';
 import type { Transport } from '../transport/transport.js';
-import { desiredState, maintenanceNodes, preflight, prepareSecrets, selectNodes, sshTransports, type Deployment } from './deployment.js';
+import {
+  desiredState,
+  maintenanceNodes,
+  preflight,
+  prepareSecrets,
+  selectNodes,
+  sshTransports,
+  type Deployment,
+} from './deployment.js';
 import type { Environment } from './environment.js';
 import { NodeProgress } from './node-progress.js';
 import { markDeployment, provisionPhase } from './provision-phase.js';
@@ -63,9 +71,26 @@ export function startRun(env: Environment, deployment: Deployment, command: stri
   const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
   const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const secretValues = Object.values(secrets);
-  const recorder = new FailureRecorder({ taxonomy: deployment.taxonomy, runId: run.id, release: deployment.inventory.release, toolVersion: env.toolVersion, file: run.failures, secrets: () => secretValues, now: env.now });
+  const recorder = new FailureRecorder({
+    taxonomy: deployment.taxonomy,
+    runId: run.id,
+    release: deployment.inventory.release,
+    toolVersion: env.toolVersion,
+    file: run.failures,
+    secrets: () => secretValues,
+    now: env.now,
+  });
   const resting = [...maintenanceNodes(deployment)];
-  sink({ type: 'run.start', schema: 'bootstrap-events/1', runId: run.id, command, deployment: deployment.inventory.deployment, nodes, runDir: run.dir, ...(resting.length > 0 ? { maintenance: resting } : {}) });
+  sink({
+    type: 'run.start',
+    schema: 'bootstrap-events/1',
+    runId: run.id,
+    command,
+    deployment: deployment.inventory.deployment,
+    nodes,
+    runDir: run.dir,
+    ...(resting.length > 0 ? { maintenance: resting } : {}),
+  });
   if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
   return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports: new Map() };
 }
@@ -76,25 +101,48 @@ export function connectNodes(deployment: Deployment, s: Started, options: RunOpt
 }
 
 async function gatherAndPlan(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
-  const gathered = await gatherFacts(s.desired, s.nodes, s.transports, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.kill, nowMs: env.nowMs });
+  const gathered = await gatherFacts(s.desired, s.nodes, s.transports, {
+    sink: s.sink,
+    recorder: s.recorder,
+    parallel: options.parallel,
+    signal: options.kill,
+    nowMs: env.nowMs,
+  });
   return computePlan(s.desired, gathered.facts, s.inputDigest, gathered.unreachable);
 }
 
 async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
   const plan = await gatherAndPlan(env, s, options);
   writeJson(s.run.plan, plan);
-  s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
+  s.sink({
+    type: 'plan.ready',
+    summary: plan.summary,
+    changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name),
+  });
   return plan;
 }
 
 /** `bootstrap plan`: gather (read-only) and compute the plan. Nothing on any node changes. */
-export async function runPlan(env: Environment, deployment: Deployment, options: RunOptions): Promise<{ plan: Plan; run: RunDir; failures: number }> {
+export async function runPlan(
+  env: Environment,
+  deployment: Deployment,
+  options: RunOptions,
+): Promise<{ plan: Plan; run: RunDir; failures: number }> {
   preflight(env, deployment, options.limit);
   const s = startRun(env, deployment, 'plan', options);
   connectNodes(deployment, s, options);
   try {
     const plan = await planWith(env, s, options);
-    s.sink({ type: 'run.done', runId: s.run.id, status: plan.unreachable.length > 0 ? 'failed' : 'ok', nodesOk: plan.nodes.length, nodesFailed: plan.unreachable.length, changed: 0, failures: s.recorder.records.length, ms: 0 });
+    s.sink({
+      type: 'run.done',
+      runId: s.run.id,
+      status: plan.unreachable.length > 0 ? 'failed' : 'ok',
+      nodesOk: plan.nodes.length,
+      nodesFailed: plan.unreachable.length,
+      changed: 0,
+      failures: s.recorder.records.length,
+      ms: 0,
+    });
     return { plan, run: s.run, failures: s.recorder.records.length };
   } finally {
     for (const t of s.transports.values()) t.close();
@@ -109,22 +157,50 @@ export interface ApplyOutcome {
 }
 
 /** `bootstrap apply`: lock, gather + plan (or load a saved plan), execute exactly that plan, summarise. */
-export async function runApply(env: Environment, deployment: Deployment, requested: ApplyOptions): Promise<ApplyOutcome> {
+export async function runApply(
+  env: Environment,
+  deployment: Deployment,
+  requested: ApplyOptions,
+): Promise<ApplyOutcome> {
   const startedMs = env.nowMs();
   preflight(env, deployment, requested.limit);
   const lockRunId = `${env.pid}-${env.randomId()}`;
-  const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), { pid: env.pid, host: env.hostname, isAlive: env.isAlive });
+  const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), {
+    pid: env.pid,
+    host: env.hostname,
+    isAlive: env.isAlive,
+  });
   const progress = new NodeProgress(env.nowMs);
   const deadline = overallDeadline(requested.deadlineMs);
   // the deadline stops scheduling and kills running steps, like a second Ctrl-C, but is reported as a failure
-  const options: ApplyOptions = { ...requested, sink: fanOut(progress.sink, requested.sink), stop: AbortSignal.any([requested.stop, deadline.signal]), kill: AbortSignal.any([requested.kill, deadline.signal]) };
-  const deadlineObservation = (node: string): Observation => ({ source: 'deadline', kind: 'run', message: `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed: ${progress.describe(node)}` });
+  const options: ApplyOptions = {
+    ...requested,
+    sink: fanOut(progress.sink, requested.sink),
+    stop: AbortSignal.any([requested.stop, deadline.signal]),
+    kill: AbortSignal.any([requested.kill, deadline.signal]),
+  };
+  const deadlineObservation = (node: string): Observation => ({
+    source: 'deadline',
+    kind: 'run',
+    message: `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed: ${progress.describe(node)}`,
+  });
   let s: Started | undefined;
   try {
     s = startRun(env, deployment, 'apply', options);
-    if (lock.tookOverFrom) s.sink({ type: 'lock.taken-over', pid: lock.tookOverFrom.pid, host: lock.tookOverFrom.host, since: lock.tookOverFrom.since });
+    if (lock.tookOverFrom)
+      s.sink({
+        type: 'lock.taken-over',
+        pid: lock.tookOverFrom.pid,
+        host: lock.tookOverFrom.host,
+        since: lock.tookOverFrom.since,
+      });
     // Nodes without an operating system are installed first (PXE through their BMCs); failures end their run here.
-    const notProvisioned = await provisionPhase(env, deployment, s.nodes, { sink: s.sink, recorder: s.recorder, parallel: options.parallel, signal: options.stop });
+    const notProvisioned = await provisionPhase(env, deployment, s.nodes, {
+      sink: s.sink,
+      recorder: s.recorder,
+      parallel: options.parallel,
+      signal: options.stop,
+    });
     const selected = s.nodes;
     s.nodes = s.nodes.filter((n) => !notProvisioned.includes(n));
     connectNodes(deployment, s, options);
@@ -136,7 +212,11 @@ export async function runApply(env: Environment, deployment: Deployment, request
       refuseForeignSteps(options.planFile, saved, fresh, s.desired);
       plan = { ...saved, batches: fresh.batches, unreachable: fresh.unreachable };
       writeJson(s.run.plan, plan);
-      s.sink({ type: 'plan.ready', summary: plan.summary, changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name) });
+      s.sink({
+        type: 'plan.ready',
+        summary: plan.summary,
+        changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name),
+      });
     } else {
       plan = await planWith(env, s, options);
     }
@@ -158,16 +238,37 @@ export async function runApply(env: Environment, deployment: Deployment, request
       sleep: env.sleep,
       nowMs: env.nowMs,
     });
-    for (const u of plan.unreachable) if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
+    for (const u of plan.unreachable)
+      if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
     // Converged is not healthy: the cloud's own view (services enabled and up, agents alive, hosts in service)
     // decides whether this run is ok. Asked from the nodes that converged, once nothing else is left to do.
     if (!execution.interrupted && execution.stoppedEarly === undefined && !deadline.passed()) {
       const converged = s.nodes.filter((n) => execution.nodes.get(n)?.status === 'ok');
-      const unhealthy = await runHealthChecks({ desired: s.desired, runOn: converged, known: new Set(deployment.inventory.nodes.map((n) => n.name)), maintenance: maintenanceNodes(deployment), transports: s.transports, sink: s.sink, recorder: s.recorder, parallel: options.parallel, mode: 'poll', stop: options.stop, kill: options.kill, sleep: env.sleep, nowMs: env.nowMs });
-      for (const node of unhealthy) execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
+      const unhealthy = await runHealthChecks({
+        desired: s.desired,
+        runOn: converged,
+        known: new Set(deployment.inventory.nodes.map((n) => n.name)),
+        maintenance: maintenanceNodes(deployment),
+        transports: s.transports,
+        sink: s.sink,
+        recorder: s.recorder,
+        parallel: options.parallel,
+        mode: 'poll',
+        stop: options.stop,
+        kill: options.kill,
+        sleep: env.sleep,
+        nowMs: env.nowMs,
+      });
+      for (const node of unhealthy)
+        execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
     }
     // what each node runs now, package by package: bootstrap bom shows it and compares runs
-    if (!execution.interrupted) await recordBillOfMaterials(s.run, deployable, s.transports, { parallel: options.parallel, signal: options.kill, sink: s.sink });
+    if (!execution.interrupted)
+      await recordBillOfMaterials(s.run, deployable, s.transports, {
+        parallel: options.parallel,
+        signal: options.kill,
+        sink: s.sink,
+      });
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
     if (deadline.passed()) {
       // every node the deadline left unfinished says where it was, unless it already has its own record
@@ -186,9 +287,24 @@ export async function runApply(env: Environment, deployment: Deployment, request
     const interrupted = execution.interrupted && !deadline.passed();
     execution.interrupted = interrupted;
     const status = interrupted ? 'interrupted' : failed > 0 || s.recorder.records.length > 0 ? 'failed' : 'ok';
-    const stoppedEarly = deadline.passed() ? `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed` : execution.stoppedEarly;
-    const summary = { runId: s.run.id, status, ...(stoppedEarly !== undefined ? { stoppedEarly } : {}), nodesOk: outcomes.filter((o) => o.status === 'ok').length, nodesFailed: failed, changed: outcomes.reduce((n, o) => n + o.changed, 0), failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
-    writeJson(s.run.summary, { ...summary, nodes: Object.fromEntries(execution.nodes), failuresByGene: countBy(s.recorder.records.map((r) => r.gene)) });
+    const stoppedEarly = deadline.passed()
+      ? `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed`
+      : execution.stoppedEarly;
+    const summary = {
+      runId: s.run.id,
+      status,
+      ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
+      nodesOk: outcomes.filter((o) => o.status === 'ok').length,
+      nodesFailed: failed,
+      changed: outcomes.reduce((n, o) => n + o.changed, 0),
+      failures: s.recorder.records.length,
+      ms: Math.round(env.nowMs() - startedMs),
+    } as const;
+    writeJson(s.run.summary, {
+      ...summary,
+      nodes: Object.fromEntries(execution.nodes),
+      failuresByGene: countBy(s.recorder.records.map((r) => r.gene)),
+    });
     s.sink({ type: 'run.done', ...summary });
     return { plan, run: s.run, execution, failures: s.recorder.records };
   } finally {
@@ -214,13 +330,36 @@ function loadSavedPlan(file: string, inputDigest: string): Plan {
   try {
     plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
   } catch (error) {
-    throw new UserError('invalid-input', `cannot read plan ${file}`, [{ severity: 'error', code: 'plan.unreadable', location: { file, line: 1, col: 1 }, summary: `cannot read plan: ${(error as Error).message}`, suggestion: 'write a plan with: bootstrap plan INVENTORY --out plan.json' }]);
+    throw new UserError('invalid-input', `cannot read plan ${file}`, [
+      {
+        severity: 'error',
+        code: 'plan.unreadable',
+        location: { file, line: 1, col: 1 },
+        summary: `cannot read plan: ${(error as Error).message}`,
+        suggestion: 'write a plan with: bootstrap plan INVENTORY --out plan.json',
+      },
+    ]);
   }
   if (plan.format !== 'bootstrap-plan/1') {
-    throw new UserError('invalid-input', `${file} is not a bootstrap plan`, [{ severity: 'error', code: 'plan.format', location: { file, line: 1, col: 1 }, summary: `unknown plan format '${String(plan.format)}'` }]);
+    throw new UserError('invalid-input', `${file} is not a bootstrap plan`, [
+      {
+        severity: 'error',
+        code: 'plan.format',
+        location: { file, line: 1, col: 1 },
+        summary: `unknown plan format '${String(plan.format)}'`,
+      },
+    ]);
   }
   if (plan.inputDigest !== inputDigest) {
-    throw new UserError('stale-plan', 'the saved plan no longer matches the inventory, barclamps or secrets', [{ severity: 'error', code: 'plan.stale', location: { file, line: 1, col: 1 }, summary: 'the plan was made from different inputs (inventory, barclamps, templates or secrets changed since)', suggestion: 'run bootstrap plan again, review it, and apply the new plan' }]);
+    throw new UserError('stale-plan', 'the saved plan no longer matches the inventory, barclamps or secrets', [
+      {
+        severity: 'error',
+        code: 'plan.stale',
+        location: { file, line: 1, col: 1 },
+        summary: 'the plan was made from different inputs (inventory, barclamps, templates or secrets changed since)',
+        suggestion: 'run bootstrap plan again, review it, and apply the new plan',
+      },
+    ]);
   }
   return plan;
 }
@@ -228,12 +367,26 @@ function loadSavedPlan(file: string, inputDigest: string): Plan {
 /** A saved plan whose changes are not all derived from the inputs (edited by hand, or from elsewhere) is refused. */
 function refuseForeignSteps(file: string, saved: Plan, fresh: Plan, desired: DesiredState): void {
   const packages = (node: string, stepId: string) => {
-    const resource = desired.nodes.find((n) => n.node === node)?.batches.flatMap((b) => b.resources).find((r) => r.id === stepId);
+    const resource = desired.nodes
+      .find((n) => n.node === node)
+      ?.batches.flatMap((b) => b.resources)
+      .find((r) => r.id === stepId);
     return resource?.type === 'package' ? resource.names : undefined;
   };
   const problems = savedPlanProblems(saved, fresh, packages, new Set(desired.nodes.map((n) => n.node)));
   if (problems.length === 0) return;
-  throw new UserError('invalid-input', `${file} holds steps the inventory, barclamps and secrets do not give`, problems.slice(0, 20).map((summary) => ({ severity: 'error' as const, code: 'plan.foreign-step', location: { file, line: 1, col: 1 }, summary, suggestion: 'a saved plan is only ever the output of bootstrap plan --out for these inputs: plan again and review it' })));
+  throw new UserError(
+    'invalid-input',
+    `${file} holds steps the inventory, barclamps and secrets do not give`,
+    problems.slice(0, 20).map((summary) => ({
+      severity: 'error' as const,
+      code: 'plan.foreign-step',
+      location: { file, line: 1, col: 1 },
+      summary,
+      suggestion:
+        'a saved plan is only ever the output of bootstrap plan --out for these inputs: plan again and review it',
+    })),
+  );
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -58,18 +58,45 @@ export async function runVerify(env: Environment, deployment: Deployment, option
             s.sink({ type: 'check.ok', node, check: check.id, ms: Math.round(env.nowMs() - started) });
             continue;
           }
-          recordCheckFailure(s.sink, s.recorder, { node, barclamp: batch.barclamp, role: batch.role, step: check.id }, checkObservation(check, result));
+          recordCheckFailure(
+            s.sink,
+            s.recorder,
+            { node, barclamp: batch.barclamp, role: batch.role, step: check.id },
+            checkObservation(check, result),
+          );
           nodes.set(node, 'failed');
         }
       }
     });
     // the cloud's own view (services, agents, hosts, notifications), asked where the credentials are
-    const unhealthy = await runHealthChecks({ desired: s.desired, runOn: s.nodes.filter((n) => !unreachable.has(n)), known: new Set(deployment.inventory.nodes.map((n) => n.name)), maintenance: maintenanceNodes(deployment), transports: s.transports, sink: s.sink, recorder: s.recorder, parallel: options.parallel, mode: 'once', stop: options.stop, kill: options.kill, sleep: env.sleep, nowMs: env.nowMs });
+    const unhealthy = await runHealthChecks({
+      desired: s.desired,
+      runOn: s.nodes.filter((n) => !unreachable.has(n)),
+      known: new Set(deployment.inventory.nodes.map((n) => n.name)),
+      maintenance: maintenanceNodes(deployment),
+      transports: s.transports,
+      sink: s.sink,
+      recorder: s.recorder,
+      parallel: options.parallel,
+      mode: 'once',
+      stop: options.stop,
+      kill: options.kill,
+      sleep: env.sleep,
+      nowMs: env.nowMs,
+    });
     for (const node of unhealthy) nodes.set(node, 'failed');
     const interrupted = options.stop.aborted;
     const failed = [...nodes.values()].filter((v) => v === 'failed').length;
     const status = interrupted ? 'interrupted' : failed > 0 ? 'failed' : 'ok';
-    const summary = { runId: s.run.id, status, nodesOk: nodes.size - failed, nodesFailed: failed, changed: 0, failures: s.recorder.records.length, ms: Math.round(env.nowMs() - startedMs) } as const;
+    const summary = {
+      runId: s.run.id,
+      status,
+      nodesOk: nodes.size - failed,
+      nodesFailed: failed,
+      changed: 0,
+      failures: s.recorder.records.length,
+      ms: Math.round(env.nowMs() - startedMs),
+    } as const;
     writeJson(s.run.summary, { ...summary, nodes: Object.fromEntries(nodes) });
     s.sink({ type: 'run.done', ...summary });
     return { run: s.run, nodes, failures: s.recorder.records, interrupted };

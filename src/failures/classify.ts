@@ -24,12 +24,14 @@ export function classify(taxonomy: Taxonomy, observation: Observation): Gene {
 
 function matches(signal: Signal, o: Observation): boolean {
   if (signal.source !== o.source) return false;
-  if (signal.kind !== undefined && !(o.kind !== undefined && new RegExp(`^(${signal.kind})$`, 'i').test(o.kind))) return false;
+  if (signal.kind !== undefined && !(o.kind !== undefined && new RegExp(`^(${signal.kind})$`, 'i').test(o.kind)))
+    return false;
   if (signal.timedOut !== undefined && signal.timedOut !== (o.timedOut ?? false)) return false;
   if (signal.timedOut === undefined && o.timedOut && o.source === 'remote-exec') return false;
   if (signal.exitCode !== undefined && signal.exitCode !== o.exitCode) return false;
   if (signal.httpStatus !== undefined && signal.httpStatus !== o.httpStatus) return false;
-  if (signal.error !== undefined && !new RegExp(signal.error, 'i').test(`${o.errorCode ?? ''} ${o.message}`)) return false;
+  if (signal.error !== undefined && !new RegExp(signal.error, 'i').test(`${o.errorCode ?? ''} ${o.message}`))
+    return false;
   if (signal.stderr !== undefined && !new RegExp(signal.stderr, 'i').test(o.stderr ?? '')) return false;
   return true;
 }

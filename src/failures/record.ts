@@ -25,7 +25,15 @@ export interface FailureRecord {
   mitigation: string;
   retryable: boolean;
   recreate: string;
-  evidence: { message: string; source: string; exitCode?: number | null; stderrTail?: string; timedOut?: boolean; httpStatus?: number; details?: Record<string, unknown> };
+  evidence: {
+    message: string;
+    source: string;
+    exitCode?: number | null;
+    stderrTail?: string;
+    timedOut?: boolean;
+    httpStatus?: number;
+    details?: Record<string, unknown>;
+  };
 }
 
 export interface FailureContext {
@@ -63,7 +71,9 @@ export class FailureRecorder {
   record(context: FailureContext, observation: Observation): FailureRecord {
     const gene = this.classify(observation);
     const redact = (text: string) => redactSecrets(text, this.options.secrets());
-    const stderrTail = observation.stderr ? redact(observation.stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n')) : undefined;
+    const stderrTail = observation.stderr
+      ? redact(observation.stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n'))
+      : undefined;
     const record: FailureRecord = {
       runId: this.options.runId,
       time: this.options.now().toISOString(),
@@ -92,7 +102,9 @@ export class FailureRecorder {
         ...(stderrTail ? { stderrTail } : {}),
         ...(observation.timedOut ? { timedOut: true } : {}),
         ...(observation.httpStatus !== undefined ? { httpStatus: observation.httpStatus } : {}),
-        ...(observation.details !== undefined ? { details: JSON.parse(redact(JSON.stringify(observation.details))) as Record<string, unknown> } : {}),
+        ...(observation.details !== undefined
+          ? { details: JSON.parse(redact(JSON.stringify(observation.details))) as Record<string, unknown> }
+          : {}),
       },
     };
     if (this.options.file !== undefined) appendLineDurable(this.options.file, JSON.stringify(record));
@@ -103,7 +115,8 @@ export class FailureRecorder {
 
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4) for (const spelling of secretSpellings(secret)) out = out.split(spelling).join(REDACTED);
+  for (const secret of secrets)
+    if (secret.length >= 4) for (const spelling of secretSpellings(secret)) out = out.split(spelling).join(REDACTED);
   return out;
 }
 

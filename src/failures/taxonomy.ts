@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-export type Classification = 'config_error' | 'dependency_unavailable' | 'auth_failure' | 'resource_exhausted' | 'hardware_fault' | 'timeout' | 'software_bug' | 'environment_drift' | 'unclassified';
+export type Classification =
+  | 'config_error'
+  | 'dependency_unavailable'
+  | 'auth_failure'
+  | 'resource_exhausted'
+  | 'hardware_fault'
+  | 'timeout'
+  | 'software_bug'
+  | 'environment_drift'
+  | 'unclassified';
 
 /** What the classifier matches on. Strings are regular expressions (case-insensitive). */
 export interface Signal {
@@ -37,8 +46,32 @@ export interface Taxonomy {
   byCode: Map<string, Gene>;
 }
 
-const REQUIRED: (keyof Gene)[] = ['code', 'layer', 'title', 'classification', 'component', 'symptoms', 'cause', 'signals', 'mitigation', 'severity', 'retryable', 'releases', 'recreate'];
-const CLASSIFICATIONS = new Set<string>(['config_error', 'dependency_unavailable', 'auth_failure', 'resource_exhausted', 'hardware_fault', 'timeout', 'software_bug', 'environment_drift', 'unclassified']);
+const REQUIRED: (keyof Gene)[] = [
+  'code',
+  'layer',
+  'title',
+  'classification',
+  'component',
+  'symptoms',
+  'cause',
+  'signals',
+  'mitigation',
+  'severity',
+  'retryable',
+  'releases',
+  'recreate',
+];
+const CLASSIFICATIONS = new Set<string>([
+  'config_error',
+  'dependency_unavailable',
+  'auth_failure',
+  'resource_exhausted',
+  'hardware_fault',
+  'timeout',
+  'software_bug',
+  'environment_drift',
+  'unclassified',
+]);
 
 /** Loads the gene file and refuses it when codes repeat, fields are missing or patterns do not compile. */
 export function loadTaxonomy(file: string): Taxonomy {
@@ -46,9 +79,11 @@ export function loadTaxonomy(file: string): Taxonomy {
   const problems: string[] = [];
   const byCode = new Map<string, Gene>();
   raw.genes.forEach((gene, i) => {
-    for (const field of REQUIRED) if (gene[field] === undefined) problems.push(`genes[${i}] (${gene.code ?? '?'}) is missing '${field}'`);
+    for (const field of REQUIRED)
+      if (gene[field] === undefined) problems.push(`genes[${i}] (${gene.code ?? '?'}) is missing '${field}'`);
     if (byCode.has(gene.code)) problems.push(`gene code ${gene.code} is used twice`);
-    if (!CLASSIFICATIONS.has(gene.classification)) problems.push(`gene ${gene.code} has unknown classification '${gene.classification}'`);
+    if (!CLASSIFICATIONS.has(gene.classification))
+      problems.push(`gene ${gene.code} has unknown classification '${gene.classification}'`);
     for (const signal of gene.signals ?? []) {
       for (const pattern of [signal.error, signal.stderr, signal.kind]) {
         if (pattern === undefined) continue;

@@ -16,7 +16,12 @@ export interface GatherResult {
 const GATHER_TIMEOUT_MS = 120_000;
 
 /** Read-only probes on every node in parallel: one SSH round trip per node. */
-export async function gatherFacts(desired: DesiredState, nodes: readonly string[], transports: ReadonlyMap<string, Transport>, deps: { sink: EventSink; recorder: FailureRecorder; parallel: number; signal: AbortSignal; nowMs: () => number }): Promise<GatherResult> {
+export async function gatherFacts(
+  desired: DesiredState,
+  nodes: readonly string[],
+  transports: ReadonlyMap<string, Transport>,
+  deps: { sink: EventSink; recorder: FailureRecorder; parallel: number; signal: AbortSignal; nowMs: () => number },
+): Promise<GatherResult> {
   const facts = new Map<string, NodeFacts>();
   const unreachable: Plan['unreachable'] = [];
   await runPool(nodes, deps.parallel, async (node) => {
@@ -25,14 +30,25 @@ export async function gatherFacts(desired: DesiredState, nodes: readonly string[
     const request = factRequestFor(desired, node);
     let problem: { observation: Parameters<FailureRecorder['record']>[1] } | undefined;
     try {
-      const result = await transports.get(node)!.run(gatherScript(request), { timeoutMs: GATHER_TIMEOUT_MS, signal: deps.signal });
+      const result = await transports
+        .get(node)!
+        .run(gatherScript(request), { timeoutMs: GATHER_TIMEOUT_MS, signal: deps.signal });
       const parsed = parseGatherOutput(node, request, result.stdout);
       if (result.code === 0 && parsed.ok) {
         facts.set(node, parsed.facts);
         deps.sink({ type: 'gather.ok', node, ms: Math.round(deps.nowMs() - started) });
         return;
       }
-      problem = { observation: { source: 'remote-exec', kind: 'gather', message: parsed.ok ? `fact gathering exited ${result.code}` : parsed.problem, exitCode: result.code, stderr: result.stderr, timedOut: result.timedOut } };
+      problem = {
+        observation: {
+          source: 'remote-exec',
+          kind: 'gather',
+          message: parsed.ok ? `fact gathering exited ${result.code}` : parsed.problem,
+          exitCode: result.code,
+          stderr: result.stderr,
+          timedOut: result.timedOut,
+        },
+      };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       problem = { observation: observationOfTransportError(error) };

@@ -33,7 +33,15 @@ export function loadInventory(file: string, options: LoadOptions): LoadedInvento
     const code = (error as NodeJS.ErrnoException).code;
     return {
       catalog: emptyCatalog,
-      diagnostics: [{ severity: 'error', code: 'inventory.unreadable', location: { file, line: 1, col: 1 }, summary: code === 'ENOENT' ? 'inventory file does not exist' : `cannot read inventory (${code})`, suggestion: 'check the path; inventory/lab.yaml is the embedded example' }],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'inventory.unreadable',
+          location: { file, line: 1, col: 1 },
+          summary: code === 'ENOENT' ? 'inventory file does not exist' : `cannot read inventory (${code})`,
+          suggestion: 'check the path; inventory/lab.yaml is the embedded example',
+        },
+      ],
     };
   }
   const parsed = parseYaml(file, bytes, 'inventory');
@@ -44,7 +52,9 @@ export function loadInventory(file: string, options: LoadOptions): LoadedInvento
 
   const diagnostics: Diagnostic[] = [];
   checkSchema({ source, codePrefix: 'inventory', diagnostics }, inventorySchema, raw, []);
-  const extraPaths = Array.isArray(raw?.barclamp_paths) ? raw.barclamp_paths.filter((p: unknown) => typeof p === 'string').map((p: string) => resolve(baseDir, p)) : [];
+  const extraPaths = Array.isArray(raw?.barclamp_paths)
+    ? raw.barclamp_paths.filter((p: unknown) => typeof p === 'string').map((p: string) => resolve(baseDir, p))
+    : [];
   const catalog = loadCatalog([...extraPaths, options.builtinBarclamps]);
   diagnostics.push(...catalog.diagnostics);
   diagnostics.push(...semanticChecks(source, catalog.barclamps, catalog.broken));
@@ -55,8 +65,10 @@ export function loadInventory(file: string, options: LoadOptions): LoadedInvento
 
 function normalize(raw: Record<string, any>, file: string, barclampPaths: string[], home: string): Inventory {
   const baseDir = dirname(file);
-  const resolvePath = (p: string) => (p.startsWith('~/') ? resolve(home, p.slice(2)) : isAbsolute(p) ? p : resolve(baseDir, p));
-  const resolveSecret = (s: SecretSource | undefined): SecretSource | undefined => (s && 'file' in s ? { file: resolvePath(s.file) } : s);
+  const resolvePath = (p: string) =>
+    p.startsWith('~/') ? resolve(home, p.slice(2)) : isAbsolute(p) ? p : resolve(baseDir, p);
+  const resolveSecret = (s: SecretSource | undefined): SecretSource | undefined =>
+    s && 'file' in s ? { file: resolvePath(s.file) } : s;
   const sshDefaults: SshSettings = {
     user: raw.ssh?.user ?? 'root',
     port: raw.ssh?.port ?? 22,
@@ -71,13 +83,22 @@ function normalize(raw: Record<string, any>, file: string, barclampPaths: string
       name: n.name,
       macs: (n.macs ?? []).map((m: string) => normalizeMac(m)!),
       addresses,
-      ...(n.bmc ? { bmc: { address: n.bmc.address, ...(n.bmc.username !== undefined ? { username: n.bmc.username } : {}), ...(bmcPassword ? { password: bmcPassword } : {}) } } : {}),
+      ...(n.bmc
+        ? {
+            bmc: {
+              address: n.bmc.address,
+              ...(n.bmc.username !== undefined ? { username: n.bmc.username } : {}),
+              ...(bmcPassword ? { password: bmcPassword } : {}),
+            },
+          }
+        : {}),
       ssh: {
         address: n.ssh?.address ?? addresses.admin!,
         user: n.ssh?.user ?? sshDefaults.user,
         port: n.ssh?.port ?? sshDefaults.port,
         ...(key !== undefined ? { key } : {}),
-        connectTimeoutMs: n.ssh?.connect_timeout !== undefined ? n.ssh.connect_timeout * 1000 : sshDefaults.connectTimeoutMs,
+        connectTimeoutMs:
+          n.ssh?.connect_timeout !== undefined ? n.ssh.connect_timeout * 1000 : sshDefaults.connectTimeoutMs,
       },
       roles: n.roles,
       attributes: n.attributes ?? {},
@@ -90,16 +111,28 @@ function normalize(raw: Record<string, any>, file: string, barclampPaths: string
     deployment: raw.deployment,
     release: raw.release,
     os: raw.os,
-    networks: Object.fromEntries(Object.entries<Record<string, any>>(raw.networks).map(([name, n]) => [name, { name, ...n } as Network])),
+    networks: Object.fromEntries(
+      Object.entries<Record<string, any>>(raw.networks).map(([name, n]) => [name, { name, ...n } as Network]),
+    ),
     bmc: {
       ...(raw.bmc?.username !== undefined ? { username: raw.bmc.username } : {}),
       ...(bmcPassword ? { password: bmcPassword } : {}),
       ...(raw.bmc?.cipher_suites ? { cipherSuites: raw.bmc.cipher_suites } : {}),
-      ...(raw.bmc?.fence ? { fence: { username: raw.bmc.fence.username, password: resolveSecret(raw.bmc.fence.password)! } } : {}),
+      ...(raw.bmc?.fence
+        ? { fence: { username: raw.bmc.fence.username, password: resolveSecret(raw.bmc.fence.password)! } }
+        : {}),
     },
     ssh: sshDefaults,
     nodes: [...nodes].sort((a, b) => a.name.localeCompare(b.name)),
-    roles: Object.fromEntries(Object.entries<string[]>(raw.roles).map(([role, refs]) => [role, refs.map((r) => { const [barclamp, name] = r.split('/') as [string, string]; return { barclamp, role: name }; })])),
+    roles: Object.fromEntries(
+      Object.entries<string[]>(raw.roles).map(([role, refs]) => [
+        role,
+        refs.map((r) => {
+          const [barclamp, name] = r.split('/') as [string, string];
+          return { barclamp, role: name };
+        }),
+      ]),
+    ),
     attributes: raw.attributes ?? {},
     barclampPaths,
     lab: raw.lab,

@@ -29,7 +29,8 @@ export interface MergeResult {
  */
 export function mergeDiscovered(text: string, discovered: readonly DiscoveredNode[], stamp: string): MergeResult {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`cannot merge into a file that is not valid YAML: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0)
+    throw new Error(`cannot merge into a file that is not valid YAML: ${doc.errors[0]!.message}`);
   let nodes = doc.get('nodes');
   if (!isSeq(nodes)) {
     nodes = new YAMLSeq();
@@ -61,7 +62,10 @@ export function mergeDiscovered(text: string, discovered: readonly DiscoveredNod
     if (!address) result.needsAddress.push(name);
   }
   // nothing new: the file stays byte for byte what it was
-  result.text = result.added.length + result.updated.length === 0 ? text : doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  result.text =
+    result.added.length + result.updated.length === 0
+      ? text
+      : doc.toString({ lineWidth: 0, flowCollectionPadding: false });
   return result;
 }
 
@@ -108,7 +112,9 @@ function addressAllocator(doc: Document, seq: YAMLSeq): () => string | undefined
   for (const item of seq.items) {
     if (!isMap(item)) continue;
     const addresses = item.get('addresses');
-    if (isMap(addresses)) for (const pair of addresses.items) used.add(parseIPv4(String(isScalar(pair.value) ? pair.value.value : pair.value)) ?? -1);
+    if (isMap(addresses))
+      for (const pair of addresses.items)
+        used.add(parseIPv4(String(isScalar(pair.value) ? pair.value.value : pair.value)) ?? -1);
     used.add(parseIPv4(String(item.getIn(['ssh', 'address']) ?? '')) ?? -1);
   }
   let next = range?.start ?? 0;

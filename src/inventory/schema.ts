@@ -12,7 +12,7 @@ const BMC_USER = /^[A-Za-z0-9._-]{1,16}$/;
 
 const ipv4 = () => str({ format: ipv4Problem });
 const secretSource: Schema = oneOf(
-  "a secret source: {env: VAR} or {file: path} (inline passwords are not accepted)",
+  'a secret source: {env: VAR} or {file: path} (inline passwords are not accepted)',
   obj({ env: str({ pattern: /^[A-Z_][A-Z0-9_]*$/, patternHint: 'an environment variable name' }) }, ['env']),
   obj({ file: str({ maxLength: 4096 }) }, ['file']),
 );
@@ -65,11 +65,24 @@ export const inventorySchema: Schema = obj(
       cipher_suites: list(int({ min: 3, max: 17 }), { minItems: 1 }),
       // a least-privilege BMC user for fencing: its password lands in the cluster's CIB and on the host
       // monitor's ipmitool command line (upstream code), so it should not be the administrator's
-      fence: obj({ username: str({ pattern: BMC_USER, patternHint: 'a BMC user name: letters, digits, dot, dash, underscore (at most 16)' }), password: secretSource }, ['username', 'password']),
+      fence: obj(
+        {
+          username: str({
+            pattern: BMC_USER,
+            patternHint: 'a BMC user name: letters, digits, dot, dash, underscore (at most 16)',
+          }),
+          password: secretSource,
+        },
+        ['username', 'password'],
+      ),
     }),
     ssh: obj(sshFields),
     nodes: list(node),
-    roles: map(list(str({ pattern: ROLE_REF, patternHint: "'barclamp/role', e.g. ntp/server" })), SIMPLE_NAME, 'a role name'),
+    roles: map(
+      list(str({ pattern: ROLE_REF, patternHint: "'barclamp/role', e.g. ntp/server" })),
+      SIMPLE_NAME,
+      'a role name',
+    ),
     attributes: map(map({ kind: 'any' }), SIMPLE_NAME, 'a barclamp name'),
     lab: map({ kind: 'any' }),
   },

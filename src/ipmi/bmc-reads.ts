@@ -36,7 +36,13 @@ function fields(text: string): Map<string, string> {
 
 export function parseMcInfo(text: string): McInfo {
   const f = fields(text);
-  return { deviceId: f.get('Device ID') ?? '', firmwareRevision: f.get('Firmware Revision') ?? '', ipmiVersion: f.get('IPMI Version') ?? '', manufacturerId: f.get('Manufacturer ID') ?? '', productId: f.get('Product ID') ?? '' };
+  return {
+    deviceId: f.get('Device ID') ?? '',
+    firmwareRevision: f.get('Firmware Revision') ?? '',
+    ipmiVersion: f.get('IPMI Version') ?? '',
+    manufacturerId: f.get('Manufacturer ID') ?? '',
+    productId: f.get('Product ID') ?? '',
+  };
 }
 
 export function parseFru(text: string): FruInfo {
@@ -54,7 +60,12 @@ export function parseFru(text: string): FruInfo {
 
 export function parseLan(text: string): LanInfo {
   const f = fields(text);
-  return { ipAddress: f.get('IP Address') ?? '', macAddress: (f.get('MAC Address') ?? '').toLowerCase(), subnetMask: f.get('Subnet Mask') ?? '', ipSource: f.get('IP Address Source') ?? '' };
+  return {
+    ipAddress: f.get('IP Address') ?? '',
+    macAddress: (f.get('MAC Address') ?? '').toLowerCase(),
+    subnetMask: f.get('Subnet Mask') ?? '',
+    ipSource: f.get('IP Address Source') ?? '',
+  };
 }
 
 export function parsePowerState(text: string): 'on' | 'off' | undefined {

@@ -1,4 +1,13 @@
-import { parseFru, parseGuid, parseLan, parseMcInfo, parsePowerState, type FruInfo, type LanInfo, type McInfo } from './bmc-reads.js';
+import {
+  parseFru,
+  parseGuid,
+  parseLan,
+  parseMcInfo,
+  parsePowerState,
+  type FruInfo,
+  type LanInfo,
+  type McInfo,
+} from './bmc-reads.js';
 import { IpmiError } from './ipmi-error.js';
 import type { BmcTarget, IpmiTool } from './ipmitool.js';
 
@@ -34,12 +43,21 @@ export interface InspectInterface {
 }
 
 export class IpmiDriver implements PowerInterface, ManagementInterface, InspectInterface {
-  constructor(private readonly tool: IpmiTool, readonly bmc: BmcTarget) {}
+  constructor(
+    private readonly tool: IpmiTool,
+    readonly bmc: BmcTarget,
+  ) {}
 
   async powerState(): Promise<PowerState> {
     const out = await this.tool.run(this.bmc, ['chassis', 'power', 'status']);
     const state = parsePowerState(out);
-    if (!state) throw new IpmiError('fatal', this.bmc.address, `BMC ${this.bmc.address} gave an unreadable power status: ${out.trim()}`, out);
+    if (!state)
+      throw new IpmiError(
+        'fatal',
+        this.bmc.address,
+        `BMC ${this.bmc.address} gave an unreadable power status: ${out.trim()}`,
+        out,
+      );
     return state;
   }
 
@@ -68,6 +86,14 @@ export class IpmiDriver implements PowerInterface, ManagementInterface, InspectI
     const guid = parseGuid(await this.tool.run(this.bmc, ['mc', 'guid']).catch(() => ''));
     const power = await this.powerState();
     const suite = this.tool.cipherSuiteOf(this.bmc.address);
-    return { address: this.bmc.address, mc, fru, lan, guid, power, ...(suite !== undefined ? { cipherSuite: suite } : {}) };
+    return {
+      address: this.bmc.address,
+      mc,
+      fru,
+      lan,
+      guid,
+      power,
+      ...(suite !== undefined ? { cipherSuite: suite } : {}),
+    };
   }
 }

@@ -10,7 +10,11 @@ export interface BmcTarget {
 }
 
 export interface CommandRunner {
-  (file: string, args: readonly string[], options: { env: Record<string, string>; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  (
+    file: string,
+    args: readonly string[],
+    options: { env: Record<string, string>; timeoutMs: number },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export interface IpmiToolOptions {
@@ -92,14 +96,42 @@ export class IpmiTool {
   /** stdout, or the classified failure. */
   private async runOnce(bmc: BmcTarget, suite: number, args: readonly string[]): Promise<string | IpmiError> {
     await this.pace(bmc.address);
-    const result = await this.options.run('ipmitool', ['-v', '-I', 'lanplus', '-C', String(suite), '-N', String(this.options.timeoutSeconds ?? 1), '-R', String(this.options.retries ?? 2), '-H', bmc.address, '-U', bmc.username, '-E', ...args], {
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPMI_PASSWORD: bmc.password },
-      timeoutMs: 60_000,
-    });
+    const result = await this.options.run(
+      'ipmitool',
+      [
+        '-v',
+        '-I',
+        'lanplus',
+        '-C',
+        String(suite),
+        '-N',
+        String(this.options.timeoutSeconds ?? 1),
+        '-R',
+        String(this.options.retries ?? 2),
+        '-H',
+        bmc.address,
+        '-U',
+        bmc.username,
+        '-E',
+        ...args,
+      ],
+      {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', IPMI_PASSWORD: bmc.password },
+        timeoutMs: 60_000,
+      },
+    );
     this.lastCommandAt.set(bmc.address, this.options.nowMs());
     if (result.code === 0) return result.stdout;
-    const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Loading IANA')).join('\n');
-    return new IpmiError(classifyIpmiOutput(stderr), bmc.address, `ipmitool ${args.join(' ')} on BMC ${bmc.address} (cipher suite ${suite}): ${lastLine(stderr)}`, stderr);
+    const stderr = result.stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('Loading IANA'))
+      .join('\n');
+    return new IpmiError(
+      classifyIpmiOutput(stderr),
+      bmc.address,
+      `ipmitool ${args.join(' ')} on BMC ${bmc.address} (cipher suite ${suite}): ${lastLine(stderr)}`,
+      stderr,
+    );
   }
 
   private async pace(address: string): Promise<void> {

@@ -39,11 +39,18 @@ export function parseChannelAuthCapabilities(packet: Buffer): ChannelAuthCapabil
   const msg = 4 + sessionHeader;
   const length = packet[msg - 1]!;
   if (packet.length < msg + length || length < 8 + 8) return undefined;
-  if (packet[msg + 5] !== GET_CHANNEL_AUTH_CAPABILITIES || packet[msg + 1]! >> 2 !== NETFN_APP_REQUEST + 1) return undefined;
+  if (packet[msg + 5] !== GET_CHANNEL_AUTH_CAPABILITIES || packet[msg + 1]! >> 2 !== NETFN_APP_REQUEST + 1)
+    return undefined;
   if (packet[msg + 6] !== 0x00) return undefined; // completion code
   const data = packet.subarray(msg + 7, msg + length - 1);
   const types = data[1]!;
-  const names: [number, string][] = [[0x01, 'none'], [0x02, 'md2'], [0x04, 'md5'], [0x10, 'password'], [0x20, 'oem']];
+  const names: [number, string][] = [
+    [0x01, 'none'],
+    [0x02, 'md2'],
+    [0x04, 'md5'],
+    [0x10, 'password'],
+    [0x20, 'oem'],
+  ];
   return {
     channel: data[0]!,
     ipmi20: (types & 0x80) !== 0 && (data[3]! & 0x02) !== 0,

@@ -9,7 +9,10 @@ const MAX_TARGETS = 65_536;
 export function expandTargets(text: string): { addresses: string[]; problems: string[] } {
   const addresses = new Set<string>();
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const cidr = parseCidr(part);
     const range = cidr ? cidrRange(cidr) : parseRange(part);
     if (!range) {
@@ -45,14 +48,18 @@ export interface SweepResult {
  * goes to the silent ones halfway, for lost packets). Dead addresses cost the timeout once, not each.
  * `onHit` hears of each BMC as it answers, so callers can start reading it while the sweep still waits.
  */
-export function sweepBmcs(addresses: readonly string[], options: { timeoutMs: number; port?: number; nowMs: () => number; onHit?: (hit: SweepHit) => void }): Promise<SweepResult> {
+export function sweepBmcs(
+  addresses: readonly string[],
+  options: { timeoutMs: number; port?: number; nowMs: () => number; onHit?: (hit: SweepHit) => void },
+): Promise<SweepResult> {
   const port = options.port ?? IPMI_PORT;
   const wanted = new Set(addresses);
   const started = options.nowMs();
   const found = new Map<string, SweepHit>();
   const socket = createSocket('udp4');
   const request = (i: number) => channelAuthCapabilitiesRequest(i % 64);
-  const sendAll = (targets: readonly string[]) => targets.forEach((address, i) => socket.send(request(i), port, address, () => undefined));
+  const sendAll = (targets: readonly string[]) =>
+    targets.forEach((address, i) => socket.send(request(i), port, address, () => undefined));
   return new Promise((resolve) => {
     let timers: NodeJS.Timeout[] = [];
     const finish = () => {
@@ -60,7 +67,11 @@ export function sweepBmcs(addresses: readonly string[], options: { timeoutMs: nu
       timers = [];
       socket.close();
       const hits = [...found.values()].sort((a, b) => compareAddresses(a.address, b.address));
-      resolve({ found: hits, silent: addresses.filter((a) => !found.has(a)), ms: Math.round(options.nowMs() - started) });
+      resolve({
+        found: hits,
+        silent: addresses.filter((a) => !found.has(a)),
+        ms: Math.round(options.nowMs() - started),
+      });
     };
     socket.on('message', (packet, remote) => {
       if (found.has(remote.address) || !wanted.has(remote.address)) return;

@@ -1,16 +1,53 @@
-import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  mkdirSync,
+  readdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { mustRun } from '../util/exec.js';
 
 /** Packages every lab node image has: real systemd as PID 1, sshd, sudo, python3 for OpenStack tooling. */
-export const IMAGE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'python3', 'ca-certificates', 'iputils-ping', 'procps', 'ifupdown'];
+export const IMAGE_PACKAGES = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'openssh-server',
+  'iproute2',
+  'sudo',
+  'python3',
+  'ca-certificates',
+  'iputils-ping',
+  'procps',
+  'ifupdown',
+];
 
 /** Units that cannot work in a container node; masked in the lab image only. */
 export const MASKED_UNITS = [
-  'systemd-logind.service', 'systemd-timesyncd.service', 'getty@tty1.service', 'console-getty.service', 'serial-getty@.service',
-  'systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-modules-load.service', 'systemd-remount-fs.service',
-  'systemd-sysctl.service', 'systemd-firstboot.service', 'sys-kernel-config.mount', 'sys-kernel-debug.mount', 'sys-kernel-tracing.mount',
-  'sys-fs-fuse-connections.mount', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_reap.service', 'systemd-hwdb-update.service',
+  'systemd-logind.service',
+  'systemd-timesyncd.service',
+  'getty@tty1.service',
+  'console-getty.service',
+  'serial-getty@.service',
+  'systemd-udevd.service',
+  'systemd-udev-trigger.service',
+  'systemd-modules-load.service',
+  'systemd-remount-fs.service',
+  'systemd-sysctl.service',
+  'systemd-firstboot.service',
+  'sys-kernel-config.mount',
+  'sys-kernel-debug.mount',
+  'sys-kernel-tracing.mount',
+  'sys-fs-fuse-connections.mount',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'e2scrub_reap.service',
+  'systemd-hwdb-update.service',
 ];
 
 export const IMAGE_VERSION = 2;
@@ -44,7 +81,11 @@ export async function ensureBaseImage(cacheDir: string, log: (line: string) => v
   rmSync(building, { recursive: true, force: true });
   const mirror = hostMirror();
   log(`building the lab base image with debootstrap from ${mirror} (once; about a minute)`);
-  await mustRun('debootstrap', ['--variant=minbase', `--include=${IMAGE_PACKAGES.join(',')}`, 'bookworm', building, mirror], { timeoutMs: 1_800_000 });
+  await mustRun(
+    'debootstrap',
+    ['--variant=minbase', `--include=${IMAGE_PACKAGES.join(',')}`, 'bookworm', building, mirror],
+    { timeoutMs: 1_800_000 },
+  );
   for (const unit of MASKED_UNITS) {
     const link = join(building, 'etc/systemd/system', unit);
     try {
@@ -55,10 +96,17 @@ export async function ensureBaseImage(cacheDir: string, log: (line: string) => v
     symlinkSync('/dev/null', link);
   }
   // Every node generates its own host keys and machine id on first boot.
-  for (const f of readdirSync(join(building, 'etc/ssh'))) if (f.startsWith('ssh_host_')) rmSync(join(building, 'etc/ssh', f));
+  for (const f of readdirSync(join(building, 'etc/ssh')))
+    if (f.startsWith('ssh_host_')) rmSync(join(building, 'etc/ssh', f));
   writeFileSync(join(building, 'etc/machine-id'), '');
-  writeFileSync(join(building, 'etc/apt/sources.list'), `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`);
-  writeFileSync(join(building, 'etc/ssh/sshd_config.d/bootstrap-lab.conf'), 'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n');
+  writeFileSync(
+    join(building, 'etc/apt/sources.list'),
+    `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`,
+  );
+  writeFileSync(
+    join(building, 'etc/ssh/sshd_config.d/bootstrap-lab.conf'),
+    'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
+  );
   rmSync(join(building, 'var/cache/apt/archives'), { recursive: true, force: true });
   mkdirSync(join(building, 'var/cache/apt/archives/partial'), { recursive: true });
   writeFileSync(join(building, '.complete'), `${IMAGE_PACKAGES.join(' ')}\n`);

@@ -25,12 +25,33 @@ export interface ContainerNode {
  */
 export function bootCommand(node: ContainerNode, templateDir: string): string[] {
   prepareDisk(node);
-  return [...machineNamespaces(node.namespace), 'sh', join(templateDir, 'disk-boot.sh'), node.baseImage, join(node.dir, 'disk'), join(node.dir, 'root'), node.authorizedKey];
+  return [
+    ...machineNamespaces(node.namespace),
+    'sh',
+    join(templateDir, 'disk-boot.sh'),
+    node.baseImage,
+    join(node.dir, 'disk'),
+    join(node.dir, 'root'),
+    node.authorizedKey,
+  ];
 }
 
 /** Own mount, UTS and PID namespaces inside the node's network namespace; the first child becomes PID 1. */
 export function machineNamespaces(namespace: string): string[] {
-  return ['ip', 'netns', 'exec', namespace, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
+  return [
+    'ip',
+    'netns',
+    'exec',
+    namespace,
+    'unshare',
+    '--mount',
+    '--uts',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--propagation',
+    'private',
+  ];
 }
 
 function prepareDisk(node: ContainerNode): void {
@@ -38,7 +59,8 @@ function prepareDisk(node: ContainerNode): void {
   mkdirSync(upperEtc, { recursive: true });
   // systemd takes the host name from /etc/hostname; Debian packages want it resolvable.
   if (!existsSync(join(upperEtc, 'hostname'))) writeFileSync(join(upperEtc, 'hostname'), `${node.name}\n`);
-  if (!existsSync(join(upperEtc, 'machine-id'))) writeFileSync(join(upperEtc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
+  if (!existsSync(join(upperEtc, 'machine-id')))
+    writeFileSync(join(upperEtc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
 }
 
 export function nodePidFile(node: Pick<ContainerNode, 'dir'>): string {
@@ -79,7 +101,10 @@ export function startNode(node: ContainerNode, templateDir: string, isAlive: (pi
  * brought up sshd; 153 instances were taken). Raised as container hosts (LXD, Incus) recommend; never lowered.
  */
 function ensureInotifyCapacity(): void {
-  for (const [setting, wanted] of [['max_user_instances', 1024], ['max_user_watches', 1_048_576]] as const) {
+  for (const [setting, wanted] of [
+    ['max_user_instances', 1024],
+    ['max_user_watches', 1_048_576],
+  ] as const) {
     const file = `/proc/sys/fs/inotify/${setting}`;
     if (Number(readFileSync(file, 'utf8').trim()) < wanted) writeFileSync(file, `${wanted}\n`);
   }
@@ -93,7 +118,10 @@ function ensureInotifyCapacity(): void {
 export async function stopNode(node: Pick<ContainerNode, 'dir'>, control: ProcessControl): Promise<void> {
   const pid = readPid(node);
   if (pid !== undefined && control.isAlive(pid) && processNamesDirectory(pid, node.dir)) {
-    const children = (await runCommand('pgrep', ['--parent', String(pid)])).stdout.split('\n').filter(Boolean).map(Number);
+    const children = (await runCommand('pgrep', ['--parent', String(pid)])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     for (const p of [pid, ...children]) control.kill(p, 'SIGKILL');
     for (let i = 0; i < 100 && control.isAlive(pid); i++) await control.sleep(50);
   }
@@ -101,7 +129,12 @@ export async function stopNode(node: Pick<ContainerNode, 'dir'>, control: Proces
 }
 
 /** Waits until sshd on the node answers with its banner (systemd has brought ssh.service up). */
-export async function waitForSsh(address: string, timeoutMs: number, sleep: (ms: number) => Promise<void>, nowMs: () => number): Promise<boolean> {
+export async function waitForSsh(
+  address: string,
+  timeoutMs: number,
+  sleep: (ms: number) => Promise<void>,
+  nowMs: () => number,
+): Promise<boolean> {
   const deadline = nowMs() + timeoutMs;
   while (nowMs() < deadline) {
     if (await sshBanner(address)) return true;
@@ -135,4 +168,3 @@ function readPid(node: Pick<ContainerNode, 'dir'>): number | undefined {
     return undefined;
   }
 }
-

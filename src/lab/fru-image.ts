@@ -12,8 +12,14 @@ const FRU_SIZE = 256;
 
 export function fruImage(fields: FruFields): Buffer {
   // Board area: language English (0x19), manufacturing date 0 (3 bytes), then type/length fields.
-  const board = area([fields.manufacturer, `${fields.product} board`, fields.boardSerial, fields.partNumber, 'bootstrap-lab'], [0x19, 0, 0, 0]);
-  const product = area([fields.manufacturer, fields.product, fields.partNumber, 'v1', fields.serial, fields.assetTag, 'bootstrap-lab'], [0x19]);
+  const board = area(
+    [fields.manufacturer, `${fields.product} board`, fields.boardSerial, fields.partNumber, 'bootstrap-lab'],
+    [0x19, 0, 0, 0],
+  );
+  const product = area(
+    [fields.manufacturer, fields.product, fields.partNumber, 'v1', fields.serial, fields.assetTag, 'bootstrap-lab'],
+    [0x19],
+  );
   const boardOffset = 8;
   const productOffset = boardOffset + board.length;
   const header = Buffer.from([0x01, 0, 0, boardOffset / 8, productOffset / 8, 0, 0, 0]);

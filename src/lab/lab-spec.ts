@@ -64,7 +64,10 @@ export const MANAGEMENT_NIC = 'eth2';
 export const DEFAULT_LAB_ROOT = '/var/lib/bootstrap-lab';
 export const DEFAULT_CACHE_DIR = '/var/cache/bootstrap-lab';
 
-export function labSpecOf(inventory: Inventory, overrides: { name?: string; machines?: number; qemuSpares?: number } = {}): LabSpec | undefined {
+export function labSpecOf(
+  inventory: Inventory,
+  overrides: { name?: string; machines?: number; qemuSpares?: number } = {},
+): LabSpec | undefined {
   const lab = inventory.lab;
   if (!lab) return undefined;
   const name = overrides.name ?? (typeof lab.name === 'string' ? lab.name : inventory.deployment);
@@ -86,19 +89,63 @@ export function labSpecOf(inventory: Inventory, overrides: { name?: string; mach
     ...(provider ? { providerBridgeAddress: providerBridgeAddressOf(provider) } : {}),
     ...(inventory.bmc.fence ? { fenceUser: inventory.bmc.fence.username } : {}),
     imagesDir: imagesDirOf(inventory),
-    nodes: machines(inventory, overrides.machines ?? inventory.nodes.length, overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0)),
+    nodes: machines(
+      inventory,
+      overrides.machines ?? inventory.nodes.length,
+      overrides.qemuSpares ?? (typeof lab.qemu_spares === 'number' ? lab.qemu_spares : 0),
+    ),
   };
 }
 
 /** Directories `lab down` must never remove, whatever an inventory says (it removes lab.dir recursively, as root). */
-const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/cache', '/var/tmp', '/var/log']);
+const SYSTEM_DIRS = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var',
+  '/var/lib',
+  '/var/cache',
+  '/var/tmp',
+  '/var/log',
+]);
 
 /** lab.dir: an absolute, normalised path of its own, two levels deep at least, not a system directory. */
 function refuseUnsafeLabDir(dir: string, file: string): void {
   const normal = normalize(dir).replace(/\/+$/, '') || '/';
-  const problem = !dir.startsWith('/') ? 'is not an absolute path' : normal !== dir.replace(/\/+$/, '') ? 'is not in normal form (.., //, ./)' : SYSTEM_DIRS.has(normal) || normal.split('/').length < 3 ? 'is a system directory' : undefined;
+  const problem = !dir.startsWith('/')
+    ? 'is not an absolute path'
+    : normal !== dir.replace(/\/+$/, '')
+      ? 'is not in normal form (.., //, ./)'
+      : SYSTEM_DIRS.has(normal) || normal.split('/').length < 3
+        ? 'is a system directory'
+        : undefined;
   if (!problem) return;
-  throw new UserError('invalid-input', `lab.dir ${JSON.stringify(dir)} ${problem}`, [{ severity: 'error', code: 'lab.dir', location: { file, line: 1, col: 1 }, summary: `lab.dir ${JSON.stringify(dir)} ${problem}: the lab keeps its machines there and lab down removes it`, suggestion: `a directory of its own, e.g. ${DEFAULT_LAB_ROOT}/NAME (the default)` }]);
+  throw new UserError('invalid-input', `lab.dir ${JSON.stringify(dir)} ${problem}`, [
+    {
+      severity: 'error',
+      code: 'lab.dir',
+      location: { file, line: 1, col: 1 },
+      summary: `lab.dir ${JSON.stringify(dir)} ${problem}: the lab keeps its machines there and lab down removes it`,
+      suggestion: `a directory of its own, e.g. ${DEFAULT_LAB_ROOT}/NAME (the default)`,
+    },
+  ]);
 }
 
 /** The last `qemuSpares` spares are QEMU machines; inventory nodes are always container machines. */
@@ -109,8 +156,27 @@ function machines(inventory: Inventory, count: number, qemuSpares: number): LabM
     const n = inventory.nodes[i];
     const bmcMac = `52:54:00:78:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
     const managementMac = `52:54:00:7b:${hex(Math.floor(i / 256))}:${hex(i % 256)}`;
-    if (n) list.push({ name: n.name, address: n.ssh.address, mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`, bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`, bmcMac, managementMac, spare: false, kind: 'container' });
-    else list.push({ name: `spare${i + 1 - inventory.nodes.length}`, mac: `52:54:00:77:01:${hex(i % 256)}`, bmcAddress: `${bmcBase}.${11 + i}`, bmcMac, managementMac, spare: true, kind: i >= count - qemuSpares ? 'qemu' : 'container' });
+    if (n)
+      list.push({
+        name: n.name,
+        address: n.ssh.address,
+        mac: n.macs[0] ?? `52:54:00:77:00:${hex(i + 1)}`,
+        bmcAddress: n.bmc?.address ?? `${bmcBase}.${11 + i}`,
+        bmcMac,
+        managementMac,
+        spare: false,
+        kind: 'container',
+      });
+    else
+      list.push({
+        name: `spare${i + 1 - inventory.nodes.length}`,
+        mac: `52:54:00:77:01:${hex(i % 256)}`,
+        bmcAddress: `${bmcBase}.${11 + i}`,
+        bmcMac,
+        managementMac,
+        spare: true,
+        kind: i >= count - qemuSpares ? 'qemu' : 'container',
+      });
   }
   return list;
 }
@@ -131,7 +197,23 @@ function hex(n: number): string {
 }
 
 /** Interface names are limited to 15 characters; lab names are kept short for that. */
-export function labNames(spec: LabSpec, index: number, node: string): { bridge: string; bmcBridge: string; providerBridge: string; namespace: string; hostVeth: string; providerVeth: string; managementVeth: string; tap: string; hostNamespace: string; bmcNamespace: string; bmcVeth: string } {
+export function labNames(
+  spec: LabSpec,
+  index: number,
+  node: string,
+): {
+  bridge: string;
+  bmcBridge: string;
+  providerBridge: string;
+  namespace: string;
+  hostVeth: string;
+  providerVeth: string;
+  managementVeth: string;
+  tap: string;
+  hostNamespace: string;
+  bmcNamespace: string;
+  bmcVeth: string;
+} {
   return {
     managementVeth: `bsy-${spec.name}-${index}`.slice(0, 15),
     providerBridge: `bsp-${spec.name}`.slice(0, 15),

@@ -6,7 +6,17 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
 import { ensureBaseImage, hostMirror } from './base-image.js';
 import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
-import { deleteLink, deleteNamespace, ensureBridge, ensureBridgeIPv6, ensureBridgeNetfilter, ensureHostNamespaceHandle, ensureNamespace, ensureNamespaceLink, ensureTap } from './network.js';
+import {
+  deleteLink,
+  deleteNamespace,
+  ensureBridge,
+  ensureBridgeIPv6,
+  ensureBridgeNetfilter,
+  ensureHostNamespaceHandle,
+  ensureNamespace,
+  ensureNamespaceLink,
+  ensureTap,
+} from './network.js';
 import { prepareQemuMachine, QEMU } from './qemu-machine.js';
 import { ensureDiscoveryImage } from '../provision/discovery-image.js';
 import { stopNode } from './container-node.js';
@@ -36,7 +46,18 @@ interface LabState {
   packageCacheStart?: string;
   provisionerStart?: string;
   /** A QEMU machine has no namespace of its own: its NIC is a tap device (`hostVeth` names it). */
-  nodes: { name: string; kind?: 'container' | 'qemu'; namespace?: string; hostVeth: string; providerVeth?: string; managementVeth?: string; bmcNamespace?: string; bmcVeth?: string; bmcPid?: number; bmcStart?: string }[];
+  nodes: {
+    name: string;
+    kind?: 'container' | 'qemu';
+    namespace?: string;
+    hostVeth: string;
+    providerVeth?: string;
+    managementVeth?: string;
+    bmcNamespace?: string;
+    bmcVeth?: string;
+    bmcPid?: number;
+    bmcStart?: string;
+  }[];
 }
 
 export interface LabDeps {
@@ -53,7 +74,18 @@ export interface LabDeps {
   provisionerCommand: string[];
 }
 
-const REQUIRED_TOOLS = ['debootstrap', 'apt-cacher-ng', 'ssh-keygen', 'unshare', 'nsenter', 'ip', 'ipmi_sim', 'ipmitool', 'dnsmasq', 'busybox'];
+const REQUIRED_TOOLS = [
+  'debootstrap',
+  'apt-cacher-ng',
+  'ssh-keygen',
+  'unshare',
+  'nsenter',
+  'ip',
+  'ipmi_sim',
+  'ipmitool',
+  'dnsmasq',
+  'busybox',
+];
 
 export function labKeyFile(spec: LabSpec): string {
   return join(spec.dir, 'id_ed25519');
@@ -80,7 +112,10 @@ function readBmcPassword(spec: LabSpec): string | undefined {
 }
 
 /** The lab talks to its BMCs like the product does (src/ipmi); ipmi_sim knows cipher suite 3, not 17. */
-function labBmcs(password: string, control: { sleep: (ms: number) => Promise<void>; nowMs: () => number }): (address: string) => IpmiDriver {
+function labBmcs(
+  password: string,
+  control: { sleep: (ms: number) => Promise<void>; nowMs: () => number },
+): (address: string) => IpmiDriver {
   const tool = new IpmiTool({ run: runCommand, sleep: control.sleep, nowMs: control.nowMs, attempts: 1 }); // the lab polls on its own
   return (address) => new IpmiDriver(tool, { address, username: 'admin', password, cipherSuites: [3] });
 }
@@ -88,7 +123,8 @@ function labBmcs(password: string, control: { sleep: (ms: number) => Promise<voi
 export async function missingTools(spec?: LabSpec): Promise<string[]> {
   const missing: string[] = [];
   const tools = spec?.nodes.some((n) => n.kind === 'qemu') ? [...REQUIRED_TOOLS, QEMU] : REQUIRED_TOOLS;
-  for (const tool of tools) if ((await runCommand('sh', ['-c', 'command -v "$1"', 'sh', tool])).code !== 0) missing.push(tool);
+  for (const tool of tools)
+    if ((await runCommand('sh', ['-c', 'command -v "$1"', 'sh', tool])).code !== 0) missing.push(tool);
   return missing;
 }
 
@@ -110,7 +146,8 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   const image = await ensureBaseImage(spec.cacheDir, deps.log);
   const keyFile = labKeyFile(spec);
-  if (!existsSync(keyFile)) await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `bootstrap-lab-${spec.name}`, '-f', keyFile]);
+  if (!existsSync(keyFile))
+    await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `bootstrap-lab-${spec.name}`, '-f', keyFile]);
   const { bridge, bmcBridge, providerBridge, hostNamespace } = labNames(spec, 0, '');
   const hasQemu = spec.nodes.some((n) => n.kind === 'qemu');
   const state: LabState = readState(spec) ?? { name: spec.name, bridge, nodes: [] };
@@ -123,19 +160,37 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
   await ensureBridgeIPv6(bridge, labUniqueLocalAddress(spec));
   await ensureBridge(bmcBridge, spec.bmcBridgeAddress);
   if (spec.providerBridgeAddress) {
-    if (!(await ensureBridgeNetfilter())) throw new LabError('the kernel has no bridge netfilter (br_netfilter): guests\' security groups cannot work on the provider network', 'load it on this machine (`modprobe br_netfilter`; the kernel must have CONFIG_BRIDGE_NETFILTER), or drop the provider network from the lab inventory');
+    if (!(await ensureBridgeNetfilter()))
+      throw new LabError(
+        "the kernel has no bridge netfilter (br_netfilter): guests' security groups cannot work on the provider network",
+        'load it on this machine (`modprobe br_netfilter`; the kernel must have CONFIG_BRIDGE_NETFILTER), or drop the provider network from the lab inventory',
+      );
     await ensureBridge(providerBridge, spec.providerBridgeAddress);
   }
   // QEMU machines boot the real discovery kernel: have it ready before anything can power them on
   if (hasQemu) {
-    await ensureDiscoveryImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, templateDir: deps.provisionerTemplateDir });
+    await ensureDiscoveryImage(spec.imagesDir, {
+      run: runCommand,
+      log: deps.log,
+      nowMs: deps.nowMs,
+      templateDir: deps.provisionerTemplateDir,
+    });
     await ensureHostNamespaceHandle(hostNamespace);
   }
   const password = ensurePasswordFile(labBmcPasswordFile(spec));
-  const fence = spec.fenceUser !== undefined ? { username: spec.fenceUser, password: ensurePasswordFile(labFencePasswordFile(spec)) } : undefined;
+  const fence =
+    spec.fenceUser !== undefined
+      ? { username: spec.fenceUser, password: ensurePasswordFile(labFencePasswordFile(spec)) }
+      : undefined;
   const bridgeIp = spec.adminBridgeAddress.split('/')[0]!;
   if (!ours(deps, state.packageCachePid, state.packageCacheStart)) {
-    state.packageCachePid = startPackageCache({ bindAddress: bridgeIp, port: spec.packageCachePort, dir: join(spec.dir, 'package-cache'), cacheDir: join(spec.cacheDir, 'apt-cacher-ng'), mirror: hostMirror() });
+    state.packageCachePid = startPackageCache({
+      bindAddress: bridgeIp,
+      port: spec.packageCachePort,
+      dir: join(spec.dir, 'package-cache'),
+      cacheDir: join(spec.cacheDir, 'apt-cacher-ng'),
+      mirror: hostMirror(),
+    });
     state.packageCacheStart = processStartTime(state.packageCachePid);
     saveState(spec, state);
   }
@@ -154,9 +209,25 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     const names = labNames(spec, i, machine.name);
     let recorded = state.nodes.find((n) => n.name === machine.name);
     if (!recorded) {
-      recorded = machine.kind === 'qemu'
-        ? { name: machine.name, kind: 'qemu', hostVeth: names.tap, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth }
-        : { name: machine.name, kind: 'container', namespace: names.namespace, hostVeth: names.hostVeth, ...(spec.providerBridgeAddress ? { providerVeth: names.providerVeth } : {}), managementVeth: names.managementVeth, bmcNamespace: names.bmcNamespace, bmcVeth: names.bmcVeth };
+      recorded =
+        machine.kind === 'qemu'
+          ? {
+              name: machine.name,
+              kind: 'qemu',
+              hostVeth: names.tap,
+              bmcNamespace: names.bmcNamespace,
+              bmcVeth: names.bmcVeth,
+            }
+          : {
+              name: machine.name,
+              kind: 'container',
+              namespace: names.namespace,
+              hostVeth: names.hostVeth,
+              ...(spec.providerBridgeAddress ? { providerVeth: names.providerVeth } : {}),
+              managementVeth: names.managementVeth,
+              bmcNamespace: names.bmcNamespace,
+              bmcVeth: names.bmcVeth,
+            };
       state.nodes.push(recorded);
       saveState(spec, state);
       created.push(machine.name);
@@ -164,22 +235,40 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     if (machine.kind === 'qemu') await ensureTap(names.tap, bridge);
     else {
       await ensureNamespace(names.namespace, bridge, names.hostVeth, undefined, machine.mac);
-      if (spec.providerBridgeAddress) await ensureNamespaceLink(names.namespace, PROVIDER_NIC, providerBridge, names.providerVeth);
+      if (spec.providerBridgeAddress)
+        await ensureNamespaceLink(names.namespace, PROVIDER_NIC, providerBridge, names.providerVeth);
       // recorded first: a lab that came up before machines had this NIC gets it now, and `down` removes it
       if (recorded.managementVeth === undefined) {
         recorded.managementVeth = names.managementVeth;
         saveState(spec, state);
       }
-      await ensureNamespaceLink(names.namespace, MANAGEMENT_NIC, bmcBridge, names.managementVeth, machine.managementMac);
+      await ensureNamespaceLink(
+        names.namespace,
+        MANAGEMENT_NIC,
+        bmcBridge,
+        names.managementVeth,
+        machine.managementMac,
+      );
     }
-    await ensureNamespace(names.bmcNamespace, bmcBridge, names.bmcVeth, `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`);
+    await ensureNamespace(
+      names.bmcNamespace,
+      bmcBridge,
+      names.bmcVeth,
+      `${machine.bmcAddress}/${spec.bmcBridgeAddress.split('/')[1]}`,
+    );
     if (!ours(deps, recorded.bmcPid, recorded.bmcStart)) {
       const bmc = bmcOf(spec, i, password, fence);
-      const identity = { vendor: bmc.fru.manufacturer, product: bmc.fru.product, serial: bmc.fru.serial, uuid: uuidOfGuid(bmc.guid) };
+      const identity = {
+        vendor: bmc.fru.manufacturer,
+        product: bmc.fru.product,
+        serial: bmc.fru.serial,
+        uuid: uuidOfGuid(bmc.guid),
+      };
       const dir = machineDir(spec, machine.name);
-      const powerOn = machine.kind === 'qemu'
-        ? prepareQemuMachine({ dir, tap: names.tap, hostNamespace, mac: machine.mac, identity })
-        : prepareMachine({ namespace: names.namespace, dir, baseImage: image, identity }, deps.templateDir);
+      const powerOn =
+        machine.kind === 'qemu'
+          ? prepareQemuMachine({ dir, tap: names.tap, hostNamespace, mac: machine.mac, identity })
+          : prepareMachine({ namespace: names.namespace, dir, baseImage: image, identity }, deps.templateDir);
       recorded.bmcPid = startBmc(bmc, powerOn, deps.templateDir);
       recorded.bmcStart = processStartTime(recorded.bmcPid);
       saveState(spec, state);
@@ -194,17 +283,27 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
         break;
       } catch (error) {
         if (!(error instanceof IpmiError)) throw error;
-        if (attempt === 50) throw new LabError(`the BMC of ${machine.name} (${machine.bmcAddress}) does not answer: ${error.message}`, `see ${join(spec.dir, 'bmc', machine.name, 'ipmi_sim.log')}; \`bootstrap lab down\` then \`lab up\` rebuilds it`);
+        if (attempt === 50)
+          throw new LabError(
+            `the BMC of ${machine.name} (${machine.bmcAddress}) does not answer: ${error.message}`,
+            `see ${join(spec.dir, 'bmc', machine.name, 'ipmi_sim.log')}; \`bootstrap lab down\` then \`lab up\` rebuilds it`,
+          );
         await deps.sleep(100);
       }
     }
   }
   for (let i = 0; i < 50 && !(await portOpen(bridgeIp, spec.packageCachePort)); i++) await deps.sleep(100);
   for (let i = 0; !(await portOpen(bridgeIp, spec.provisionerPort)); i++) {
-    if (i === 100 || !ours(deps, state.provisionerPid, state.provisionerStart)) throw new LabError(`the provisioner (DHCP/TFTP/HTTP boot) did not start on ${bridgeIp}:${spec.provisionerPort}`, `see ${join(spec.dir, 'provisioner.log')}`);
+    if (i === 100 || !ours(deps, state.provisionerPid, state.provisionerStart))
+      throw new LabError(
+        `the provisioner (DHCP/TFTP/HTTP boot) did not start on ${bridgeIp}:${spec.provisionerPort}`,
+        `see ${join(spec.dir, 'provisioner.log')}`,
+      );
     await deps.sleep(100);
   }
-  deps.log(`'${spec.name}' is up: ${spec.nodes.length} machine(s) with BMCs, powered off, in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`);
+  deps.log(
+    `'${spec.name}' is up: ${spec.nodes.length} machine(s) with BMCs, powered off, in ${((deps.nowMs() - started) / 1000).toFixed(1)} s`,
+  );
   return { created };
 }
 
@@ -223,7 +322,14 @@ function bmcOf(spec: LabSpec, index: number, password: string, fence: BmcSim['fe
     ...(fence ? { fence } : {}),
     dir: join(spec.dir, 'bmc', n.name),
     machineDir: machineDir(spec, n.name),
-    fru: { manufacturer: 'BootstrapLab', product: 'LabServer 1U', serial: `SRV-${serial}`, partNumber: 'LAB-1', boardSerial: `BRD-${serial}`, assetTag: `asset-${n.name}` },
+    fru: {
+      manufacturer: 'BootstrapLab',
+      product: 'LabServer 1U',
+      serial: `SRV-${serial}`,
+      partNumber: 'LAB-1',
+      boardSerial: `BRD-${serial}`,
+      assetTag: `asset-${n.name}`,
+    },
   };
 }
 
@@ -235,7 +341,11 @@ export async function labDown(spec: LabSpec, deps: LabDeps): Promise<void> {
     return;
   }
   // the directory is removed recursively below: only one this lab's own state names
-  if (state.name !== spec.name) throw new UserError('precondition', `${spec.dir} holds the lab '${state.name}', not '${spec.name}': nothing removed`);
+  if (state.name !== spec.name)
+    throw new UserError(
+      'precondition',
+      `${spec.dir} holds the lab '${state.name}', not '${spec.name}': nothing removed`,
+    );
   for (const [i, n] of state.nodes.entries()) {
     if (ours(deps, n.bmcPid, n.bmcStart)) deps.kill(n.bmcPid!, 'SIGKILL');
     await stopNode({ dir: machineDir(spec, n.name) }, deps);
@@ -291,32 +401,49 @@ export interface LabStatus {
   machines: LabMachineStatus[];
 }
 
-export async function labStatus(spec: LabSpec, control: { isAlive: (pid: number) => boolean; sleep: (ms: number) => Promise<void>; nowMs: () => number }): Promise<LabStatus> {
+export async function labStatus(
+  spec: LabSpec,
+  control: { isAlive: (pid: number) => boolean; sleep: (ms: number) => Promise<void>; nowMs: () => number },
+): Promise<LabStatus> {
   const { isAlive } = control;
   const state = readState(spec);
   const password = state ? readBmcPassword(spec) : undefined;
   const bmcAt = password !== undefined ? labBmcs(password, control) : undefined;
-  const machines = await Promise.all(spec.nodes.map(async (n): Promise<LabMachineStatus> => {
-    const bmcPid = state?.nodes.find((r) => r.name === n.name)?.bmcPid;
-    const bmcUp = bmcPid !== undefined && isAlive(bmcPid);
-    let power: LabMachineStatus['power'] = 'unknown';
-    if (bmcUp && bmcAt) {
-      try {
-        power = await bmcAt(n.bmcAddress).powerState();
-      } catch (error) {
-        if (!(error instanceof IpmiError)) throw error;
+  const machines = await Promise.all(
+    spec.nodes.map(async (n): Promise<LabMachineStatus> => {
+      const bmcPid = state?.nodes.find((r) => r.name === n.name)?.bmcPid;
+      const bmcUp = bmcPid !== undefined && isAlive(bmcPid);
+      let power: LabMachineStatus['power'] = 'unknown';
+      if (bmcUp && bmcAt) {
+        try {
+          power = await bmcAt(n.bmcAddress).powerState();
+        } catch (error) {
+          if (!(error instanceof IpmiError)) throw error;
+        }
       }
-    }
-    const last = lastConsoleLine(join(machineDir(spec, n.name), 'console.log'));
-    return { name: n.name, spare: n.spare, mac: n.mac, ...(n.address !== undefined ? { address: n.address } : {}), bmcAddress: n.bmcAddress, bmc: bmcUp ? 'up' : 'down', power, sshReady: power === 'on' && n.address !== undefined && (await portOpen(n.address, 22)), ...(last !== undefined ? { lastConsole: last } : {}) };
-  }));
+      const last = lastConsoleLine(join(machineDir(spec, n.name), 'console.log'));
+      return {
+        name: n.name,
+        spare: n.spare,
+        mac: n.mac,
+        ...(n.address !== undefined ? { address: n.address } : {}),
+        bmcAddress: n.bmcAddress,
+        bmc: bmcUp ? 'up' : 'down',
+        power,
+        sshReady: power === 'on' && n.address !== undefined && (await portOpen(n.address, 22)),
+        ...(last !== undefined ? { lastConsole: last } : {}),
+      };
+    }),
+  );
   const provisioner = state?.provisionerPid !== undefined && isAlive(state.provisionerPid);
   return { up: state !== undefined && provisioner && machines.every((m) => m.bmc === 'up'), provisioner, machines };
 }
 
 function lastConsoleLine(file: string): string | undefined {
   try {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /^(firmware|PXE|iPXE|ramdisk|installer)/.test(l));
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^(firmware|PXE|iPXE|ramdisk|installer)/.test(l));
     return lines.at(-1);
   } catch {
     return undefined;

@@ -20,15 +20,31 @@ export const BUSYBOX = '/bin/busybox';
  * Lays out a machine's "hardware" in its directory: firmware scripts, SMBIOS identity, an (empty) disk,
  * and returns the command the BMC runs on power-on.
  */
-export function prepareMachine(machine: { namespace: string; dir: string; baseImage: string; identity: MachineIdentity }, templateDir: string): string[] {
+export function prepareMachine(
+  machine: { namespace: string; dir: string; baseImage: string; identity: MachineIdentity },
+  templateDir: string,
+): string[] {
   mkdirSync(join(machine.dir, 'firmware'), { recursive: true });
   for (const file of FIRMWARE_FILES) copyFileSync(join(templateDir, file), join(machine.dir, 'firmware', file));
   const dmi = join(machine.dir, 'dmi');
   mkdirSync(dmi, { recursive: true });
-  const fields: Record<string, string> = { sys_vendor: machine.identity.vendor, product_name: machine.identity.product, product_serial: machine.identity.serial, product_uuid: machine.identity.uuid, board_serial: machine.identity.serial };
+  const fields: Record<string, string> = {
+    sys_vendor: machine.identity.vendor,
+    product_name: machine.identity.product,
+    product_serial: machine.identity.serial,
+    product_uuid: machine.identity.uuid,
+    board_serial: machine.identity.serial,
+  };
   for (const [name, value] of Object.entries(fields)) writeFileSync(join(dmi, name), `${value}\n`);
   mkdirSync(join(machine.dir, 'disk'), { recursive: true });
-  return [...machineNamespaces(machine.namespace), 'sh', join(machine.dir, 'firmware', 'firmware.sh'), machine.dir, machine.baseImage, BUSYBOX];
+  return [
+    ...machineNamespaces(machine.namespace),
+    'sh',
+    join(machine.dir, 'firmware', 'firmware.sh'),
+    machine.dir,
+    machine.baseImage,
+    BUSYBOX,
+  ];
 }
 
 /** A GUID as SMBIOS prints it (32 hex digits → 8-4-4-4-12). */

@@ -19,7 +19,13 @@ export async function deleteLink(name: string): Promise<void> {
  * A network namespace with one interface (eth0) on the bridge and no default route; with an address when
  * given (BMCs, pre-installed nodes), without one for machines that get theirs over DHCP.
  */
-export async function ensureNamespace(ns: string, bridge: string, hostVeth: string, addressCidr?: string, mac?: string): Promise<void> {
+export async function ensureNamespace(
+  ns: string,
+  bridge: string,
+  hostVeth: string,
+  addressCidr?: string,
+  mac?: string,
+): Promise<void> {
   if ((await runCommand('ip', ['netns', 'exec', ns, 'true'])).code !== 0) {
     await runCommand('ip', ['netns', 'del', ns]);
     await mustRun('ip', ['netns', 'add', ns]);
@@ -36,9 +42,27 @@ export async function ensureNamespace(ns: string, bridge: string, hostVeth: stri
  * One more NIC of a namespace machine (`nic` inside, `hostVeth` on the bridge), up and without an address:
  * the provider NIC, whose bridge neutron's agent builds and where guest traffic flows, apart from eth0.
  */
-export async function ensureNamespaceLink(ns: string, nic: string, bridge: string, hostVeth: string, mac?: string): Promise<void> {
+export async function ensureNamespaceLink(
+  ns: string,
+  nic: string,
+  bridge: string,
+  hostVeth: string,
+  mac?: string,
+): Promise<void> {
   if ((await runCommand('ip', ['link', 'show', hostVeth])).code !== 0) {
-    await mustRun('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', nic, ...(mac ? ['address', mac] : []), 'netns', ns]);
+    await mustRun('ip', [
+      'link',
+      'add',
+      hostVeth,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      nic,
+      ...(mac ? ['address', mac] : []),
+      'netns',
+      ns,
+    ]);
   }
   await mustRun('ip', ['link', 'set', hostVeth, 'master', bridge, 'up']);
   await mustRun('ip', ['-n', ns, 'link', 'set', nic, 'up']);
@@ -51,7 +75,8 @@ export async function deleteNamespace(ns: string, hostVeth: string): Promise<voi
 
 /** A persistent tap device on the bridge, for a QEMU machine's NIC (QEMU opens it by name). */
 export async function ensureTap(name: string, bridge: string): Promise<void> {
-  if ((await runCommand('ip', ['link', 'show', name])).code !== 0) await mustRun('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap']);
+  if ((await runCommand('ip', ['link', 'show', name])).code !== 0)
+    await mustRun('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap']);
   await mustRun('ip', ['link', 'set', name, 'master', bridge, 'up']);
 }
 
@@ -60,7 +85,8 @@ export async function ensureBridgeIPv6(name: string, addressCidr: string): Promi
   // the host side takes no advertisement (not even the provisioner's own): its address is static
   for (const setting of ['accept_ra', 'autoconf']) writeFileSync(`/proc/sys/net/ipv6/conf/${name}/${setting}`, '0\n');
   const shown = await mustRun('ip', ['-o', '-6', 'addr', 'show', 'dev', name]);
-  if (!shown.includes(` ${addressCidr} `)) await mustRun('ip', ['-6', 'addr', 'add', addressCidr, 'dev', name, 'nodad']);
+  if (!shown.includes(` ${addressCidr} `))
+    await mustRun('ip', ['-6', 'addr', 'add', addressCidr, 'dev', name, 'nodad']);
 }
 
 /**

@@ -22,22 +22,25 @@ export function startPackageCache(cache: PackageCache): number {
   mkdirSync(join(cache.dir, 'log'), { recursive: true });
   mkdirSync(cache.cacheDir, { recursive: true });
   writeFileSync(join(confDir, 'backends_debian'), `${cache.mirror.replace(/\/?$/, '/')}\n`);
-  writeFileSync(join(confDir, 'acng.conf'), [
-    `CacheDir: ${cache.cacheDir}`,
-    `LogDir: ${join(cache.dir, 'log')}`,
-    'SupportDir: /usr/lib/apt-cacher-ng',
-    `BindAddress: ${cache.bindAddress}`,
-    `Port: ${cache.port}`,
-    `PidFile: ${join(cache.dir, 'acng.pid')}`,
-    'Remap-debrep: file:deb_mirror*.gz /debian ; file:backends_debian',
-    'Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian.org/debian-security /debian-security ; deb.debian.org/debian-security',
-    'ExThreshold: 4',
-    'FollowIndexFileRemoval: 1',
-    // Refuse anything that is not a remapped repository: no open proxying to arbitrary hosts.
-    'ForceManaged: 1',
-    'PassThroughPattern: ^$',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(confDir, 'acng.conf'),
+    [
+      `CacheDir: ${cache.cacheDir}`,
+      `LogDir: ${join(cache.dir, 'log')}`,
+      'SupportDir: /usr/lib/apt-cacher-ng',
+      `BindAddress: ${cache.bindAddress}`,
+      `Port: ${cache.port}`,
+      `PidFile: ${join(cache.dir, 'acng.pid')}`,
+      'Remap-debrep: file:deb_mirror*.gz /debian ; file:backends_debian',
+      'Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian.org/debian-security /debian-security ; deb.debian.org/debian-security',
+      'ExThreshold: 4',
+      'FollowIndexFileRemoval: 1',
+      // Refuse anything that is not a remapped repository: no open proxying to arbitrary hosts.
+      'ForceManaged: 1',
+      'PassThroughPattern: ^$',
+      '',
+    ].join('\n'),
+  );
   const log = openSync(join(cache.dir, 'log', 'foreground.log'), 'a');
   try {
     return spawnDetached('apt-cacher-ng', ['-c', confDir, 'ForeGround=1'], log);
@@ -45,4 +48,3 @@ export function startPackageCache(cache: PackageCache): number {
     closeSync(log);
   }
 }
-

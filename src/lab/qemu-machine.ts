@@ -13,7 +13,14 @@ export const QEMU = 'qemu-system-x86_64';
  * its BMC's FRU also shows. Returns the command its BMC runs on power-on; `-no-reboot` makes a guest
  * reboot or power-off end the process, which the BMC then reads as "off".
  */
-export function prepareQemuMachine(machine: { dir: string; tap: string; hostNamespace: string; mac: string; identity: MachineIdentity; memoryMiB?: number }): string[] {
+export function prepareQemuMachine(machine: {
+  dir: string;
+  tap: string;
+  hostNamespace: string;
+  mac: string;
+  identity: MachineIdentity;
+  memoryMiB?: number;
+}): string[] {
   mkdirSync(machine.dir, { recursive: true });
   const disk = join(machine.dir, 'disk.img');
   if (!existsSync(disk)) {
@@ -27,20 +34,34 @@ export function prepareQemuMachine(machine: { dir: string; tap: string; hostName
   const { identity } = machine;
   return [
     // the BMC runs this inside its own namespace; the tap device is where the lab bridge is
-    'ip', 'netns', 'exec', machine.hostNamespace,
+    'ip',
+    'netns',
+    'exec',
+    machine.hostNamespace,
     QEMU,
-    '-accel', 'tcg',
-    '-m', String(machine.memoryMiB ?? 256),
-    '-display', 'none',
-    '-serial', 'stdio',
-    '-monitor', 'none',
+    '-accel',
+    'tcg',
+    '-m',
+    String(machine.memoryMiB ?? 256),
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
     '-no-reboot',
-    '-boot', 'n',
-    '-smbios', `type=1,manufacturer=${qemuOption(identity.vendor)},product=${qemuOption(identity.product)},serial=${qemuOption(identity.serial)},uuid=${identity.uuid}`,
-    '-netdev', `tap,id=nic0,ifname=${machine.tap},script=no,downscript=no`,
-    '-device', `virtio-net-pci,netdev=nic0,mac=${machine.mac}`,
-    '-drive', `file=${disk},if=none,id=disk0,format=raw`,
-    '-device', `virtio-blk-pci,drive=disk0,serial=${qemuOption(`DISK-${identity.serial}`)}`,
+    '-boot',
+    'n',
+    '-smbios',
+    `type=1,manufacturer=${qemuOption(identity.vendor)},product=${qemuOption(identity.product)},serial=${qemuOption(identity.serial)},uuid=${identity.uuid}`,
+    '-netdev',
+    `tap,id=nic0,ifname=${machine.tap},script=no,downscript=no`,
+    '-device',
+    `virtio-net-pci,netdev=nic0,mac=${machine.mac}`,
+    '-drive',
+    `file=${disk},if=none,id=disk0,format=raw`,
+    '-device',
+    `virtio-blk-pci,drive=disk0,serial=${qemuOption(`DISK-${identity.serial}`)}`,
   ];
 }
 

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { dependencyOrder } from '../barclamp/graph.js';
-import { fileTemplateLanguage, renderAttributes, renderTemplate, TemplateError, type CompiledTemplates, type TemplateContext, type TemplateLanguage, type TemplateNode } from '../barclamp/render.js';
+import {
+  fileTemplateLanguage,
+  renderAttributes,
+  renderTemplate,
+  TemplateError,
+  type CompiledTemplates,
+  type TemplateContext,
+  type TemplateLanguage,
+  type TemplateNode,
+} from '../barclamp/render.js';
 import type { Barclamp, CheckSpec, ResourceSpec } from '../barclamp/types.js';
 import { resourceKey } from '../barclamp/manifest.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
@@ -25,7 +34,11 @@ export type DesiredResult = { ok: true; desired: DesiredState } | { ok: false; d
 
 /** Barclamps the inventory deploys, in dependency order. */
 export function deployedBarclamps(inventory: Inventory, barclamps: ReadonlyMap<string, Barclamp>): string[] {
-  const wanted = new Set(Object.values(inventory.roles).flat().map((r) => r.barclamp));
+  const wanted = new Set(
+    Object.values(inventory.roles)
+      .flat()
+      .map((r) => r.barclamp),
+  );
   const order = dependencyOrder(wanted, barclamps);
   if (!order.ok) throw new Error('inventory was validated, so barclamp order must resolve');
   return order.order;
@@ -37,8 +50,16 @@ export function barclampRolesOf(inventory: Inventory, node: NodeSpec): Set<strin
 }
 
 /** Secrets every deployed barclamp declares, as `barclamp.name` keys. */
-export function declaredSecrets(inventory: Inventory, barclamps: ReadonlyMap<string, Barclamp>): { key: string; length: number }[] {
-  return deployedBarclamps(inventory, barclamps).flatMap((name) => Object.entries(barclamps.get(name)!.secrets).map(([secret, spec]) => ({ key: `${name}.${secret}`, length: spec.length })));
+export function declaredSecrets(
+  inventory: Inventory,
+  barclamps: ReadonlyMap<string, Barclamp>,
+): { key: string; length: number }[] {
+  return deployedBarclamps(inventory, barclamps).flatMap((name) =>
+    Object.entries(barclamps.get(name)!.secrets).map(([secret, spec]) => ({
+      key: `${name}.${secret}`,
+      length: spec.length,
+    })),
+  );
 }
 
 /**
@@ -52,7 +73,15 @@ export function computeDesired(input: DesiredInput): DesiredResult {
   const nodeRefs = new Map(inventory.nodes.map((n) => [n.name, barclampRolesOf(inventory, n)]));
   const templateNodes = inventory.nodes.map((n): TemplateNode => {
     const fence = fenceLoginOf(inventory, n);
-    return { name: n.name, address: n.ssh.address, addresses: { ...n.addresses }, roles: [...n.roles], barclampRoles: [...nodeRefs.get(n.name)!].sort(), maintenance: n.maintenance === true, ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}) };
+    return {
+      name: n.name,
+      address: n.ssh.address,
+      addresses: { ...n.addresses },
+      roles: [...n.roles],
+      barclampRoles: [...nodeRefs.get(n.name)!].sort(),
+      maintenance: n.maintenance === true,
+      ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}),
+    };
   });
   // asked by templates on every node: answered once per role reference, else rendering grows with nodes²
   const holders = new Map<string, TemplateNode[]>();
@@ -64,15 +93,20 @@ export function computeDesired(input: DesiredInput): DesiredResult {
 
   const batches: Batch[] = [];
   for (const barclampName of order) {
-    const roles = Object.values(barclamps.get(barclampName)!.roles).sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+    const roles = Object.values(barclamps.get(barclampName)!.roles).sort(
+      (a, b) => a.order - b.order || a.name.localeCompare(b.name),
+    );
     for (const role of roles) {
-      if (inventory.nodes.some((n) => nodeRefs.get(n.name)!.has(`${barclampName}/${role.name}`))) batches.push({ index: batches.length, barclamp: barclampName, role: role.name });
+      if (inventory.nodes.some((n) => nodeRefs.get(n.name)!.has(`${barclampName}/${role.name}`)))
+        batches.push({ index: batches.length, barclamp: barclampName, role: role.name });
     }
   }
 
   const diagnostics: Diagnostic[] = [];
   // every spelling a rendered file or command can hold, so that whatever holds one is marked sensitive
-  const secretValues = Object.values(input.secrets).filter((v) => v.length > 0).flatMap(secretSpellings);
+  const secretValues = Object.values(input.secrets)
+    .filter((v) => v.length > 0)
+    .flatMap(secretSpellings);
   // every rendered text is searched for every secret: a text shared by many nodes is searched once
   const seenTexts = new Map<string, boolean>();
   const holdsSecret = (text: string) => {
@@ -100,14 +134,19 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         nodesWith,
         attributesOf: (name: string) => {
           const other = barclamps.get(name);
-          if (!other || !deployed.has(name)) throw new ReferenceError(`attributesOf('${name}'): barclamp ${name} is not deployed (add it to requires and to a role)`);
+          if (!other || !deployed.has(name))
+            throw new ReferenceError(
+              `attributesOf('${name}'): barclamp ${name} is not deployed (add it to requires and to a role)`,
+            );
           return renderAttributes(effectiveAttributes(other, inventory));
         },
       };
       let attributesKey: string | undefined;
       const render = (text: string, file: string, what: string, language: TemplateLanguage): string | undefined => {
         try {
-          const shared = sameOnEveryNode.nodeBlind(text) ? `${language}\u0000${barclamp.name}\u0000${file}\u0000${(attributesKey ??= JSON.stringify(context.attributes))}` : undefined;
+          const shared = sameOnEveryNode.nodeBlind(text)
+            ? `${language}\u0000${barclamp.name}\u0000${file}\u0000${(attributesKey ??= JSON.stringify(context.attributes))}`
+            : undefined;
           if (shared !== undefined) {
             const earlier = sameOnEveryNode.get(text, shared);
             if (earlier !== undefined) return earlier;
@@ -117,7 +156,10 @@ export function computeDesired(input: DesiredInput): DesiredResult {
           return output;
         } catch (error) {
           if (!(error instanceof TemplateError)) throw error;
-          diagnostics.push({ ...error.diagnostic, summary: `${error.diagnostic.summary} (barclamp ${barclamp.name}, node ${node.name})` });
+          diagnostics.push({
+            ...error.diagnostic,
+            summary: `${error.diagnostic.summary} (barclamp ${barclamp.name}, node ${node.name})`,
+          });
           return undefined;
         }
       };
@@ -135,12 +177,22 @@ export function computeDesired(input: DesiredInput): DesiredResult {
         const key = resourceKey(spec);
         const owner = claimed.get(key);
         if (owner !== undefined && spec.type !== 'package' && spec.type !== 'service') {
-          diagnostics.push({ severity: 'error', code: 'plan.resource-conflict', location: { file: barclamp.manifestFile, line: 1, col: 1 }, summary: `${key} on node ${node.name} is managed by both ${owner} and ${prefix}`, suggestion: 'let exactly one barclamp role manage each file or command' });
+          diagnostics.push({
+            severity: 'error',
+            code: 'plan.resource-conflict',
+            location: { file: barclamp.manifestFile, line: 1, col: 1 },
+            summary: `${key} on node ${node.name} is managed by both ${owner} and ${prefix}`,
+            suggestion: 'let exactly one barclamp role manage each file or command',
+          });
         }
         claimed.set(key, prefix);
         resources.push(resource);
       }
-      const checks = barclamp.roles[batch.role]!.checks.filter((c) => c.type !== 'command' || c.suite === undefined || (input.checkSuites ?? []).includes(c.suite)).map((c) => renderCheck(c, prefix, node, barclamp, render, holdsSecret)).filter((c): c is DesiredCheck => c !== undefined);
+      const checks = barclamp.roles[batch.role]!.checks.filter(
+        (c) => c.type !== 'command' || c.suite === undefined || (input.checkSuites ?? []).includes(c.suite),
+      )
+        .map((c) => renderCheck(c, prefix, node, barclamp, render, holdsSecret))
+        .filter((c): c is DesiredCheck => c !== undefined);
       nodeBatches.push({ batch: batch.index, resources, checks });
     }
     return { node: node.name, batches: nodeBatches };
@@ -186,7 +238,15 @@ class SharedRenders {
   }
 }
 
-function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>, render: Render, containsSecret: (text: string) => boolean): DesiredResource | undefined {
+function renderResource(
+  spec: ResourceSpec,
+  prefix: string,
+  barclamp: Barclamp,
+  sharedTemplates: string,
+  cache: Map<string, { text: string; file: string }>,
+  render: Render,
+  containsSecret: (text: string) => boolean,
+): DesiredResource | undefined {
   const id = `${prefix}:${resourceKey(spec)}`;
   switch (spec.type) {
     case 'package':
@@ -196,39 +256,102 @@ function renderResource(spec: ResourceSpec, prefix: string, barclamp: Barclamp, 
     case 'service':
       return { type: 'service', id, name: spec.name, enabled: spec.enabled, started: spec.started };
     case 'file': {
-      const source = spec.template !== undefined ? loadTemplate(spec.template, barclamp, sharedTemplates, cache) : { text: spec.content!, file: barclamp.manifestFile };
-      const content = render(source.text, source.file, `file ${spec.path}`, spec.template !== undefined ? fileTemplateLanguage(spec.template) : 'text');
+      const source =
+        spec.template !== undefined
+          ? loadTemplate(spec.template, barclamp, sharedTemplates, cache)
+          : { text: spec.content!, file: barclamp.manifestFile };
+      const content = render(
+        source.text,
+        source.file,
+        `file ${spec.path}`,
+        spec.template !== undefined ? fileTemplateLanguage(spec.template) : 'text',
+      );
       if (content === undefined) return undefined;
-      return { type: 'file', id, path: spec.path, content, mode: spec.mode, owner: spec.owner, group: spec.group, notify: [...spec.notify], sensitive: spec.sensitive || containsSecret(content) };
+      return {
+        type: 'file',
+        id,
+        path: spec.path,
+        content,
+        mode: spec.mode,
+        owner: spec.owner,
+        group: spec.group,
+        notify: [...spec.notify],
+        sensitive: spec.sensitive || containsSecret(content),
+      };
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `command ${spec.name}`, 'shell');
-      const unless = spec.unless !== undefined ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`, 'shell') : undefined;
+      const unless =
+        spec.unless !== undefined
+          ? render(spec.unless, barclamp.manifestFile, `command ${spec.name} (unless)`, 'shell')
+          : undefined;
       if (run === undefined || (spec.unless !== undefined && unless === undefined)) return undefined;
-      return { type: 'command', id, name: spec.name, run, ...(spec.creates !== undefined ? { creates: spec.creates } : {}), ...(unless !== undefined ? { unless } : {}), timeoutSeconds: spec.timeoutSeconds, retries: spec.retries, notify: [...spec.notify], ...(spec.watch.length > 0 ? { watch: [...spec.watch] } : {}), sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)) };
+      return {
+        type: 'command',
+        id,
+        name: spec.name,
+        run,
+        ...(spec.creates !== undefined ? { creates: spec.creates } : {}),
+        ...(unless !== undefined ? { unless } : {}),
+        timeoutSeconds: spec.timeoutSeconds,
+        retries: spec.retries,
+        notify: [...spec.notify],
+        ...(spec.watch.length > 0 ? { watch: [...spec.watch] } : {}),
+        sensitive: containsSecret(run) || (unless !== undefined && containsSecret(unless)),
+      };
     }
   }
 }
 
-function renderCheck(spec: CheckSpec, prefix: string, node: NodeSpec, barclamp: Barclamp, render: Render, containsSecret: (text: string) => boolean): DesiredCheck | undefined {
+function renderCheck(
+  spec: CheckSpec,
+  prefix: string,
+  node: NodeSpec,
+  barclamp: Barclamp,
+  render: Render,
+  containsSecret: (text: string) => boolean,
+): DesiredCheck | undefined {
   const id = `${prefix}:check:${spec.name}`;
   switch (spec.type) {
     case 'tcp': {
-      const host = spec.host !== undefined ? render(spec.host, barclamp.manifestFile, `check ${spec.name}`, 'text') : node.ssh.address;
-      return host === undefined ? undefined : { type: 'tcp', id, name: spec.name, host, port: spec.port, timeoutSeconds: spec.timeoutSeconds };
+      const host =
+        spec.host !== undefined
+          ? render(spec.host, barclamp.manifestFile, `check ${spec.name}`, 'text')
+          : node.ssh.address;
+      return host === undefined
+        ? undefined
+        : { type: 'tcp', id, name: spec.name, host, port: spec.port, timeoutSeconds: spec.timeoutSeconds };
     }
     case 'http': {
       const url = render(spec.url, barclamp.manifestFile, `check ${spec.name}`, 'text');
-      return url === undefined ? undefined : { type: 'http', id, name: spec.name, url, status: spec.status, timeoutSeconds: spec.timeoutSeconds };
+      return url === undefined
+        ? undefined
+        : { type: 'http', id, name: spec.name, url, status: spec.status, timeoutSeconds: spec.timeoutSeconds };
     }
     case 'command': {
       const run = render(spec.run, barclamp.manifestFile, `check ${spec.name}`, 'shell');
-      return run === undefined ? undefined : { type: 'command', id, name: spec.name, run, timeoutSeconds: spec.timeoutSeconds, poll: spec.poll, sensitive: containsSecret(run), ...(spec.health ? { health: true as const } : {}) };
+      return run === undefined
+        ? undefined
+        : {
+            type: 'command',
+            id,
+            name: spec.name,
+            run,
+            timeoutSeconds: spec.timeoutSeconds,
+            poll: spec.poll,
+            sensitive: containsSecret(run),
+            ...(spec.health ? { health: true as const } : {}),
+          };
     }
   }
 }
 
-function loadTemplate(name: string, barclamp: Barclamp, sharedTemplates: string, cache: Map<string, { text: string; file: string }>): { text: string; file: string } {
+function loadTemplate(
+  name: string,
+  barclamp: Barclamp,
+  sharedTemplates: string,
+  cache: Map<string, { text: string; file: string }>,
+): { text: string; file: string } {
   for (const file of [join(barclamp.dir, 'templates', name), join(sharedTemplates, name)]) {
     const cached = cache.get(file);
     if (cached) return cached;
@@ -240,18 +363,31 @@ function loadTemplate(name: string, barclamp: Barclamp, sharedTemplates: string,
       // try the next location
     }
   }
-  throw new TemplateError({ severity: 'error', code: 'template.missing', location: { file: barclamp.manifestFile, ...mentionOf(barclamp.manifestFile, name) }, summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`, suggestion: 'check the file name in the file resource' });
+  throw new TemplateError({
+    severity: 'error',
+    code: 'template.missing',
+    location: { file: barclamp.manifestFile, ...mentionOf(barclamp.manifestFile, name) },
+    summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`,
+    suggestion: 'check the file name in the file resource',
+  });
 }
 
-export function effectiveAttributes(barclamp: Barclamp, inventory: Inventory, node?: NodeSpec): Record<string, unknown> {
+export function effectiveAttributes(
+  barclamp: Barclamp,
+  inventory: Inventory,
+  node?: NodeSpec,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(barclamp.attributes)) if (spec.default !== undefined) out[key] = spec.default;
+  for (const [key, spec] of Object.entries(barclamp.attributes))
+    if (spec.default !== undefined) out[key] = spec.default;
   Object.assign(out, inventory.attributes[barclamp.name] ?? {}, node?.attributes[barclamp.name] ?? {});
   return out;
 }
 
 function visibleSecrets(barclamp: string, secrets: Secrets): Record<string, string> {
-  const own = Object.entries(secrets).filter(([k]) => k.startsWith(`${barclamp}.`)).map(([k, v]) => [k.slice(barclamp.length + 1), v] as const);
+  const own = Object.entries(secrets)
+    .filter(([k]) => k.startsWith(`${barclamp}.`))
+    .map(([k, v]) => [k.slice(barclamp.length + 1), v] as const);
   return Object.fromEntries([...Object.entries(secrets), ...own]);
 }
 

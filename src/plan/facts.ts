@@ -1,7 +1,15 @@
 /** What gather learned about a node. Read-only observations, JSON-safe. */
 export type PathFact =
   | { exists: false }
-  | { exists: true; kind: 'file' | 'directory' | 'other'; mode: string; owner: string; group: string; sha256?: string; content?: string };
+  | {
+      exists: true;
+      kind: 'file' | 'directory' | 'other';
+      mode: string;
+      owner: string;
+      group: string;
+      sha256?: string;
+      content?: string;
+    };
 
 export interface NodeFacts {
   node: string;

@@ -15,7 +15,12 @@ export function factRequestFor(desired: DesiredState, node: string): FactRequest
       if (r.type === 'file' || r.type === 'directory') request.paths.push(r.path);
       else if (r.type === 'package') request.packages.push(...r.names);
       else if (r.type === 'service') request.services.push(r.name);
-      else if (r.creates !== undefined || r.unless !== undefined) request.guards.push({ id: r.id, ...(r.creates !== undefined ? { creates: r.creates } : {}), ...(r.unless !== undefined ? { unless: r.unless } : {}) });
+      else if (r.creates !== undefined || r.unless !== undefined)
+        request.guards.push({
+          id: r.id,
+          ...(r.creates !== undefined ? { creates: r.creates } : {}),
+          ...(r.unless !== undefined ? { unless: r.unless } : {}),
+        });
     }
   }
   request.paths = [...new Set(request.paths)].sort();
@@ -46,15 +51,23 @@ export function gatherScript(request: FactRequest): string {
   ];
   request.paths.forEach((path, i) => lines.push(`probe ${i} ${shellQuote(path)}`));
   if (request.packages.length > 0) {
-    lines.push(`dpkg-query -W -f='K\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${shellWords(request.packages)} 2>/dev/null || true`);
+    lines.push(
+      `dpkg-query -W -f='K\\t\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${shellWords(request.packages)} 2>/dev/null || true`,
+    );
   }
   for (const service of request.services) {
     const q = shellQuote(service);
-    lines.push(`printf "S\\t%s\\t%s\\t%s\\n" ${q} "$(systemctl is-enabled ${q} 2>/dev/null)" "$(systemctl is-active ${q} 2>/dev/null)"`);
+    lines.push(
+      `printf "S\\t%s\\t%s\\t%s\\n" ${q} "$(systemctl is-enabled ${q} 2>/dev/null)" "$(systemctl is-active ${q} 2>/dev/null)"`,
+    );
   }
   // An `unless` may carry a secret (a database password): it travels in this script (stdin) into a 0600 file of
   // a private directory, never into an argument vector, where any user of the node could read it in /proc
-  if (request.guards.some((g) => g.unless !== undefined)) lines.push('guards=$(mktemp -d /run/bootstrap-guards.XXXXXX 2>/dev/null || mktemp -d)', `trap 'rm -rf "$guards"' EXIT`);
+  if (request.guards.some((g) => g.unless !== undefined))
+    lines.push(
+      'guards=$(mktemp -d /run/bootstrap-guards.XXXXXX 2>/dev/null || mktemp -d)',
+      `trap 'rm -rf "$guards"' EXIT`,
+    );
   request.guards.forEach((guard, i) => {
     const tests: string[] = [];
     if (guard.creates !== undefined) tests.push(`[ -e ${shellQuote(guard.creates)} ]`);
@@ -77,7 +90,8 @@ export function gatherScript(request: FactRequest): string {
 export type GatherParse = { ok: true; facts: NodeFacts } | { ok: false; problem: string };
 
 export function parseGatherOutput(node: string, request: FactRequest, stdout: string): GatherParse {
-  if (!stdout.includes(END_MARKER)) return { ok: false, problem: 'gather output ended early (probe script did not finish)' };
+  if (!stdout.includes(END_MARKER))
+    return { ok: false, problem: 'gather output ended early (probe script did not finish)' };
   const facts: NodeFacts = { node, paths: {}, packages: {}, services: {}, guards: {} };
   for (const name of request.packages) facts.packages[name] = { installed: false };
   for (const line of stdout.split('\n')) {
@@ -91,12 +105,24 @@ export function parseGatherOutput(node: string, request: FactRequest, stdout: st
       }
       case 'K': {
         const [, name, status, version] = fields;
-        if (name !== undefined && name in facts.packages) facts.packages[name] = status?.startsWith('ii') ? { installed: true, ...(version ? { version } : {}) } : { installed: false };
+        if (name !== undefined && name in facts.packages)
+          facts.packages[name] = status?.startsWith('ii')
+            ? { installed: true, ...(version ? { version } : {}) }
+            : { installed: false };
         break;
       }
       case 'S': {
         const [, name, enabled, active] = fields;
-        if (name !== undefined) facts.services[name] = { enabled: enabled === 'enabled' || enabled === 'static' || enabled === 'alias' || enabled === 'indirect' || enabled === 'generated', active: active === 'active' };
+        if (name !== undefined)
+          facts.services[name] = {
+            enabled:
+              enabled === 'enabled' ||
+              enabled === 'static' ||
+              enabled === 'alias' ||
+              enabled === 'indirect' ||
+              enabled === 'generated',
+            active: active === 'active',
+          };
         break;
       }
       case 'R': {
@@ -110,14 +136,21 @@ export function parseGatherOutput(node: string, request: FactRequest, stdout: st
       }
     }
   }
-  for (const path of request.paths) if (!(path in facts.paths)) return { ok: false, problem: `no probe result for ${path}` };
+  for (const path of request.paths)
+    if (!(path in facts.paths)) return { ok: false, problem: `no probe result for ${path}` };
   return { ok: true, facts };
 }
 
 function parsePath(fields: string[]): PathFact {
   if (fields[2] === 'absent') return { exists: false };
   const [mode = '0', owner = '', group = ''] = (fields[3] ?? '').split(' ');
-  const fact: PathFact = { exists: true, kind: fields[2] as 'file' | 'directory' | 'other', mode: normalizeMode(mode), owner, group };
+  const fact: PathFact = {
+    exists: true,
+    kind: fields[2] as 'file' | 'directory' | 'other',
+    mode: normalizeMode(mode),
+    owner,
+    group,
+  };
   if (fields[4] && fields[4] !== '-') fact.sha256 = fields[4];
   if (fields[5] !== undefined && fields[5] !== '-') fact.content = Buffer.from(fields[5], 'base64').toString('utf8');
   return fact;

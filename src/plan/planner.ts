@@ -10,73 +10,182 @@ export const SENSITIVE = '(sensitive)';
  * The pure heart of the tool: desired state + gathered facts → plan. No clock, no randomness, no I/O;
  * the same inputs always give the same plan, so it can be reviewed, stored and snapshot-tested.
  */
-export function computePlan(desired: DesiredState, facts: ReadonlyMap<string, NodeFacts>, inputDigest: string, unreachable: Plan['unreachable'] = []): Plan {
+export function computePlan(
+  desired: DesiredState,
+  facts: ReadonlyMap<string, NodeFacts>,
+  inputDigest: string,
+  unreachable: Plan['unreachable'] = [],
+): Plan {
   const batchByIndex = new Map(desired.batches.map((b) => [b.index, b]));
   const contentSha = memoizedSha();
-  const nodes = desired.nodes.filter((n) => facts.has(n.node)).map((nodeDesired) => {
-    const nodeFacts = facts.get(nodeDesired.node)!;
-    const steps: PlanStep[] = [];
-    for (const nodeBatch of nodeDesired.batches) {
-      const batch = batchByIndex.get(nodeBatch.batch)!;
-      const batchSteps = withWatchedFiles(nodeBatch.resources, nodeBatch.resources.map((r) => planResource(r, nodeFacts, contentSha, { node: nodeDesired.node, batch: batch.index, barclamp: batch.barclamp, role: batch.role })));
-      steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
-    }
-    // the plan is written to the run directory and shown: a check script that carries a secret is listed by name only
-    const checks = nodeDesired.batches.flatMap((b) => b.checks).map((c) => (c.type === 'command' && c.sensitive ? { ...c, run: SENSITIVE } : c));
-    return { name: nodeDesired.node, steps, checks };
-  });
+  const nodes = desired.nodes
+    .filter((n) => facts.has(n.node))
+    .map((nodeDesired) => {
+      const nodeFacts = facts.get(nodeDesired.node)!;
+      const steps: PlanStep[] = [];
+      for (const nodeBatch of nodeDesired.batches) {
+        const batch = batchByIndex.get(nodeBatch.batch)!;
+        const batchSteps = withWatchedFiles(
+          nodeBatch.resources,
+          nodeBatch.resources.map((r) =>
+            planResource(r, nodeFacts, contentSha, {
+              node: nodeDesired.node,
+              batch: batch.index,
+              barclamp: batch.barclamp,
+              role: batch.role,
+            }),
+          ),
+        );
+        steps.push(...withHandlers(batchSteps, handlerSteps(nodeBatch.resources, batchSteps, nodeFacts)));
+      }
+      // the plan is written to the run directory and shown: a check script that carries a secret is listed by name only
+      const checks = nodeDesired.batches
+        .flatMap((b) => b.checks)
+        .map((c) => (c.type === 'command' && c.sensitive ? { ...c, run: SENSITIVE } : c));
+      return { name: nodeDesired.node, steps, checks };
+    });
   const summary: PlanSummary = { create: 0, update: 0, run: 0, noop: 0 };
   for (const node of nodes) for (const step of node.steps) summary[step.action]++;
-  return { format: 'bootstrap-plan/1', deployment: desired.deployment, inputDigest, batches: desired.batches, nodes, unreachable, summary };
+  return {
+    format: 'bootstrap-plan/1',
+    deployment: desired.deployment,
+    inputDigest,
+    batches: desired.batches,
+    nodes,
+    unreachable,
+    summary,
+  };
 }
 
 type StepBase = Pick<PlanStep, 'node' | 'batch' | 'barclamp' | 'role'>;
 
-function planResource(resource: DesiredResource, facts: NodeFacts, contentSha: (text: string) => string, base: StepBase): PlanStep {
+function planResource(
+  resource: DesiredResource,
+  facts: NodeFacts,
+  contentSha: (text: string) => string,
+  base: StepBase,
+): PlanStep {
   // a file's digest covers its content through the content's hash: the same /etc/hosts on every node is hashed once
-  const common = { ...base, id: resource.id, digest: digestOf(resource.type === 'file' ? { ...resource, content: contentSha(resource.content) } : resource) };
+  const common = {
+    ...base,
+    id: resource.id,
+    digest: digestOf(resource.type === 'file' ? { ...resource, content: contentSha(resource.content) } : resource),
+  };
   switch (resource.type) {
     case 'package': {
       const missing = resource.names.filter((name) => !facts.packages[name]?.installed);
-      return { ...common, kind: 'package', action: missing.length > 0 ? 'create' : 'noop', summary: `install ${resource.names.join(' ')}`, changes: missing };
+      return {
+        ...common,
+        kind: 'package',
+        action: missing.length > 0 ? 'create' : 'noop',
+        summary: `install ${resource.names.join(' ')}`,
+        changes: missing,
+      };
     }
     case 'directory': {
       const fact = facts.paths[resource.path];
       const after = { sha256: null, mode: resource.mode, owner: resource.owner, group: resource.group };
-      if (!fact?.exists) return { ...common, kind: 'directory', action: 'create', summary: `directory ${resource.path}`, changes: ['create'], before: null, after };
+      if (!fact?.exists)
+        return {
+          ...common,
+          kind: 'directory',
+          action: 'create',
+          summary: `directory ${resource.path}`,
+          changes: ['create'],
+          before: null,
+          after,
+        };
       const changes = attributeChanges(fact, resource);
       if (fact.kind !== 'directory') changes.unshift(`replace ${fact.kind} with directory`);
-      return { ...common, kind: 'directory', action: changes.length > 0 ? 'update' : 'noop', summary: `directory ${resource.path}`, changes, before: { sha256: null, mode: fact.mode, owner: fact.owner, group: fact.group }, after };
+      return {
+        ...common,
+        kind: 'directory',
+        action: changes.length > 0 ? 'update' : 'noop',
+        summary: `directory ${resource.path}`,
+        changes,
+        before: { sha256: null, mode: fact.mode, owner: fact.owner, group: fact.group },
+        after,
+      };
     }
     case 'file': {
       const fact = facts.paths[resource.path];
       const sha256 = contentSha(resource.content);
       const after = { sha256, mode: resource.mode, owner: resource.owner, group: resource.group };
-      const diffOf = (before: string) => (resource.sensitive ? SENSITIVE : createTwoFilesPatch(resource.path, resource.path, before, resource.content, '', '', { context: 3 }));
-      if (!fact?.exists) return { ...common, kind: 'file', action: 'create', summary: `write ${resource.path}`, changes: ['create'], diff: diffOf(''), before: null, after };
+      const diffOf = (before: string) =>
+        resource.sensitive
+          ? SENSITIVE
+          : createTwoFilesPatch(resource.path, resource.path, before, resource.content, '', '', { context: 3 });
+      if (!fact?.exists)
+        return {
+          ...common,
+          kind: 'file',
+          action: 'create',
+          summary: `write ${resource.path}`,
+          changes: ['create'],
+          diff: diffOf(''),
+          before: null,
+          after,
+        };
       const changes = attributeChanges(fact, resource);
       const contentChanged = fact.sha256 !== sha256;
       if (contentChanged) changes.unshift('content');
       if (fact.kind !== 'file') changes.unshift(`replace ${fact.kind} with file`);
-      const step: PlanStep = { ...common, kind: 'file', action: changes.length > 0 ? 'update' : 'noop', summary: `write ${resource.path}`, changes, before: { sha256: fact.sha256 ?? null, mode: fact.mode, owner: fact.owner, group: fact.group }, after };
-      if (contentChanged) step.diff = fact.content !== undefined || resource.sensitive ? diffOf(fact.content ?? '') : '(previous content too large to show)';
+      const step: PlanStep = {
+        ...common,
+        kind: 'file',
+        action: changes.length > 0 ? 'update' : 'noop',
+        summary: `write ${resource.path}`,
+        changes,
+        before: { sha256: fact.sha256 ?? null, mode: fact.mode, owner: fact.owner, group: fact.group },
+        after,
+      };
+      if (contentChanged)
+        step.diff =
+          fact.content !== undefined || resource.sensitive
+            ? diffOf(fact.content ?? '')
+            : '(previous content too large to show)';
       return step;
     }
     case 'service': {
       const fact = facts.services[resource.name] ?? { enabled: false, active: false };
-      const changes = [...(resource.enabled && !fact.enabled ? ['enable'] : []), ...(resource.started && !fact.active ? ['start'] : [])];
-      return { ...common, kind: 'service', action: changes.length > 0 ? 'update' : 'noop', summary: `service ${resource.name}`, changes };
+      const changes = [
+        ...(resource.enabled && !fact.enabled ? ['enable'] : []),
+        ...(resource.started && !fact.active ? ['start'] : []),
+      ];
+      return {
+        ...common,
+        kind: 'service',
+        action: changes.length > 0 ? 'update' : 'noop',
+        summary: `service ${resource.name}`,
+        changes,
+      };
     }
     case 'command': {
       const done = facts.guards[resource.id] === true;
-      return { ...common, kind: 'command', action: done ? 'noop' : 'run', summary: `run ${resource.name}`, changes: done ? [] : [resource.creates !== undefined ? `${resource.creates} is missing` : resource.unless !== undefined ? 'guard (unless) failed' : 'unguarded: always runs'] };
+      return {
+        ...common,
+        kind: 'command',
+        action: done ? 'noop' : 'run',
+        summary: `run ${resource.name}`,
+        changes: done
+          ? []
+          : [
+              resource.creates !== undefined
+                ? `${resource.creates} is missing`
+                : resource.unless !== undefined
+                  ? 'guard (unless) failed'
+                  : 'unguarded: always runs',
+            ],
+      };
     }
   }
 }
 
 /** A command runs when a file it watches changes in the same batch, whatever its guard said before the change. */
 function withWatchedFiles(resources: DesiredResource[], steps: PlanStep[]): PlanStep[] {
-  const changedFiles = new Set(resources.flatMap((r, i) => (r.type === 'file' && steps[i]!.action !== 'noop' ? [r.path] : [])));
+  const changedFiles = new Set(
+    resources.flatMap((r, i) => (r.type === 'file' && steps[i]!.action !== 'noop' ? [r.path] : [])),
+  );
   return steps.map((step, i) => {
     const r = resources[i]!;
     if (r.type !== 'command' || step.action !== 'noop') return step;
@@ -96,7 +205,9 @@ const PENDING = PENDING_RESTART_TRIGGER;
 function withHandlers(steps: PlanStep[], handlers: PlanStep[]): PlanStep[] {
   const out = [...steps];
   for (const handler of handlers) {
-    const anchors = [handler.id.slice(0, -':restart'.length), ...handler.triggers!].map((id) => out.findIndex((s) => s.id === id));
+    const anchors = [handler.id.slice(0, -':restart'.length), ...handler.triggers!].map((id) =>
+      out.findIndex((s) => s.id === id),
+    );
     out.splice(Math.max(...anchors) + 1, 0, handler);
   }
   return out;
@@ -110,18 +221,36 @@ function handlerSteps(resources: DesiredResource[], steps: PlanStep[], facts: No
     for (const service of r.notify) triggers.set(service, [...(triggers.get(service) ?? []), r.id]);
   });
   for (const r of resources) {
-    if (r.type === 'service' && facts.pendingRestarts?.includes(r.name) && !triggers.has(r.name)) triggers.set(r.name, [PENDING]);
+    if (r.type === 'service' && facts.pendingRestarts?.includes(r.name) && !triggers.has(r.name))
+      triggers.set(r.name, [PENDING]);
   }
   const out: PlanStep[] = [];
   for (const [service, ids] of [...triggers].sort(([a], [b]) => a.localeCompare(b))) {
     const serviceStep = steps.find((s) => s.kind === 'service' && s.summary === `service ${service}`)!;
-    const wanted = resources.find((r) => r.type === 'service' && r.name === service) as Extract<DesiredResource, { type: 'service' }>;
+    const wanted = resources.find((r) => r.type === 'service' && r.name === service) as Extract<
+      DesiredResource,
+      { type: 'service' }
+    >;
     // Starting picks up the new configuration anyway (package steps keep Debian's postinst from starting
     // services with their packaged defaults, see step-scripts); stopped services stay stopped.
     const startsThisRun = serviceStep.changes.includes('start') && !ids.includes(PENDING);
     const staysStopped = !wanted.started && !facts.services[service]?.active;
     if (startsThisRun || staysStopped) continue;
-    out.push({ ...pick(serviceStep), id: `${serviceStep.id}:restart`, kind: 'handler', action: 'run', summary: `restart ${service}`, changes: ids.map((id) => (id === PENDING ? 'owed by an earlier run that ended before restarting it' : `notified by ${id.split(':').slice(1).join(':')}`)), digest: digestOf({ restart: service, triggers: ids }), service, triggers: ids });
+    out.push({
+      ...pick(serviceStep),
+      id: `${serviceStep.id}:restart`,
+      kind: 'handler',
+      action: 'run',
+      summary: `restart ${service}`,
+      changes: ids.map((id) =>
+        id === PENDING
+          ? 'owed by an earlier run that ended before restarting it'
+          : `notified by ${id.split(':').slice(1).join(':')}`,
+      ),
+      digest: digestOf({ restart: service, triggers: ids }),
+      service,
+      triggers: ids,
+    });
   }
   return out;
 }
@@ -130,7 +259,10 @@ function pick(step: PlanStep): StepBase {
   return { node: step.node, batch: step.batch, barclamp: step.barclamp, role: step.role };
 }
 
-function attributeChanges(fact: { mode: string; owner: string; group: string }, want: { mode: string; owner: string; group: string }): string[] {
+function attributeChanges(
+  fact: { mode: string; owner: string; group: string },
+  want: { mode: string; owner: string; group: string },
+): string[] {
   const changes: string[] = [];
   if (fact.mode !== want.mode) changes.push(`mode ${fact.mode} → ${want.mode}`);
   if (fact.owner !== want.owner) changes.push(`owner ${fact.owner} → ${want.owner}`);
@@ -165,7 +297,16 @@ export function digestOf(value: unknown): string {
  */
 export function desiredDigest(desired: DesiredState): string {
   const contentSha = memoizedSha();
-  const hash = createHash('sha256').update(JSON.stringify({ deployment: desired.deployment, batches: desired.batches }));
-  for (const node of desired.nodes) hash.update('\n').update(JSON.stringify(node, (key, value: unknown) => (key === 'content' && typeof value === 'string' ? contentSha(value) : value)));
+  const hash = createHash('sha256').update(
+    JSON.stringify({ deployment: desired.deployment, batches: desired.batches }),
+  );
+  for (const node of desired.nodes)
+    hash
+      .update('\n')
+      .update(
+        JSON.stringify(node, (key, value: unknown) =>
+          key === 'content' && typeof value === 'string' ? contentSha(value) : value,
+        ),
+      );
   return hash.digest('hex');
 }

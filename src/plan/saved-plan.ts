@@ -8,7 +8,12 @@ import type { Plan, PlanStep } from './plan-types.js';
  * may have done since (a file someone fixed, a drift that execution itself detects and records). Returns the
  * problems, empty when the saved plan may run.
  */
-export function savedPlanProblems(saved: Plan, fresh: Plan, packageNames: (node: string, stepId: string) => readonly string[] | undefined, inventoryNodes: ReadonlySet<string>): string[] {
+export function savedPlanProblems(
+  saved: Plan,
+  fresh: Plan,
+  packageNames: (node: string, stepId: string) => readonly string[] | undefined,
+  inventoryNodes: ReadonlySet<string>,
+): string[] {
   const problems: string[] = [];
   const freshNodes = new Map(fresh.nodes.map((n) => [n.name, new Map(n.steps.map((s) => [s.id, s]))]));
   // nodes this run does not work on (--limit) or could not reach are not run from the saved plan either
@@ -35,19 +40,36 @@ export function savedPlanProblems(saved: Plan, fresh: Plan, packageNames: (node:
       }
       const differs = differingFields(step, expected);
       if (differs.length > 0) problems.push(`${where}: ${differs.join(', ')} differ from what the inputs give`);
-      if (!['create', 'update', 'run'].includes(step.action)) problems.push(`${where}: unknown action ${JSON.stringify(step.action)}`);
+      if (!['create', 'update', 'run'].includes(step.action))
+        problems.push(`${where}: unknown action ${JSON.stringify(step.action)}`);
       if (step.kind === 'package') {
         const declared = packageNames(node.name, step.id) ?? [];
-        const foreign = (Array.isArray(step.changes) ? step.changes : [String(step.changes)]).filter((name) => !declared.includes(name));
+        const foreign = (Array.isArray(step.changes) ? step.changes : [String(step.changes)]).filter(
+          (name) => !declared.includes(name),
+        );
         if (foreign.length > 0) problems.push(`${where}: packages ${foreign.join(', ')} are not the resource's`);
       }
-      if (step.kind === 'service' && (!Array.isArray(step.changes) || step.changes.some((c) => c !== 'enable' && c !== 'start'))) problems.push(`${where}: service changes other than enable and start`);
+      if (
+        step.kind === 'service' &&
+        (!Array.isArray(step.changes) || step.changes.some((c) => c !== 'enable' && c !== 'start'))
+      )
+        problems.push(`${where}: service changes other than enable and start`);
     }
   }
   return problems;
 }
 
-const FIXED: (keyof PlanStep)[] = ['node', 'batch', 'barclamp', 'role', 'kind', 'summary', 'digest', 'service', 'triggers'];
+const FIXED: (keyof PlanStep)[] = [
+  'node',
+  'batch',
+  'barclamp',
+  'role',
+  'kind',
+  'summary',
+  'digest',
+  'service',
+  'triggers',
+];
 
 function differingFields(saved: PlanStep, expected: PlanStep): string[] {
   const fields = FIXED.filter((field) => JSON.stringify(saved[field]) !== JSON.stringify(expected[field]));

@@ -13,7 +13,10 @@ const BOOT_SCRIPT_VALUE = /^[A-Za-z0-9._:/=-]*$/;
 
 export function bootScriptValue(value: unknown): string {
   const text = String(value);
-  if (!BOOT_SCRIPT_VALUE.test(text)) throw new Error(`refusing to write ${JSON.stringify(text)} into a boot script: only letters, digits and . _ : / = - may appear there`);
+  if (!BOOT_SCRIPT_VALUE.test(text))
+    throw new Error(
+      `refusing to write ${JSON.stringify(text)} into a boot script: only letters, digits and . _ : / = - may appear there`,
+    );
   return text;
 }
 
@@ -34,7 +37,16 @@ export class BootScripts {
     return this.render('discover.ipxe.ejs', { server: vars.server, mac: vars.mac });
   }
 
-  preseed(vars: { server: string; mac: string; node: string; deployment: string; address: string; netmask: string; proxy: string; token: string }): string {
+  preseed(vars: {
+    server: string;
+    mac: string;
+    node: string;
+    deployment: string;
+    address: string;
+    netmask: string;
+    proxy: string;
+    token: string;
+  }): string {
     return this.render('preseed.cfg.ejs', vars);
   }
 
@@ -43,7 +55,12 @@ export class BootScripts {
   }
 
   private render(name: string, locals: Record<string, string>): string {
-    return ejs.render(this.text(name), locals, { strict: true, destructuredLocals: Object.keys(locals), escape: bootScriptValue, filename: join(this.templateDir, name) });
+    return ejs.render(this.text(name), locals, {
+      strict: true,
+      destructuredLocals: Object.keys(locals),
+      escape: bootScriptValue,
+      filename: join(this.templateDir, name),
+    });
   }
 
   private text(name: string): string {

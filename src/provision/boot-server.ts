@@ -64,27 +64,54 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
   deps.log(`${request.socket.remoteAddress ?? '?'} ${request.method} ${path}`);
   if (request.method === 'GET' && path === '/boot.ipxe') return reply(response, 200, deps.scripts.entry(server));
   if (request.method === 'GET' && path === '/agent.sh') return reply(response, 200, deps.scripts.agent());
-  if (request.method === 'GET' && parts[0] === 'images' && parts.length > 1) return serveImage(deps.config.imagesDir, parts.slice(1), response);
+  if (request.method === 'GET' && parts[0] === 'images' && parts.length > 1)
+    return serveImage(deps.config.imagesDir, parts.slice(1), response);
   if (request.method === 'GET' && parts[0] === 'boot' && parts.length === 2) {
     const mac = macParam(parts[1]!);
     if (!mac) return reply(response, 400, 'not a MAC address\n');
     const machine = deps.store.byMac(mac);
     const action = bootActionFor(machine?.state);
-    deps.store.sight(machineIdFor(deps.config, machine, mac), 'boot-script', `${action} (state ${machine?.state ?? 'unknown'})`);
-    return reply(response, 200, deps.scripts.forMachine(action, { server, mac, node: machine?.node ?? '', deployment: deps.config.deployment }));
+    deps.store.sight(
+      machineIdFor(deps.config, machine, mac),
+      'boot-script',
+      `${action} (state ${machine?.state ?? 'unknown'})`,
+    );
+    return reply(
+      response,
+      200,
+      deps.scripts.forMachine(action, { server, mac, node: machine?.node ?? '', deployment: deps.config.deployment }),
+    );
   }
   if (request.method === 'GET' && parts[0] === 'preseed' && parts.length === 2) {
     const mac = macParam(parts[1]!);
     const machine = mac ? deps.store.byMac(mac) : undefined;
     const reservation = deps.config.reservations.find((r) => r.mac === mac);
-    if (!mac || !machine?.node || !reservation || machine.state !== 'installing' || !machine.installToken) return reply(response, 404, 'no install is planned for this machine\n');
+    if (!mac || !machine?.node || !reservation || machine.state !== 'installing' || !machine.installToken)
+      return reply(response, 404, 'no install is planned for this machine\n');
     // the preseed carries the install's one-time token: only the machine itself (its lease or reservation) gets it
     const peer = peerAddress(request);
     if (!machineAddress(deps, mac, reservation.address, peer)) {
-      deps.store.sight(machine.id, 'rejected', `preseed asked for by ${peer ?? 'an unknown address'}, not by the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation.address})`);
+      deps.store.sight(
+        machine.id,
+        'rejected',
+        `preseed asked for by ${peer ?? 'an unknown address'}, not by the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation.address})`,
+      );
       return reply(response, 403, 'the preseed is served to the machine being installed only\n');
     }
-    return reply(response, 200, deps.scripts.preseed({ server, mac, node: machine.node, deployment: deps.config.deployment, address: reservation.address, netmask: deps.config.netmask, proxy: deps.aptProxy, token: machine.installToken }));
+    return reply(
+      response,
+      200,
+      deps.scripts.preseed({
+        server,
+        mac,
+        node: machine.node,
+        deployment: deps.config.deployment,
+        address: reservation.address,
+        netmask: deps.config.netmask,
+        proxy: deps.aptProxy,
+        token: machine.installToken,
+      }),
+    );
   }
   if (request.method === 'GET' && parts[0] === 'keys' && parts.length === 2) {
     const key = deps.authorizedKey();
@@ -98,13 +125,24 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     // enlistment and install callbacks change what apply does to a machine: only the provisioning network may make them
     const peer = peerAddress(request);
     if (!onProvisioningNetwork(deps.config, peer)) {
-      deps.store.sight(machineIdFor(deps.config, deps.store.byMac(mac), mac), 'rejected', `${parts[2]} callback from ${peer ?? 'an unknown address'}, outside the provisioning network`);
+      deps.store.sight(
+        machineIdFor(deps.config, deps.store.byMac(mac), mac),
+        'rejected',
+        `${parts[2]} callback from ${peer ?? 'an unknown address'}, outside the provisioning network`,
+      );
       return reply(response, 403, 'callbacks are accepted from the provisioning network only\n');
     }
     const body = await readBody(request);
     if (body === undefined) return reply(response, 413, `body larger than ${MAX_BODY} bytes\n`);
     if (parts[2] === 'inventory') return inventoryCallback(deps, mac, body, response);
-    if (parts[2] === 'installed') return installedCallback(deps, mac, body, { peer, token: new URL(request.url ?? '/', 'http://boot').searchParams.get('token') ?? '' }, response);
+    if (parts[2] === 'installed')
+      return installedCallback(
+        deps,
+        mac,
+        body,
+        { peer, token: new URL(request.url ?? '/', 'http://boot').searchParams.get('token') ?? '' },
+        response,
+      );
   }
   reply(response, 404, 'not found\n');
 }
@@ -138,17 +176,34 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
     deps.store.sight(id, 'rejected', `agent report: ${problems.join('; ')}`);
     return reply(response, 422, `invalid report: ${problems.join('; ')}\n`);
   }
-  if (!known && !reservation && deps.store.unknownCount() >= UNKNOWN_MACHINES_MAX) return reply(response, 429, 'too many machines nobody told us about: not enlisting more\n');
+  if (!known && !reservation && deps.store.unknownCount() >= UNKNOWN_MACHINES_MAX)
+    return reply(response, 429, 'too many machines nobody told us about: not enlisting more\n');
   // a report speaks for its own machine only: MACs another record owns are not taken over
   const others = new Map<string, string>();
   for (const nic of report.nics) {
     const owner = nic.mac === mac ? undefined : deps.store.byMac(nic.mac);
     if (owner && owner.id !== known?.id) others.set(nic.mac, owner.id);
   }
-  if (others.size > 0) deps.store.sight(id, 'rejected', `agent report claims MACs of other machines, not taken: ${[...others].map(([m, owner]) => `${m} (${owner})`).join(', ')}`);
+  if (others.size > 0)
+    deps.store.sight(
+      id,
+      'rejected',
+      `agent report claims MACs of other machines, not taken: ${[...others].map(([m, owner]) => `${m} (${owner})`).join(', ')}`,
+    );
   const ownMacs = report.nics.map((n) => n.mac).filter((m) => !others.has(m));
-  const machine = known ?? deps.store.enroll(id, { ...(reservation ? { node: reservation.name } : {}), macs: [mac, ...ownMacs.filter((m) => m !== mac)] }, 'discovered', 'PXE-booted the discovery image');
-  deps.store.sight(id, 'agent-report', `${report.cpu.count} CPU, ${report.memoryMiB} MiB, ${report.disks.length} disk(s), ${report.nics.length} NIC(s)`);
+  const machine =
+    known ??
+    deps.store.enroll(
+      id,
+      { ...(reservation ? { node: reservation.name } : {}), macs: [mac, ...ownMacs.filter((m) => m !== mac)] },
+      'discovered',
+      'PXE-booted the discovery image',
+    );
+  deps.store.sight(
+    id,
+    'agent-report',
+    `${report.cpu.count} CPU, ${report.memoryMiB} MiB, ${report.disks.length} disk(s), ${report.nics.length} NIC(s)`,
+  );
   try {
     deps.store.transition(machine.id, 'inspected', 'discovery agent reported', (r: MachineRecord) => {
       r.hardware = report;
@@ -166,21 +221,36 @@ function inventoryCallback(deps: BootServerDeps, mac: string, body: string, resp
  * install's own callback counts: from the machine (its lease or reservation), with the one-time token its
  * preseed carried. Anything else (a forgery, a second callback) is a rejected sighting, which apply records as a failure.
  */
-function installedCallback(deps: BootServerDeps, mac: string, body: string, from: { peer: string | undefined; token: string }, response: ServerResponse): void {
+function installedCallback(
+  deps: BootServerDeps,
+  mac: string,
+  body: string,
+  from: { peer: string | undefined; token: string },
+  response: ServerResponse,
+): void {
   const machine = deps.store.byMac(mac);
   const id = machineIdFor(deps.config, machine, mac);
   if (!machine || machine.state !== 'installing' || !machine.installToken) {
-    deps.store.sight(id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} in state ${machine?.state ?? 'unknown'}`);
+    deps.store.sight(
+      id,
+      'rejected',
+      `install callback from ${from.peer ?? 'an unknown address'} in state ${machine?.state ?? 'unknown'}`,
+    );
     return reply(response, 409, 'this machine is not being installed\n');
   }
   const reservation = deps.config.reservations.find((r) => r.mac === mac);
   const fromMachine = reservation !== undefined && machineAddress(deps, mac, reservation.address, from.peer);
   if (!fromMachine || !sameSecret(from.token, machine.installToken)) {
-    deps.store.sight(machine.id, 'rejected', `install callback from ${from.peer ?? 'an unknown address'} ${!fromMachine ? `instead of the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation?.address ?? 'none'})` : 'without this install\'s token'}`);
-    return reply(response, 403, 'not this install\'s callback\n');
+    deps.store.sight(
+      machine.id,
+      'rejected',
+      `install callback from ${from.peer ?? 'an unknown address'} ${!fromMachine ? `instead of the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation?.address ?? 'none'})` : "without this install's token"}`,
+    );
+    return reply(response, 403, "not this install's callback\n");
   }
   const hostKey = body.trim();
-  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(hostKey.split(/\s+/).slice(0, 2).join(' '))) return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
+  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(hostKey.split(/\s+/).slice(0, 2).join(' ')))
+    return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
   deps.store.sight(machine.id, 'installed', 'installer finished');
   deps.store.transition(machine.id, 'installed', 'installer reported completion', (r) => {
     r.hostKey = hostKey.split(/\s+/).slice(0, 2).join(' ');
@@ -204,8 +274,16 @@ function sameSecret(given: string, expected: string): boolean {
 async function serveImage(imagesDir: string, parts: string[], response: ServerResponse): Promise<void> {
   if (parts.some((p) => p.startsWith('.') || p.includes('\\'))) return reply(response, 404, 'not found\n');
   const file = join(imagesDir, ...parts);
-  const size = await stat(file).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
-  if (size === undefined) return reply(response, 404, `no image ${parts.join('/')} (is the discovery image built? see the provisioner log)\n`);
+  const size = await stat(file).then(
+    (s) => (s.isFile() ? s.size : undefined),
+    () => undefined,
+  );
+  if (size === undefined)
+    return reply(
+      response,
+      404,
+      `no image ${parts.join('/')} (is the discovery image built? see the provisioner log)\n`,
+    );
   response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
   await pipeline(createReadStream(file), response);
 }
@@ -243,6 +321,9 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
 }
 
 function reply(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  response.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
   response.end(body);
 }

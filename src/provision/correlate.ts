@@ -17,7 +17,8 @@ export function correlate(bmc: BmcInventory, machines: readonly MachineRecord[])
     const dmi = m.hardware?.dmi;
     if (!dmi) continue;
     if (bmc.guid !== '' && dmi.uuid !== '' && sameGuid(bmc.guid, dmi.uuid)) add(m.id, 'GUID = SMBIOS UUID');
-    if (bmc.fru.productSerial !== '' && dmi.serial !== '' && bmc.fru.productSerial === dmi.serial) add(m.id, 'FRU product serial = SMBIOS serial');
+    if (bmc.fru.productSerial !== '' && dmi.serial !== '' && bmc.fru.productSerial === dmi.serial)
+      add(m.id, 'FRU product serial = SMBIOS serial');
   }
   if (hits.size === 0) return { kind: 'none' };
   if (hits.size === 1) {

@@ -22,7 +22,11 @@ export interface DiscoveryImage {
 }
 
 export interface ImageBuildDeps {
-  run: (file: string, args: readonly string[], options?: { cwd?: string; timeoutMs?: number }) => Promise<CommandResult>;
+  run: (
+    file: string,
+    args: readonly string[],
+    options?: { cwd?: string; timeoutMs?: number },
+  ) => Promise<CommandResult>;
   log: (line: string) => void;
   nowMs: () => number;
   /** templates/provisioner/: the ramdisk's /init and DHCP script. */
@@ -31,7 +35,10 @@ export interface ImageBuildDeps {
 }
 
 export class ImageBuildError extends Error {
-  constructor(message: string, readonly hint: string) {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
     super(message);
   }
 }
@@ -48,9 +55,19 @@ export function discoveryImageDir(imagesDir: string): string {
  */
 export async function ensureDiscoveryImage(imagesDir: string, deps: ImageBuildDeps): Promise<DiscoveryImage> {
   const dir = discoveryImageDir(imagesDir);
-  const image = (kernelPackage: string): DiscoveryImage => ({ dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), kernelPackage });
+  const image = (kernelPackage: string): DiscoveryImage => ({
+    dir,
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    kernelPackage,
+  });
   const stamp = readStamp(dir);
-  if (stamp?.version === DISCOVERY_IMAGE_VERSION && existsSync(join(dir, 'vmlinuz')) && existsSync(join(dir, 'initrd.img'))) return image(stamp.kernelPackage);
+  if (
+    stamp?.version === DISCOVERY_IMAGE_VERSION &&
+    existsSync(join(dir, 'vmlinuz')) &&
+    existsSync(join(dir, 'initrd.img'))
+  )
+    return image(stamp.kernelPackage);
 
   const started = deps.nowMs();
   mkdirSync(imagesDir, { recursive: true });
@@ -59,20 +76,33 @@ export async function ensureDiscoveryImage(imagesDir: string, deps: ImageBuildDe
   try {
     const fetched = await deps.run('apt-get', ['download', kernelPackage], { cwd: work, timeoutMs: 300_000 });
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (fetched.code !== 0 || !deb) throw new ImageBuildError(`cannot download ${kernelPackage}: ${fetched.stderr.trim().split('\n').at(-1) ?? ''}`, 'the admin node needs a working Debian mirror in its apt sources (`apt-get update`)');
+    if (fetched.code !== 0 || !deb)
+      throw new ImageBuildError(
+        `cannot download ${kernelPackage}: ${fetched.stderr.trim().split('\n').at(-1) ?? ''}`,
+        'the admin node needs a working Debian mirror in its apt sources (`apt-get update`)',
+      );
     const unpacked = await deps.run('dpkg-deb', ['-x', join(work, deb), join(work, 'root')]);
-    if (unpacked.code !== 0) throw new ImageBuildError(`cannot unpack ${deb}: ${unpacked.stderr.trim()}`, 'is the download complete? remove it and retry');
+    if (unpacked.code !== 0)
+      throw new ImageBuildError(
+        `cannot unpack ${deb}: ${unpacked.stderr.trim()}`,
+        'is the download complete? remove it and retry',
+      );
     const release = kernelPackage.replace(/^linux-image-/, '');
     const out = join(work, 'out');
     writeFileAtomic(join(out, 'vmlinuz'), readFileSync(join(work, 'root', 'boot', `vmlinuz-${release}`)));
     writeFileAtomic(join(out, 'initrd.img'), ramdisk(join(work, 'root', 'lib', 'modules', release), deps));
-    writeFileAtomic(join(out, 'stamp.json'), `${JSON.stringify({ version: DISCOVERY_IMAGE_VERSION, kernelPackage })}\n`);
+    writeFileAtomic(
+      join(out, 'stamp.json'),
+      `${JSON.stringify({ version: DISCOVERY_IMAGE_VERSION, kernelPackage })}\n`,
+    );
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  deps.log(`discovery image built from ${kernelPackage} in ${((deps.nowMs() - started) / 1000).toFixed(1)} s (initrd ${Math.round(statSync(join(dir, 'initrd.img')).size / 1024)} KiB)`);
+  deps.log(
+    `discovery image built from ${kernelPackage} in ${((deps.nowMs() - started) / 1000).toFixed(1)} s (initrd ${Math.round(statSync(join(dir, 'initrd.img')).size / 1024)} KiB)`,
+  );
   return image(kernelPackage);
 }
 
@@ -88,25 +118,41 @@ function readStamp(dir: string): { version: number; kernelPackage: string } | un
 async function kernelPackageOf(deps: ImageBuildDeps): Promise<string> {
   const shown = await deps.run('apt-cache', ['depends', KERNEL_METAPACKAGE]);
   const name = /Depends:\s*(linux-image-\S+)/.exec(shown.stdout)?.[1];
-  if (shown.code !== 0 || !name) throw new ImageBuildError(`apt knows no ${KERNEL_METAPACKAGE}`, 'run `apt-get update` on the admin node (its mirror must carry Debian main)');
+  if (shown.code !== 0 || !name)
+    throw new ImageBuildError(
+      `apt knows no ${KERNEL_METAPACKAGE}`,
+      'run `apt-get update` on the admin node (its mirror must carry Debian main)',
+    );
   return name;
 }
 
 function ramdisk(modulesDir: string, deps: ImageBuildDeps): Buffer {
   const modules = indexModules(modulesDir);
-  const { order } = moduleLoadOrder(RAMDISK_MODULES.filter((m) => modules.has(m)), (name) => {
-    const file = modules.get(name);
-    return file === undefined ? undefined : moduleDepends(readFileSync(file));
-  });
+  const { order } = moduleLoadOrder(
+    RAMDISK_MODULES.filter((m) => modules.has(m)),
+    (name) => {
+      const file = modules.get(name);
+      return file === undefined ? undefined : moduleDepends(readFileSync(file));
+    },
+  );
   const entries: CpioEntry[] = [
-    ...['bin', 'dev', 'proc', 'sys', 'tmp', 'run', 'etc', 'lib', 'lib/modules'].map((path): CpioEntry => ({ kind: 'dir', path })),
+    ...['bin', 'dev', 'proc', 'sys', 'tmp', 'run', 'etc', 'lib', 'lib/modules'].map(
+      (path): CpioEntry => ({ kind: 'dir', path }),
+    ),
     // the kernel writes /init's output to /dev/console before devtmpfs is mounted
     { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
     { kind: 'file', path: 'bin/busybox', data: readFileSync(deps.busybox ?? BUSYBOX_STATIC), mode: 0o755 },
     { kind: 'symlink', path: 'bin/sh', target: 'busybox' },
     { kind: 'file', path: 'init', data: readFileSync(join(deps.templateDir, 'discovery-init.sh')), mode: 0o755 },
-    { kind: 'file', path: 'bin/udhcpc-script', data: readFileSync(join(deps.templateDir, 'udhcpc-script.sh')), mode: 0o755 },
-    ...order.map((name): CpioEntry => ({ kind: 'file', path: `lib/modules/${name}.ko`, data: readFileSync(modules.get(name)!) })),
+    {
+      kind: 'file',
+      path: 'bin/udhcpc-script',
+      data: readFileSync(join(deps.templateDir, 'udhcpc-script.sh')),
+      mode: 0o755,
+    },
+    ...order.map(
+      (name): CpioEntry => ({ kind: 'file', path: `lib/modules/${name}.ko`, data: readFileSync(modules.get(name)!) }),
+    ),
     { kind: 'file', path: 'lib/modules/load-order', data: Buffer.from(order.map((m) => `${m}\n`).join('')) },
   ];
   return gzipCpio(entries);

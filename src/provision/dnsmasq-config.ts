@@ -5,7 +5,14 @@ import { bootServerUrl, type ProvisionerConfig } from './provisioner-config.js';
 export const IPXE_FILES = { bios: 'undionly.kpxe', efi: 'ipxe.efi' } as const;
 export const IPXE_SOURCE_DIR = '/usr/lib/ipxe';
 
-export function dnsmasqPaths(config: ProvisionerConfig): { conf: string; hosts: string; leases: string; log: string; pid: string; tftpRoot: string } {
+export function dnsmasqPaths(config: ProvisionerConfig): {
+  conf: string;
+  hosts: string;
+  leases: string;
+  log: string;
+  pid: string;
+  tftpRoot: string;
+} {
   return {
     conf: join(config.dir, 'dnsmasq.conf'),
     hosts: join(config.dir, 'dhcp-hosts'),
@@ -36,7 +43,9 @@ export function renderDnsmasqConfig(config: ProvisionerConfig): string {
     `dhcp-hostsfile=${paths.hosts}`,
     'log-dhcp',
     `log-facility=${paths.log}`,
-    ...(config.dhcpRange ? [`dhcp-range=${config.dhcpRange.start},${config.dhcpRange.end},${config.netmask},1h`] : [`dhcp-range=${config.address},static,${config.netmask},1h`]),
+    ...(config.dhcpRange
+      ? [`dhcp-range=${config.dhcpRange.start},${config.dhcpRange.end},${config.netmask},1h`]
+      : [`dhcp-range=${config.address},static,${config.netmask},1h`]),
     'dhcp-option=option:router',
     'dhcp-option=option:dns-server',
     // a new address is offered at once instead of after a 3 s ICMP probe
@@ -55,7 +64,12 @@ export function renderDnsmasqConfig(config: ProvisionerConfig): string {
     // PXE discovery control "skip ProxyDHCP": saves the ROM ~2 s per boot
     'dhcp-option=vendor:PXEClient,6,8',
     ...(config.routerAdvertisement && config.interface !== undefined
-      ? ['# iPXE waits ~15 s for an IPv6 router advertisement: a local-only one (router lifetime 0)', 'enable-ra', `dhcp-range=::,constructor:${config.interface},ra-only,1h`, `ra-param=${config.interface},60,0`]
+      ? [
+          '# iPXE waits ~15 s for an IPv6 router advertisement: a local-only one (router lifetime 0)',
+          'enable-ra',
+          `dhcp-range=::,constructor:${config.interface},ra-only,1h`,
+          `ra-param=${config.interface},60,0`,
+        ]
       : []),
     '',
   ];
@@ -75,8 +89,20 @@ export interface Lease {
 }
 
 export function parseLeases(text: string): Lease[] {
-  return text.split('\n').filter(Boolean).flatMap((line) => {
-    const [expires, mac, address, hostname] = line.split(' ');
-    return expires && mac && address ? [{ expires: Number(expires), mac: mac.toLowerCase(), address, hostname: hostname === '*' || hostname === undefined ? '' : hostname }] : [];
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      const [expires, mac, address, hostname] = line.split(' ');
+      return expires && mac && address
+        ? [
+            {
+              expires: Number(expires),
+              mac: mac.toLowerCase(),
+              address,
+              hostname: hostname === '*' || hostname === undefined ? '' : hostname,
+            },
+          ]
+        : [];
+    });
 }

@@ -19,18 +19,39 @@ export function parseHardwareReport(value: Json): { report?: HardwareReport; pro
   const cpu = record(o.cpu, 'cpu', problems);
   const dmi = record(o.dmi, 'dmi', problems);
   const report: HardwareReport = {
-    cpu: { count: int(cpu.count, 'cpu.count', problems), model: str(cpu.model, 'cpu.model', problems), flags: list(cpu.flags, 'cpu.flags', problems).map(String) },
+    cpu: {
+      count: int(cpu.count, 'cpu.count', problems),
+      model: str(cpu.model, 'cpu.model', problems),
+      flags: list(cpu.flags, 'cpu.flags', problems).map(String),
+    },
     memoryMiB: int(o.memory_mib, 'memory_mib', problems),
     disks: list(o.disks, 'disks', problems).map((d, i) => {
       const r = record(d, `disks[${i}]`, problems);
-      return { name: str(r.name, `disks[${i}].name`, problems), sizeBytes: int(r.size_bytes, `disks[${i}].size_bytes`, problems), model: optStr(r.model), serial: optStr(r.serial), rotational: r.rotational === true || r.rotational === 1 };
+      return {
+        name: str(r.name, `disks[${i}].name`, problems),
+        sizeBytes: int(r.size_bytes, `disks[${i}].size_bytes`, problems),
+        model: optStr(r.model),
+        serial: optStr(r.serial),
+        rotational: r.rotational === true || r.rotational === 1,
+      };
     }),
     nics: list(o.nics, 'nics', problems).map((n, i) => {
       const r = record(n, `nics[${i}]`, problems);
       const speed = typeof r.speed_mbps === 'number' && r.speed_mbps > 0 ? r.speed_mbps : null;
-      return { name: str(r.name, `nics[${i}].name`, problems), mac: macOf(str(r.mac, `nics[${i}].mac`, problems), `nics[${i}].mac`, problems), link: r.link === true || r.link === 1, speedMbps: speed, addresses: list(r.addresses, `nics[${i}].addresses`, problems).map(String) };
+      return {
+        name: str(r.name, `nics[${i}].name`, problems),
+        mac: macOf(str(r.mac, `nics[${i}].mac`, problems), `nics[${i}].mac`, problems),
+        link: r.link === true || r.link === 1,
+        speedMbps: speed,
+        addresses: list(r.addresses, `nics[${i}].addresses`, problems).map(String),
+      };
     }),
-    dmi: { vendor: optStr(dmi.vendor), product: optStr(dmi.product), serial: optStr(dmi.serial), uuid: optStr(dmi.uuid).toLowerCase() },
+    dmi: {
+      vendor: optStr(dmi.vendor),
+      product: optStr(dmi.product),
+      serial: optStr(dmi.serial),
+      uuid: optStr(dmi.uuid).toLowerCase(),
+    },
     bmcAddress: typeof o.bmc_address === 'string' && o.bmc_address !== '' ? o.bmc_address : null,
   };
   return problems.length === 0 ? { report, problems } : { problems };

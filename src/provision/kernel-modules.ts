@@ -9,11 +9,17 @@ export function moduleDepends(ko: Buffer): string[] {
   const start = at + marker.length;
   const end = ko.indexOf(0, start);
   const list = ko.subarray(start, end < 0 ? undefined : end).toString('latin1');
-  return list.split(',').filter(Boolean).map((name) => name.replace(/-/g, '_'));
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((name) => name.replace(/-/g, '_'));
 }
 
 /** Every module `wanted` needs, dependencies first (insmod order); unknown names are reported. */
-export function moduleLoadOrder(wanted: readonly string[], dependsOf: (name: string) => string[] | undefined): { order: string[]; missing: string[] } {
+export function moduleLoadOrder(
+  wanted: readonly string[],
+  dependsOf: (name: string) => string[] | undefined,
+): { order: string[]; missing: string[] } {
   const order: string[] = [];
   const missing: string[] = [];
   const visiting = new Set<string>();

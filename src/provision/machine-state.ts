@@ -4,8 +4,16 @@
  * a machine somewhere it should not be.
  */
 export const MACHINE_STATES = [
-  'discovered', 'inspected', 'allocated', 'installing', 'installed', 'deploying', 'deployed',
-  'inspect-failed', 'install-failed', 'deploy-failed',
+  'discovered',
+  'inspected',
+  'allocated',
+  'installing',
+  'installed',
+  'deploying',
+  'deployed',
+  'inspect-failed',
+  'install-failed',
+  'deploy-failed',
 ] as const;
 
 export type MachineState = (typeof MACHINE_STATES)[number];
@@ -37,12 +45,17 @@ export type BootAction = 'discover' | 'install' | 'local';
 
 export function bootActionFor(state: MachineState | undefined): BootAction {
   if (state === 'installing') return 'install';
-  if (state === undefined || state === 'discovered' || state === 'inspected' || state === 'inspect-failed') return 'discover';
+  if (state === undefined || state === 'discovered' || state === 'inspected' || state === 'inspect-failed')
+    return 'discover';
   return 'local';
 }
 
 export class IllegalTransition extends Error {
-  constructor(readonly machine: string, readonly from: MachineState, readonly to: MachineState) {
+  constructor(
+    readonly machine: string,
+    readonly from: MachineState,
+    readonly to: MachineState,
+  ) {
     super(`machine ${machine} cannot go from ${from} to ${to} (allowed from ${from}: ${TRANSITIONS[from].join(', ')})`);
   }
 }

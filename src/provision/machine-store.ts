@@ -43,7 +43,10 @@ const UNKNOWN_MACHINES_MAX = 1024;
  * thing at the same time: the CLI moves machines into a phase, the boot server records how it ends.
  */
 export class MachineStore {
-  constructor(private readonly dir: string, private readonly now: () => Date) {}
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => Date,
+  ) {}
 
   get(id: string): MachineRecord | undefined {
     try {
@@ -55,7 +58,11 @@ export class MachineStore {
 
   all(): MachineRecord[] {
     if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir).filter((f) => f.endsWith('.json')).map((f) => this.get(f.slice(0, -5))).filter((r): r is MachineRecord => r !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => this.get(f.slice(0, -5)))
+      .filter((r): r is MachineRecord => r !== undefined)
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
   byMac(mac: string): MachineRecord | undefined {
@@ -68,13 +75,25 @@ export class MachineStore {
     const existing = this.get(id);
     if (existing) return existing;
     const at = this.now().toISOString();
-    const record: MachineRecord = { id, ...(fields.node !== undefined ? { node: fields.node } : {}), macs: fields.macs.map((m) => m.toLowerCase()), state, since: at, history: [{ from: null, to: state, at, reason }] };
+    const record: MachineRecord = {
+      id,
+      ...(fields.node !== undefined ? { node: fields.node } : {}),
+      macs: fields.macs.map((m) => m.toLowerCase()),
+      state,
+      since: at,
+      history: [{ from: null, to: state, at, reason }],
+    };
     this.save(record);
     return record;
   }
 
   /** Moves a machine to `to`; an illegal transition throws and changes nothing. */
-  transition(id: string, to: MachineState, reason: string, update: (r: MachineRecord) => void = () => undefined): MachineRecord {
+  transition(
+    id: string,
+    to: MachineState,
+    reason: string,
+    update: (r: MachineRecord) => void = () => undefined,
+  ): MachineRecord {
     const record = this.get(id);
     if (!record) throw new Error(`unknown machine ${id}`);
     if (!canTransition(record.state, to)) throw new IllegalTransition(id, record.state, to);
@@ -115,18 +134,32 @@ export class MachineStore {
       writeFileAtomic(file, `${lines.slice(Math.floor(lines.length / 2)).join('\n')}\n`, 0o600);
     }
     mkdirSync(this.dir, { recursive: true });
-    appendLineDurable(file, JSON.stringify({ at: this.now().toISOString(), what, detail: detail.slice(0, DETAIL_MAX) } satisfies MachineSighting));
+    appendLineDurable(
+      file,
+      JSON.stringify({
+        at: this.now().toISOString(),
+        what,
+        detail: detail.slice(0, DETAIL_MAX),
+      } satisfies MachineSighting),
+    );
   }
 
   /** Machines nobody told us about (by their sightings or records), counted to bound them. */
   unknownCount(): number {
     if (!existsSync(this.dir)) return 0;
-    return new Set(readdirSync(this.dir).filter((f) => f.startsWith('unknown-')).map((f) => f.replace(/\..*$/, ''))).size;
+    return new Set(
+      readdirSync(this.dir)
+        .filter((f) => f.startsWith('unknown-'))
+        .map((f) => f.replace(/\..*$/, '')),
+    ).size;
   }
 
   sightings(id: string): MachineSighting[] {
     try {
-      return readFileSync(this.sightingsFile(id), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MachineSighting);
+      return readFileSync(this.sightingsFile(id), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as MachineSighting);
     } catch {
       return [];
     }

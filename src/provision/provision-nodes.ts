@@ -61,7 +61,12 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   if (!driver) return true;
   if (record && hasOperatingSystem(record.state)) return ensurePoweredOn(node, driver, deps, started);
   if (!record && (await deps.sshAnswers(node))) {
-    deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'installed', 'answers SSH: adopted as installed (no reinstall)');
+    deps.store.enroll(
+      node.name,
+      { node: node.name, macs: node.macs },
+      'installed',
+      'answers SSH: adopted as installed (no reinstall)',
+    );
     deps.sink({ type: 'provision.ok', node: node.name, action: 'adopted', ms: 0 });
     return true;
   }
@@ -69,9 +74,15 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   const fail = (observation: Observation) => failProvision(node, deps, observation);
   deps.store.enroll(node.name, { node: node.name, macs: node.macs }, 'allocated', 'in the inventory');
   const current = deps.store.get(node.name)!;
-  if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed') deps.store.transition(node.name, 'allocated', 'in the inventory');
+  if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed')
+    deps.store.transition(node.name, 'allocated', 'in the inventory');
   // Sightings from before this install (an earlier attempt) must not count as progress.
-  const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system', (r) => (r.installToken = randomBytes(24).toString('hex'))).since;
+  const sinceInstall = deps.store.transition(
+    node.name,
+    'installing',
+    'apply: node has no operating system',
+    (r) => (r.installToken = randomBytes(24).toString('hex')),
+  ).since;
   try {
     phase('power', 'boot device PXE, power-cycling through the BMC');
     await driver.setBootDevice('pxe', false);
@@ -99,7 +110,11 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   const installed = deps.store.get(node.name)!;
   recordRefusedRequests(node, deps, sinceInstall);
   if (installed.hostKey && deps.pinHostKey(node, installed.hostKey) === 'conflict') {
-    return fail({ source: 'ssh-connect', kind: 'install', message: `host key mismatch: the installer of ${node.name} reported a host key other than the one pinned for ${node.ssh.address}:${node.ssh.port}; an install never replaces a pinned key — if you reinstalled ${node.name} on purpose: bootstrap hostkey forget INVENTORY ${node.name}, then apply` });
+    return fail({
+      source: 'ssh-connect',
+      kind: 'install',
+      message: `host key mismatch: the installer of ${node.name} reported a host key other than the one pinned for ${node.ssh.address}:${node.ssh.port}; an install never replaces a pinned key — if you reinstalled ${node.name} on purpose: bootstrap hostkey forget INVENTORY ${node.name}, then apply`,
+    });
   }
   try {
     await driver.setBootDevice('disk', true);
@@ -111,7 +126,12 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   const sshDeadline = deps.nowMs() + deps.sshDeadlineMs;
   while (!(await deps.sshAnswers(node))) {
     if (deps.signal.aborted) return false;
-    if (deps.nowMs() > sshDeadline) return fail({ source: 'pxe', kind: 'ssh-timeout', message: `${node.name} reported installed but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s` });
+    if (deps.nowMs() > sshDeadline)
+      return fail({
+        source: 'pxe',
+        kind: 'ssh-timeout',
+        message: `${node.name} reported installed but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s`,
+      });
     await deps.sleep(250);
   }
   deps.sink({ type: 'provision.ok', node: node.name, action: 'installed', ms: Math.round(deps.nowMs() - started) });
@@ -122,7 +142,12 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
  * An installed node that does not answer SSH is asked for its power state; when it is off (a power cut, an
  * operator, a test) it is powered on and given the SSH deadline, instead of failing later as unreachable.
  */
-async function ensurePoweredOn(node: NodeSpec, driver: PowerInterface, deps: ProvisionDeps, started: number): Promise<boolean> {
+async function ensurePoweredOn(
+  node: NodeSpec,
+  driver: PowerInterface,
+  deps: ProvisionDeps,
+  started: number,
+): Promise<boolean> {
   if (await deps.sshAnswers(node)) return true;
   try {
     if ((await driver.powerState()) === 'on') return true; // booting or hung: gathering facts will say which
@@ -135,7 +160,12 @@ async function ensurePoweredOn(node: NodeSpec, driver: PowerInterface, deps: Pro
   const deadline = deps.nowMs() + deps.sshDeadlineMs;
   while (!(await deps.sshAnswers(node))) {
     if (deps.signal.aborted) return false;
-    if (deps.nowMs() > deadline) return failProvision(node, deps, { source: 'pxe', kind: 'ssh-timeout', message: `${node.name} was powered on but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s` });
+    if (deps.nowMs() > deadline)
+      return failProvision(node, deps, {
+        source: 'pxe',
+        kind: 'ssh-timeout',
+        message: `${node.name} was powered on but sshd on ${node.ssh.address}:${node.ssh.port} did not answer within ${Math.round(deps.sshDeadlineMs / 1000)} s`,
+      });
     await deps.sleep(250);
   }
   deps.sink({ type: 'provision.ok', node: node.name, action: 'powered-on', ms: Math.round(deps.nowMs() - started) });
@@ -150,7 +180,14 @@ async function ensurePoweredOn(node: NodeSpec, driver: PowerInterface, deps: Pro
 function recordRefusedRequests(node: NodeSpec, deps: ProvisionDeps, sinceInstall: string): void {
   const refused = deps.store.sightings(node.name).filter((s) => s.at >= sinceInstall && s.what === 'rejected');
   if (refused.length === 0) return;
-  const record = deps.recorder.record({ node: node.name, step: 'provision' }, { source: 'pxe', kind: 'request-refused', message: `while ${node.name} was installed, the boot server refused ${refused.length} request(s) for it: ${refused.map((s) => `${s.at.slice(11, 19)} ${s.detail}`).join('; ')}` });
+  const record = deps.recorder.record(
+    { node: node.name, step: 'provision' },
+    {
+      source: 'pxe',
+      kind: 'request-refused',
+      message: `while ${node.name} was installed, the boot server refused ${refused.length} request(s) for it: ${refused.map((s) => `${s.at.slice(11, 19)} ${s.detail}`).join('; ')}`,
+    },
+  );
   deps.sink({ type: 'failure.recorded', record });
 }
 
@@ -161,7 +198,13 @@ function phaseSink(node: NodeSpec, deps: ProvisionDeps): (name: string, message:
 function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observation): false {
   const record = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
   deps.sink({ type: 'provision.fail', node: node.name, gene: record.gene, message: observation.message });
-  if (deps.store.get(node.name)?.state === 'installing') deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }));
+  if (deps.store.get(node.name)?.state === 'installing')
+    deps.store.transition(
+      node.name,
+      'install-failed',
+      observation.message,
+      (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }),
+    );
   return false;
 }
 
@@ -175,8 +218,23 @@ function installTimeout(node: NodeSpec, seen: readonly MachineSighting[], deadli
   const lease = seen.find((s) => s.what === 'dhcp');
   const script = seen.find((s) => s.what === 'boot-script');
   const limit = `${Math.round(deadlineMs / 1000)} s`;
-  const trail = seen.length > 0 ? ` Seen: ${seen.map((s) => `${s.at.slice(11, 19)} ${s.what} (${s.detail})`).join('; ')}.` : '';
-  if (!lease) return { source: 'pxe', kind: 'no-dhcp', message: `${node.name} (${node.macs[0] ?? 'no MAC'}) asked for no DHCP lease within ${limit} of the power-cycle.${trail}` };
-  if (!script) return { source: 'pxe', kind: 'no-boot-script', message: `${node.name} got ${lease.detail} but never fetched its boot script within ${limit}.${trail}` };
-  return { source: 'pxe', kind: 'install-timeout', message: `${node.name} fetched its boot script but the installer did not report completion within ${limit}.${trail}` };
+  const trail =
+    seen.length > 0 ? ` Seen: ${seen.map((s) => `${s.at.slice(11, 19)} ${s.what} (${s.detail})`).join('; ')}.` : '';
+  if (!lease)
+    return {
+      source: 'pxe',
+      kind: 'no-dhcp',
+      message: `${node.name} (${node.macs[0] ?? 'no MAC'}) asked for no DHCP lease within ${limit} of the power-cycle.${trail}`,
+    };
+  if (!script)
+    return {
+      source: 'pxe',
+      kind: 'no-boot-script',
+      message: `${node.name} got ${lease.detail} but never fetched its boot script within ${limit}.${trail}`,
+    };
+  return {
+    source: 'pxe',
+    kind: 'install-timeout',
+    message: `${node.name} fetched its boot script but the installer did not report completion within ${limit}.${trail}`,
+  };
 }

@@ -60,7 +60,11 @@ export function provisionerConfigOf(inventory: Inventory, stateDir: string): Pro
       return n.macs.slice(0, 1).map((mac) => ({ mac: mac.toLowerCase(), address: ip, name: n.name }));
     }),
     dir: join(stateDir, 'provisioner'),
-    tftpRoot: join(RUNTIME_ROOT, `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`, 'tftp'),
+    tftpRoot: join(
+      RUNTIME_ROOT,
+      `${inventory.deployment}-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`,
+      'tftp',
+    ),
     imagesDir: imagesDirOf(inventory),
     routerAdvertisement: false,
     ...(inventory.ssh.key !== undefined ? { authorizedKeyFile: `${inventory.ssh.key}.pub` } : {}),

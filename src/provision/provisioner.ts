@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { createBootServer, machineIdFor, type BootServerDeps } from './boot-server.js';
 import { RUNTIME_ROOT } from './provisioner-config.js';
-import { dnsmasqPaths, IPXE_FILES, IPXE_SOURCE_DIR, parseLeases, renderDhcpHosts, renderDnsmasqConfig } from './dnsmasq-config.js';
+import {
+  dnsmasqPaths,
+  IPXE_FILES,
+  IPXE_SOURCE_DIR,
+  parseLeases,
+  renderDhcpHosts,
+  renderDnsmasqConfig,
+} from './dnsmasq-config.js';
 
 export interface ProvisionerDeps extends BootServerDeps {
   sleep: (ms: number) => Promise<void>;
@@ -21,7 +28,10 @@ export interface RunningProvisioner {
 }
 
 export class ProvisionerError extends Error {
-  constructor(message: string, readonly hint: string) {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
     super(message);
   }
 }
@@ -38,7 +48,8 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   for (let d = paths.tftpRoot; d.startsWith(RUNTIME_ROOT); d = dirname(d)) chmodSync(d, 0o755);
   for (const file of Object.values(IPXE_FILES)) {
     const source = join(deps.ipxeDir ?? IPXE_SOURCE_DIR, file);
-    if (!existsSync(source)) throw new ProvisionerError(`${source} is missing (iPXE for PXE ROMs)`, 'install it with: apt-get install ipxe');
+    if (!existsSync(source))
+      throw new ProvisionerError(`${source} is missing (iPXE for PXE ROMs)`, 'install it with: apt-get install ipxe');
     copyFileSync(source, join(paths.tftpRoot, file));
   }
   writeFileAtomic(paths.hosts, renderDhcpHosts(config));
@@ -54,7 +65,16 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   };
   const server = createBootServer({ ...deps, leaseOf });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new ProvisionerError(`the boot server cannot listen on ${config.address}:${config.httpPort}: ${error.code ?? error.message}`, error.code === 'EADDRINUSE' ? 'another provisioner already runs (see `bootstrap status`) or the port is taken' : 'is the admin address configured on this machine?')));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ProvisionerError(
+          `the boot server cannot listen on ${config.address}:${config.httpPort}: ${error.code ?? error.message}`,
+          error.code === 'EADDRINUSE'
+            ? 'another provisioner already runs (see `bootstrap status`) or the port is taken'
+            : 'is the admin address configured on this machine?',
+        ),
+      ),
+    );
     server.listen(config.httpPort, config.address, () => resolve());
   });
 
@@ -62,7 +82,9 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   let child: ChildProcess | undefined;
   let restarts = 0;
   const startDnsmasq = () => {
-    child = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${paths.conf}`, `--pid-file=${paths.pid}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('dnsmasq', ['--keep-in-foreground', `--conf-file=${paths.conf}`, `--pid-file=${paths.pid}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.on('data', (chunk: Buffer) => deps.log(`dnsmasq: ${chunk.toString().trim()}`));
     const startedAt = deps.nowMs();
     child.once('exit', (code, signal) => {
@@ -79,7 +101,9 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
   startDnsmasq();
 
   const imagesBuilt = (deps.buildImages?.() ?? Promise.resolve()).catch((error: unknown) => {
-    deps.log(`boot images: ${error instanceof Error ? error.message : String(error)} — machines that PXE-boot into discovery will not get a kernel`);
+    deps.log(
+      `boot images: ${error instanceof Error ? error.message : String(error)} — machines that PXE-boot into discovery will not get a kernel`,
+    );
   });
 
   const seen = new Set<string>();
@@ -95,13 +119,19 @@ export async function startProvisioner(deps: ProvisionerDeps): Promise<RunningPr
         const key = `${lease.mac} ${lease.address} ${lease.expires}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        deps.store.sight(machineIdFor(config, deps.store.byMac(lease.mac), lease.mac), 'dhcp', `lease ${lease.address} for ${lease.mac}`);
+        deps.store.sight(
+          machineIdFor(config, deps.store.byMac(lease.mac), lease.mac),
+          'dhcp',
+          `lease ${lease.address} for ${lease.mac}`,
+        );
       }
       await deps.sleep(250);
     }
   };
   const leaseWatcher = watchLeases();
-  deps.log(`serving ${config.deployment}: DHCP/TFTP on ${config.interface ?? config.address}, HTTP on ${config.address}:${config.httpPort}`);
+  deps.log(
+    `serving ${config.deployment}: DHCP/TFTP on ${config.interface ?? config.address}, HTTP on ${config.address}:${config.httpPort}`,
+  );
 
   return {
     stop: async () => {

@@ -48,14 +48,18 @@ export interface RecoveryTimings {
 export function timingsOf(n: MasakariNotification): RecoveryTimings {
   const phases = n.workflow.flatMap((t) => {
     const times = t.messages.map((m) => parseUtc(m.time)).filter((x): x is number => x !== undefined);
-    return times.length === 0 ? [] : [{ task: t.task, state: t.state, seconds: round((Math.max(...times) - Math.min(...times)) / 1000) }];
+    return times.length === 0
+      ? []
+      : [{ task: t.task, state: t.state, seconds: round((Math.max(...times) - Math.min(...times)) / 1000) }];
   });
   const generated = parseUtc(n.generated);
   const created = parseUtc(n.created);
   const updated = parseUtc(n.updated);
   return {
     ...(generated !== undefined && updated !== undefined ? { totalSeconds: round((updated - generated) / 1000) } : {}),
-    ...(generated !== undefined && created !== undefined ? { notifiedSeconds: round((created - generated) / 1000) } : {}),
+    ...(generated !== undefined && created !== undefined
+      ? { notifiedSeconds: round((created - generated) / 1000) }
+      : {}),
     phases,
   };
 }
@@ -63,10 +67,14 @@ export function timingsOf(n: MasakariNotification): RecoveryTimings {
 /** What happened, in one line: the notification's kind of failure and where. */
 export function describeNotification(n: MasakariNotification): string {
   const host = n.host ?? 'an unknown host';
-  if (n.type === 'COMPUTE_HOST' && n.payload.event === 'STARTED') return `host ${host} back (${String(n.payload.cluster_status ?? '?')})`;
-  if (n.type === 'COMPUTE_HOST') return `host ${host} lost (${String(n.payload.cluster_status ?? '?')}, power ${n.payload.host_status === 'NORMAL' ? 'confirmed off' : String(n.payload.host_status ?? '?')})`;
-  if (n.type === 'VM') return `instance ${String(n.payload.instance_uuid ?? '?')} on ${host}: ${String(n.payload.event ?? '?')}/${String(n.payload.vir_domain_event ?? '?')}`;
-  if (n.type === 'PROCESS') return `process ${String(n.payload.process_name ?? '?')} on ${host} ${String(n.payload.event ?? '?').toLowerCase()}`;
+  if (n.type === 'COMPUTE_HOST' && n.payload.event === 'STARTED')
+    return `host ${host} back (${String(n.payload.cluster_status ?? '?')})`;
+  if (n.type === 'COMPUTE_HOST')
+    return `host ${host} lost (${String(n.payload.cluster_status ?? '?')}, power ${n.payload.host_status === 'NORMAL' ? 'confirmed off' : String(n.payload.host_status ?? '?')})`;
+  if (n.type === 'VM')
+    return `instance ${String(n.payload.instance_uuid ?? '?')} on ${host}: ${String(n.payload.event ?? '?')}/${String(n.payload.vir_domain_event ?? '?')}`;
+  if (n.type === 'PROCESS')
+    return `process ${String(n.payload.process_name ?? '?')} on ${host} ${String(n.payload.event ?? '?').toLowerCase()}`;
   return `${n.type} on ${host}`;
 }
 
@@ -87,7 +95,15 @@ export function parseNotifications(text: string): MasakariNotification[] {
   if (!Array.isArray(parsed)) throw new Error('not a JSON list');
   for (const item of parsed) {
     const n = item as Partial<MasakariNotification>;
-    if (typeof n !== 'object' || n === null || typeof n.id !== 'string' || typeof n.type !== 'string' || typeof n.status !== 'string' || !Array.isArray(n.workflow) || typeof n.payload !== 'object') {
+    if (
+      typeof n !== 'object' ||
+      n === null ||
+      typeof n.id !== 'string' ||
+      typeof n.type !== 'string' ||
+      typeof n.status !== 'string' ||
+      !Array.isArray(n.workflow) ||
+      typeof n.payload !== 'object'
+    ) {
       throw new Error(`an entry is not a notification: ${JSON.stringify(item).slice(0, 200)}`);
     }
   }
@@ -97,7 +113,18 @@ export function parseNotifications(text: string): MasakariNotification[] {
 /** The failures the last `bootstrap recoveries` saw, kept in the state directory for the dashboard (newest first). */
 export interface RecoveriesSnapshot {
   at: string;
-  notifications: { id: string; kind: string; host: string; what: string; status: string; verdict: RecoveryVerdict; gene?: string; totalSeconds?: number; phases: { task: string; seconds: number }[]; created: string | null }[];
+  notifications: {
+    id: string;
+    kind: string;
+    host: string;
+    what: string;
+    status: string;
+    verdict: RecoveryVerdict;
+    gene?: string;
+    totalSeconds?: number;
+    phases: { task: string; seconds: number }[];
+    created: string | null;
+  }[];
 }
 
 /** Notifications a snapshot keeps: the newest ones are what an operator watches. */

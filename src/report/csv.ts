@@ -3,7 +3,28 @@ import type { FailureRecord } from '../failures/record.js';
 import type { Taxonomy } from '../failures/taxonomy.js';
 
 /** The Fault Genes sheet's columns first, then where and when it happened, so rows paste into the shared sheet. */
-const COLUMNS = ['failure mode', 'classification', 'component', 'symptom', 'root cause', 'mitigation', 'how reported', 'how to re-create', 'openstack release', 'gene', 'layer', 'severity', 'run', 'time', 'node', 'barclamp/role', 'step', 'attempt', 'evidence', 'tool version'] as const;
+const COLUMNS = [
+  'failure mode',
+  'classification',
+  'component',
+  'symptom',
+  'root cause',
+  'mitigation',
+  'how reported',
+  'how to re-create',
+  'openstack release',
+  'gene',
+  'layer',
+  'severity',
+  'run',
+  'time',
+  'node',
+  'barclamp/role',
+  'step',
+  'attempt',
+  'evidence',
+  'tool version',
+] as const;
 
 export function failuresCsv(records: readonly FailureRecord[], taxonomy: Taxonomy): string {
   const rows = records.map((r) => {

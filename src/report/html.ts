@@ -12,12 +12,24 @@ export function runHtml(timeline: RunTimeline, failures: readonly FailureRecord[
   const span = Math.max(timeline.durationMs, 1);
   const pct = (ms: number) => `${((ms / span) * 100).toFixed(2)}%`;
   const lanes = timeline.nodes.map((node) => {
-    const bars = node.phases.map((p) => `<div class="bar ${p.status}" style="left:${pct(p.startMs)};width:max(3px,${pct(p.endMs - p.startMs)})" title="${esc(`${p.name}: ${p.status}, +${seconds(p.startMs)}, took ${seconds(p.endMs - p.startMs)}, ${p.steps} step(s)`)}"><span>${esc(p.name)}</span></div>`);
-    const marks = node.failures.map((f) => `<div class="mark" style="left:${pct(f.atMs)}" title="${esc(`${f.gene} in ${f.phase}: ${f.message}`)}"></div>`);
+    const bars = node.phases.map(
+      (p) =>
+        `<div class="bar ${p.status}" style="left:${pct(p.startMs)};width:max(3px,${pct(p.endMs - p.startMs)})" title="${esc(`${p.name}: ${p.status}, +${seconds(p.startMs)}, took ${seconds(p.endMs - p.startMs)}, ${p.steps} step(s)`)}"><span>${esc(p.name)}</span></div>`,
+    );
+    const marks = node.failures.map(
+      (f) =>
+        `<div class="mark" style="left:${pct(f.atMs)}" title="${esc(`${f.gene} in ${f.phase}: ${f.message}`)}"></div>`,
+    );
     return `<div class="lane"><div class="name ${node.status}">${esc(node.node)}<small>${esc(node.status)}</small></div><div class="track">${bars.join('')}${marks.join('')}</div></div>`;
   });
-  const groups = groupByGene(failures).map((g) => `<tr><td><code>${esc(g.gene)}</code></td><td>${esc(g.title)}</td><td>${g.count}</td><td>${esc(g.nodes.join(', '))}</td><td>${esc(g.mitigation)}</td></tr>`);
-  const evidence = failures.map((r) => `<details><summary><code>${esc(r.gene)}</code> on ${esc(r.node)} ${r.step ? `<code>${esc(r.step)}</code>` : ''} · attempt ${r.attempt} · ${esc(r.time)}</summary><p>${esc(r.evidence.message)}</p>${r.evidence.stderrTail ? `<pre>${esc(r.evidence.stderrTail)}</pre>` : ''}<p><b>What to do:</b> ${esc(r.mitigation)}</p></details>`);
+  const groups = groupByGene(failures).map(
+    (g) =>
+      `<tr><td><code>${esc(g.gene)}</code></td><td>${esc(g.title)}</td><td>${g.count}</td><td>${esc(g.nodes.join(', '))}</td><td>${esc(g.mitigation)}</td></tr>`,
+  );
+  const evidence = failures.map(
+    (r) =>
+      `<details><summary><code>${esc(r.gene)}</code> on ${esc(r.node)} ${r.step ? `<code>${esc(r.step)}</code>` : ''} · attempt ${r.attempt} · ${esc(r.time)}</summary><p>${esc(r.evidence.message)}</p>${r.evidence.stderrTail ? `<pre>${esc(r.evidence.stderrTail)}</pre>` : ''}<p><b>What to do:</b> ${esc(r.mitigation)}</p></details>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>bootstrap run ${esc(timeline.runId)}</title>
 <style>

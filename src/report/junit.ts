@@ -22,23 +22,52 @@ export function runJunit(run: RunRecord): string {
     if (e.type === 'step.ok' || e.type === 'step.fail') outcome.set(`${e.node}\u0000${e.step}`, e);
     if (e.type === 'check.ok' || e.type === 'check.fail') outcome.set(`${e.node}\u0000${e.check}`, e);
   }
-  const failureFor = (node: string, step: string | undefined) => run.failures.filter((f) => f.node === node && f.step === step).at(-1);
+  const failureFor = (node: string, step: string | undefined) =>
+    run.failures.filter((f) => f.node === node && f.step === step).at(-1);
   const suites = new Map<string, TestCase[]>();
   const add = (node: string, c: TestCase) => suites.set(node, [...(suites.get(node) ?? []), c]);
 
   for (const e of run.events) {
-    if (e.type === 'provision.ok') add(e.node, { name: `provision (${e.action})`, classname: `${e.node}.provision`, seconds: e.ms / 1000 });
-    if (e.type === 'provision.fail') add(e.node, { name: 'provision', classname: `${e.node}.provision`, seconds: 0, failure: failureOf(failureFor(e.node, undefined), e.gene, e.message) });
-    if (e.type === 'gather.fail') add(e.node, { name: 'gather facts', classname: `${e.node}.gather`, seconds: 0, failure: failureOf(failureFor(e.node, undefined), e.gene, e.message) });
+    if (e.type === 'provision.ok')
+      add(e.node, { name: `provision (${e.action})`, classname: `${e.node}.provision`, seconds: e.ms / 1000 });
+    if (e.type === 'provision.fail')
+      add(e.node, {
+        name: 'provision',
+        classname: `${e.node}.provision`,
+        seconds: 0,
+        failure: failureOf(failureFor(e.node, undefined), e.gene, e.message),
+      });
+    if (e.type === 'gather.fail')
+      add(e.node, {
+        name: 'gather facts',
+        classname: `${e.node}.gather`,
+        seconds: 0,
+        failure: failureOf(failureFor(e.node, undefined), e.gene, e.message),
+      });
   }
   for (const node of run.plan?.nodes ?? []) {
-    const items = [...node.steps.map((s) => ({ id: s.id, name: s.summary, noop: s.action === 'noop' })), ...node.checks.map((c) => ({ id: c.id, name: `check ${c.name}`, noop: false }))];
+    const items = [
+      ...node.steps.map((s) => ({ id: s.id, name: s.summary, noop: s.action === 'noop' })),
+      ...node.checks.map((c) => ({ id: c.id, name: `check ${c.name}`, noop: false })),
+    ];
     for (const item of items) {
       const classname = `${node.name}.${item.id.split(':')[0]}`;
       const e = outcome.get(`${node.name}\u0000${item.id}`);
       if (item.noop) add(node.name, { name: `${item.name} (already in place)`, classname, seconds: 0 });
-      else if (!e) add(node.name, { name: item.name, classname, seconds: 0, skipped: 'not reached (an earlier failure or an interruption stopped this node)' });
-      else if (e.type === 'step.fail' || e.type === 'check.fail') add(node.name, { name: item.name, classname, seconds: e.type === 'step.fail' ? e.ms / 1000 : 0, failure: failureOf(failureFor(node.name, item.id), e.gene, e.message) });
+      else if (!e)
+        add(node.name, {
+          name: item.name,
+          classname,
+          seconds: 0,
+          skipped: 'not reached (an earlier failure or an interruption stopped this node)',
+        });
+      else if (e.type === 'step.fail' || e.type === 'check.fail')
+        add(node.name, {
+          name: item.name,
+          classname,
+          seconds: e.type === 'step.fail' ? e.ms / 1000 : 0,
+          failure: failureOf(failureFor(node.name, item.id), e.gene, e.message),
+        });
       else add(node.name, { name: item.name, classname, seconds: e.ms / 1000 });
     }
   }
@@ -65,14 +94,20 @@ export function runJunit(run: RunRecord): string {
 
 function failureOf(record: FailureRecord | undefined, gene: string, message: string): TestCase['failure'] {
   const body = record
-    ? [`gene: ${record.gene} — ${record.title} (${record.classification}, ${record.severity})`, `evidence: ${record.evidence.message}`, ...(record.evidence.stderrTail ? ['output:', record.evidence.stderrTail] : []), `mitigation: ${record.mitigation}`].join('\n')
+    ? [
+        `gene: ${record.gene} — ${record.title} (${record.classification}, ${record.severity})`,
+        `evidence: ${record.evidence.message}`,
+        ...(record.evidence.stderrTail ? ['output:', record.evidence.stderrTail] : []),
+        `mitigation: ${record.mitigation}`,
+      ].join('\n')
     : `gene: ${gene}`;
   return { gene, message, body };
 }
 
 function caseXml(c: TestCase): string {
   const open = `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}" time="${c.seconds.toFixed(3)}"`;
-  if (c.failure) return `${open}>\n      <failure type="${xml(c.failure.gene)}" message="${xml(`[${c.failure.gene}] ${c.failure.message}`)}">${xml(c.failure.body)}</failure>\n    </testcase>`;
+  if (c.failure)
+    return `${open}>\n      <failure type="${xml(c.failure.gene)}" message="${xml(`[${c.failure.gene}] ${c.failure.message}`)}">${xml(c.failure.body)}</failure>\n    </testcase>`;
   if (c.skipped) return `${open}>\n      <skipped message="${xml(c.skipped)}"/>\n    </testcase>`;
   return `${open}/>`;
 }

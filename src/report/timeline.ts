@@ -50,10 +50,16 @@ export function buildTimeline(runId: string, events: readonly TimedEvent[]): Run
     if (!timeline) nodes.set(node, (timeline = { node, phases: [], failures: [], status: 'unfinished' }));
     return timeline;
   };
-  const touch = (node: string, name: string, e: TimedEvent, effect: { failed?: boolean; step?: boolean; retry?: boolean } = {}) => {
+  const touch = (
+    node: string,
+    name: string,
+    e: TimedEvent,
+    effect: { failed?: boolean; step?: boolean; retry?: boolean } = {},
+  ) => {
     const phases = row(node).phases;
     let phase = phases.at(-1);
-    if (!phase || phase.name !== name) phases.push((phase = { name, startMs: at(e), endMs: at(e), status: 'unfinished', steps: 0, retries: 0 }));
+    if (!phase || phase.name !== name)
+      phases.push((phase = { name, startMs: at(e), endMs: at(e), status: 'unfinished', steps: 0, retries: 0 }));
     phase.endMs = at(e);
     if (effect.step) phase.steps++;
     if (effect.retry) phase.retries++;
@@ -102,7 +108,13 @@ export function buildTimeline(runId: string, events: readonly TimedEvent[]): Run
       case 'failure.recorded': {
         const r = e.record;
         const phase = r.barclamp ? `${r.barclamp}/${r.role ?? ''}` : (row(r.node).phases.at(-1)?.name ?? 'run');
-        row(r.node).failures.push({ atMs: at(e), gene: r.gene, phase, ...(r.step ? { step: r.step } : {}), message: r.evidence.message });
+        row(r.node).failures.push({
+          atMs: at(e),
+          gene: r.gene,
+          phase,
+          ...(r.step ? { step: r.step } : {}),
+          message: r.evidence.message,
+        });
         break;
       }
       case 'node.done':

@@ -3,7 +3,16 @@ import type { PlanSummary } from '../plan/plan-types.js';
 
 /** Everything the core reports, as one discriminated union. Renderers and files consume the same stream. */
 export type BootstrapEvent =
-  | { type: 'run.start'; schema: 'bootstrap-events/1'; runId: string; command: string; deployment: string; nodes: string[]; runDir: string; maintenance?: string[] }
+  | {
+      type: 'run.start';
+      schema: 'bootstrap-events/1';
+      runId: string;
+      command: string;
+      deployment: string;
+      nodes: string[];
+      runDir: string;
+      maintenance?: string[];
+    }
   | { type: 'secrets.generated'; names: string[] }
   | { type: 'lock.taken-over'; pid: number; host: string; since: string }
   | { type: 'provision.phase'; node: string; phase: string; message: string }
@@ -24,10 +33,32 @@ export type BootstrapEvent =
   | { type: 'check.fail'; node: string; check: string; gene: string; message: string }
   | { type: 'node.done'; node: string; status: 'ok' | 'failed' | 'skipped'; changed: number }
   | { type: 'failure.recorded'; record: FailureRecord }
-  | { type: 'recovery.seen'; notification: string; kind: string; host: string; what: string; status: string; verdict: 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure'; gene?: string; recordedNow: boolean; totalSeconds?: number; phases: { task: string; seconds: number }[] }
+  | {
+      type: 'recovery.seen';
+      notification: string;
+      kind: string;
+      host: string;
+      what: string;
+      status: string;
+      verdict: 'recovered' | 'failed' | 'ignored' | 'in-progress' | 'not-a-failure';
+      gene?: string;
+      recordedNow: boolean;
+      totalSeconds?: number;
+      phases: { task: string; seconds: number }[];
+    }
   | { type: 'bom.recorded'; nodes: number; packages: number }
   | { type: 'run.interrupt'; message: string }
-  | { type: 'run.done'; runId: string; status: 'ok' | 'failed' | 'interrupted'; stoppedEarly?: string; nodesOk: number; nodesFailed: number; changed: number; failures: number; ms: number };
+  | {
+      type: 'run.done';
+      runId: string;
+      status: 'ok' | 'failed' | 'interrupted';
+      stoppedEarly?: string;
+      nodesOk: number;
+      nodesFailed: number;
+      changed: number;
+      failures: number;
+      ms: number;
+    };
 
 export type TimedEvent = BootstrapEvent & { time: string };
 

@@ -25,7 +25,15 @@ export function runIdFor(time: Date, suffix: string): string {
 export function createRunDir(stateDir: string, id: string): RunDir {
   const dir = join(stateDir, 'runs', id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return { id, dir, events: join(dir, 'events.jsonl'), failures: join(dir, 'failures.jsonl'), plan: join(dir, 'plan.json'), summary: join(dir, 'summary.json'), bom: join(dir, 'bom.json') };
+  return {
+    id,
+    dir,
+    events: join(dir, 'events.jsonl'),
+    failures: join(dir, 'failures.jsonl'),
+    plan: join(dir, 'plan.json'),
+    summary: join(dir, 'summary.json'),
+    bom: join(dir, 'bom.json'),
+  };
 }
 
 export function listRuns(stateDir: string): string[] {

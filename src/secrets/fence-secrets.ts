@@ -16,7 +16,8 @@ export interface FenceLogin {
 
 export function fenceLoginOf(inventory: Inventory, node: NodeSpec): FenceLogin | undefined {
   if (!node.bmc) return undefined;
-  if (inventory.bmc.fence) return { username: inventory.bmc.fence.username, password: inventory.bmc.fence.password, dedicated: true };
+  if (inventory.bmc.fence)
+    return { username: inventory.bmc.fence.username, password: inventory.bmc.fence.password, dedicated: true };
   return { ...bmcLoginOf(inventory, node), dedicated: false };
 }
 
@@ -30,7 +31,11 @@ export interface UnreadableFenceSecret {
  * files do not either: `placeholder` stands in for what cannot be read yet (the templates still render);
  * a real run gets the unreadable dedicated ones back to report them, and leaves the others out.
  */
-export function fenceSecrets(inventory: Inventory, env: Readonly<Record<string, string | undefined>>, placeholder?: string): { secrets: Secrets; unreadable: UnreadableFenceSecret[] } {
+export function fenceSecrets(
+  inventory: Inventory,
+  env: Readonly<Record<string, string | undefined>>,
+  placeholder?: string,
+): { secrets: Secrets; unreadable: UnreadableFenceSecret[] } {
   const secrets: Secrets = {};
   const unreadable: UnreadableFenceSecret[] = [];
   for (const node of inventory.nodes) {

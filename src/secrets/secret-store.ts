@@ -26,7 +26,10 @@ export function readSecrets(file: string): Secrets {
 }
 
 /** The stored secrets plus freshly generated ones for what is missing, in memory only (nothing is written). */
-export function withMissingSecrets(file: string, wanted: readonly SecretRequest[]): { secrets: Secrets; generated: string[] } {
+export function withMissingSecrets(
+  file: string,
+  wanted: readonly SecretRequest[],
+): { secrets: Secrets; generated: string[] } {
   const secrets = readSecrets(file);
   const generated: string[] = [];
   for (const { key, length } of wanted) {
@@ -38,9 +41,13 @@ export function withMissingSecrets(file: string, wanted: readonly SecretRequest[
 }
 
 /** Adds any missing secrets (crypto-random) and persists them atomically; returns the full set and the new names. */
-export function ensureSecrets(file: string, wanted: readonly SecretRequest[]): { secrets: Secrets; generated: string[] } {
+export function ensureSecrets(
+  file: string,
+  wanted: readonly SecretRequest[],
+): { secrets: Secrets; generated: string[] } {
   const result = withMissingSecrets(file, wanted);
-  if (result.generated.length > 0) writeFileAtomic(file, `${JSON.stringify(sortKeys(result.secrets), null, 2)}\n`, 0o600);
+  if (result.generated.length > 0)
+    writeFileAtomic(file, `${JSON.stringify(sortKeys(result.secrets), null, 2)}\n`, 0o600);
   return result;
 }
 
@@ -58,9 +65,19 @@ export function randomSecret(length: number): string {
 /** Secret files readable by group or others are refused: someone may already have read them. */
 export function assertPrivate(file: string, mode: number): void {
   if ((mode & 0o077) !== 0) {
-    throw new UserError('precondition', `secret file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8)})`, [
-      { severity: 'error', code: 'secrets.permissions', location: { file, line: 1, col: 1 }, summary: `secret file is mode ${(mode & 0o777).toString(8)}; it must not be group/world readable`, suggestion: `run: chmod 600 ${file} (and consider rotating what it holds)` },
-    ]);
+    throw new UserError(
+      'precondition',
+      `secret file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8)})`,
+      [
+        {
+          severity: 'error',
+          code: 'secrets.permissions',
+          location: { file, line: 1, col: 1 },
+          summary: `secret file is mode ${(mode & 0o777).toString(8)}; it must not be group/world readable`,
+          suggestion: `run: chmod 600 ${file} (and consider rotating what it holds)`,
+        },
+      ],
+    );
   }
 }
 

@@ -57,15 +57,24 @@ function readPins(file: string): Record<string, string> {
   } catch (error) {
     throw damaged(file, (error as Error).message);
   }
-  if (pins === null || typeof pins !== 'object' || Array.isArray(pins)) throw damaged(file, 'not a mapping of host:port to fingerprint');
-  const bad = Object.entries(pins).find(([, fingerprint]) => typeof fingerprint !== 'string' || !fingerprint.startsWith('SHA256:'));
+  if (pins === null || typeof pins !== 'object' || Array.isArray(pins))
+    throw damaged(file, 'not a mapping of host:port to fingerprint');
+  const bad = Object.entries(pins).find(
+    ([, fingerprint]) => typeof fingerprint !== 'string' || !fingerprint.startsWith('SHA256:'),
+  );
   if (bad) throw damaged(file, `the entry for ${bad[0]} is not a SHA256 fingerprint`);
   return pins as Record<string, string>;
 }
 
 function damaged(file: string, why: string): UserError {
   return new UserError('precondition', `the pinned SSH host keys cannot be read: ${file}`, [
-    { severity: 'error', code: 'state.known-hosts-damaged', location: { file, line: 1, col: 1 }, summary: `pinned host keys unreadable (${why}); nothing is trusted instead`, suggestion: `restore ${file} from a backup; removing it on purpose makes the next run pin every node's key anew (trust on first use)` },
+    {
+      severity: 'error',
+      code: 'state.known-hosts-damaged',
+      location: { file, line: 1, col: 1 },
+      summary: `pinned host keys unreadable (${why}); nothing is trusted instead`,
+      suggestion: `restore ${file} from a backup; removing it on purpose makes the next run pin every node's key anew (trust on first use)`,
+    },
   ]);
 }
 

@@ -23,7 +23,10 @@ export class SshTransport implements Transport {
   readonly node: string;
   private connection?: Promise<Client>;
 
-  constructor(private readonly target: SshTarget, private readonly knownHosts: KnownHosts) {
+  constructor(
+    private readonly target: SshTarget,
+    private readonly knownHosts: KnownHosts,
+  ) {
     this.node = target.node;
   }
 
@@ -36,7 +39,14 @@ export class SshTransport implements Transport {
     const command = this.asRoot(guarded);
     return new Promise<ExecResult>((resolve, reject) => {
       // A connection that dies mid-command (node lost, sshd killed) must fail the command, not hang it.
-      const onLost = () => reject(new TransportError(`connection to ${this.target.address}:${this.target.port} lost while running a command`, 'unreachable', 'ECONNRESET'));
+      const onLost = () =>
+        reject(
+          new TransportError(
+            `connection to ${this.target.address}:${this.target.port} lost while running a command`,
+            'unreachable',
+            'ECONNRESET',
+          ),
+        );
       client.once('close', onLost);
       const settle = (result: ExecResult) => {
         client.off('close', onLost);
@@ -69,7 +79,10 @@ export class SshTransport implements Transport {
   close(): void {
     const pending = this.connection;
     this.connection = undefined;
-    pending?.then((c) => c.end(), () => undefined);
+    pending?.then(
+      (c) => c.end(),
+      () => undefined,
+    );
   }
 
   private connect(): Promise<Client> {
@@ -90,7 +103,12 @@ export class SshTransport implements Transport {
       try {
         privateKey = readFileSync(keyFile);
       } catch (error) {
-        return Promise.reject(new TransportError(`cannot read SSH key ${keyFile}: ${(error as NodeJS.ErrnoException).code}`, 'key-unreadable'));
+        return Promise.reject(
+          new TransportError(
+            `cannot read SSH key ${keyFile}: ${(error as NodeJS.ErrnoException).code}`,
+            'key-unreadable',
+          ),
+        );
       }
     }
     return new Promise((resolve, reject) => {
@@ -98,22 +116,40 @@ export class SshTransport implements Transport {
       let presented: string | undefined;
       let mismatch = false;
       client.on('ready', () => {
-        if (presented !== undefined && this.knownHosts.verify(endpoint, presented) === 'new') this.knownHosts.pin(endpoint, presented);
+        if (presented !== undefined && this.knownHosts.verify(endpoint, presented) === 'new')
+          this.knownHosts.pin(endpoint, presented);
         resolve(client);
       });
       client.on('error', (error: Error & { level?: string; code?: string }) => {
         if (mismatch) {
-          return reject(new TransportError(`host key mismatch for ${endpoint}: pinned ${this.knownHosts.pinned(endpoint)}, presented ${presented}`, 'host-key-mismatch'));
+          return reject(
+            new TransportError(
+              `host key mismatch for ${endpoint}: pinned ${this.knownHosts.pinned(endpoint)}, presented ${presented}`,
+              'host-key-mismatch',
+            ),
+          );
         }
         const auth = error.level === 'client-authentication';
         const timeout = /Timed out/i.test(error.message);
-        reject(new TransportError(`ssh ${user}@${endpoint}: ${error.message}`, auth ? 'auth' : timeout ? 'timeout' : 'unreachable', error.code));
+        reject(
+          new TransportError(
+            `ssh ${user}@${endpoint}: ${error.message}`,
+            auth ? 'auth' : timeout ? 'timeout' : 'unreachable',
+            error.code,
+          ),
+        );
       });
       client.on('close', () => {
         this.connection = undefined;
         // a peer that hangs up before the handshake completes (sshd still starting, MaxStartups) emits no
         // 'error': without this the connection promise — and with it the whole gather — would wait forever
-        reject(new TransportError(`ssh ${user}@${endpoint}: connection closed before the SSH handshake completed`, 'unreachable', 'ECONNRESET'));
+        reject(
+          new TransportError(
+            `ssh ${user}@${endpoint}: connection closed before the SSH handshake completed`,
+            'unreachable',
+            'ECONNRESET',
+          ),
+        );
       });
       client.connect({
         host: address,
@@ -136,7 +172,13 @@ export class SshTransport implements Transport {
 /** Marks the line a remote command's shell prints first on stderr: its pid, the step's process group. */
 const PGID_MARK = 'bootstrap-pgid:';
 
-function collect(channel: ClientChannel, script: string, options: ExecOptions, resolve: (r: ExecResult) => void, endGroup: (group: number) => void): void {
+function collect(
+  channel: ClientChannel,
+  script: string,
+  options: ExecOptions,
+  resolve: (r: ExecResult) => void,
+  endGroup: (group: number) => void,
+): void {
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   let size = 0;
@@ -173,7 +215,12 @@ function collect(channel: ClientChannel, script: string, options: ExecOptions, r
     clearTimeout(grace);
     options.signal?.removeEventListener('abort', onAbort);
     if (head) stderr.unshift(Buffer.from(head));
-    resolve({ code: timedOut ? null : code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+    resolve({
+      code: timedOut ? null : code,
+      stdout: Buffer.concat(stdout).toString('utf8'),
+      stderr: Buffer.concat(stderr).toString('utf8'),
+      timedOut,
+    });
   };
   let grace: NodeJS.Timeout | undefined;
   let stopping = false;

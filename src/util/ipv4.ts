@@ -81,7 +81,9 @@ export function parseRange(text: string): AddressRange | undefined {
 }
 
 export function rangeProblem(text: string): string | undefined {
-  return parseRange(text) ? undefined : `'${text}' is not an address range (expected e.g. 10.77.0.100-10.77.0.199, start ≤ end)`;
+  return parseRange(text)
+    ? undefined
+    : `'${text}' is not an address range (expected e.g. 10.77.0.100-10.77.0.199, start ≤ end)`;
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;

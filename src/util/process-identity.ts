@@ -17,7 +17,9 @@ export function processStartTime(pid: number): string | undefined {
 /** Whether one of the process's arguments is the directory or holds a path inside it (`file=DIR/disk.img,…`); false when it is gone. */
 export function processNamesDirectory(pid: number, dir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg === dir || arg.includes(`${dir}/`));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((arg) => arg === dir || arg.includes(`${dir}/`));
   } catch {
     return false;
   }

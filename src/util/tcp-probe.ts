@@ -15,8 +15,12 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
       resolve(outcome);
     };
     socket.once('connect', () => done({ ok: true, observed: `${host}:${port} accepts connections` }));
-    socket.once('timeout', () => done({ ok: false, observed: `${host}:${port} did not answer within ${timeoutMs} ms` }));
-    socket.once('error', (error: NodeJS.ErrnoException) => done({ ok: false, observed: `${host}:${port}: ${error.code ?? error.message}` }));
+    socket.once('timeout', () =>
+      done({ ok: false, observed: `${host}:${port} did not answer within ${timeoutMs} ms` }),
+    );
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done({ ok: false, observed: `${host}:${port}: ${error.code ?? error.message}` }),
+    );
   });
 }
 

@@ -25,7 +25,8 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-const seconds = (ms) => (ms >= 60000 ? `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms) =>
+  ms >= 60000 ? `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 
 function renderHeader() {
   document.getElementById('deployment').textContent = view.deployment;
@@ -38,12 +39,28 @@ function renderHeader() {
     ? `run ${run.runId} · started ${run.startedAt} · ${seconds(run.durationMs)} · ${run.changed} change(s) · ${run.failures} failure(s)`
     : '';
   const counts = document.getElementById('counts');
-  counts.replaceChildren(...['ok', 'running', 'failed', 'skipped', 'idle'].filter((s) => view.counts[s] > 0).map((s) => el('span', { class: s }, `${view.counts[s]} ${s}`)));
+  counts.replaceChildren(
+    ...['ok', 'running', 'failed', 'skipped', 'idle']
+      .filter((s) => view.counts[s] > 0)
+      .map((s) => el('span', { class: s }, `${view.counts[s]} ${s}`)),
+  );
 }
 
 function matches(node, needle) {
   if (!needle) return true;
-  const hay = [node.name, node.state, node.power, node.admin, node.bmc, node.activity, node.status, ...node.roles, node.lastFailure?.gene ?? ''].join(' ').toLowerCase();
+  const hay = [
+    node.name,
+    node.state,
+    node.power,
+    node.admin,
+    node.bmc,
+    node.activity,
+    node.status,
+    ...node.roles,
+    node.lastFailure?.gene ?? '',
+  ]
+    .join(' ')
+    .toLowerCase();
   return needle.split(/\s+/).every((word) => hay.includes(word));
 }
 
@@ -52,17 +69,33 @@ function renderNodes() {
   const shown = view.nodes.filter((n) => matches(n, needle));
   const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
   page = Math.min(page, pages - 1);
-  const rows = shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map((n) =>
-    el('tr', { class: n.status, 'data-node': n.name },
-      el('td', {}, el('strong', {}, n.name)),
-      el('td', { class: 'state' }, n.state),
-      el('td', { class: 'power' }, n.power),
-      el('td', {}, n.admin),
-      el('td', {}, n.bmc),
-      el('td', {}, n.hardware),
-      el('td', { class: 'now' }, n.activity),
-      el('td', { class: 'failure' }, n.lastFailure ? el('span', {}, el('span', { class: 'gene' }, n.lastFailure.gene), ` ${n.lastFailure.message}`) : ''),
-      el('td', { class: `recovery ${n.recovery ? n.recovery.verdict : ''}` }, n.recovery ? `${n.recovery.verdict} (${n.recovery.status}): ${n.recovery.what}` : '')));
+  const rows = shown
+    .slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)
+    .map((n) =>
+      el(
+        'tr',
+        { class: n.status, 'data-node': n.name },
+        el('td', {}, el('strong', {}, n.name)),
+        el('td', { class: 'state' }, n.state),
+        el('td', { class: 'power' }, n.power),
+        el('td', {}, n.admin),
+        el('td', {}, n.bmc),
+        el('td', {}, n.hardware),
+        el('td', { class: 'now' }, n.activity),
+        el(
+          'td',
+          { class: 'failure' },
+          n.lastFailure
+            ? el('span', {}, el('span', { class: 'gene' }, n.lastFailure.gene), ` ${n.lastFailure.message}`)
+            : '',
+        ),
+        el(
+          'td',
+          { class: `recovery ${n.recovery ? n.recovery.verdict : ''}` },
+          n.recovery ? `${n.recovery.verdict} (${n.recovery.status}): ${n.recovery.what}` : '',
+        ),
+      ),
+    );
   document.querySelector('#nodes tbody').replaceChildren(...rows);
   const pager = document.getElementById('pager');
   const parts = [`${shown.length} of ${view.nodes.length} node(s)`];
@@ -72,8 +105,14 @@ function renderNodes() {
     const next = el('button', { type: 'button' }, '›');
     prev.disabled = page === 0;
     next.disabled = page === pages - 1;
-    prev.onclick = () => { page--; renderNodes(); };
-    next.onclick = () => { page++; renderNodes(); };
+    prev.onclick = () => {
+      page--;
+      renderNodes();
+    };
+    next.onclick = () => {
+      page++;
+      renderNodes();
+    };
     pager.append(' ', prev, ` page ${page + 1} of ${pages} `, next);
   }
 }
@@ -84,13 +123,19 @@ function renderFailures() {
     box.replaceChildren(el('p', { class: 'empty' }, view.current ? 'No failure in this run.' : 'No run yet.'));
     return;
   }
-  box.replaceChildren(...view.failures.map((f) =>
-    el('div', { class: 'card', 'data-gene': f.gene },
-      el('h3', {}, el('span', { class: 'gene' }, f.gene), ` — ${f.title} (${f.count}× on ${f.nodes.join(', ')})`),
-      el('p', {}, el('span', { class: 'label' }, 'symptom: '), f.symptoms),
-      el('p', { class: 'mitigation' }, el('span', { class: 'label' }, 'what to do: '), f.mitigation),
-      el('p', {}, el('span', { class: 'label' }, 'to re-create: '), f.recreate),
-      el('pre', {}, f.evidence))));
+  box.replaceChildren(
+    ...view.failures.map((f) =>
+      el(
+        'div',
+        { class: 'card', 'data-gene': f.gene },
+        el('h3', {}, el('span', { class: 'gene' }, f.gene), ` — ${f.title} (${f.count}× on ${f.nodes.join(', ')})`),
+        el('p', {}, el('span', { class: 'label' }, 'symptom: '), f.symptoms),
+        el('p', { class: 'mitigation' }, el('span', { class: 'label' }, 'what to do: '), f.mitigation),
+        el('p', {}, el('span', { class: 'label' }, 'to re-create: '), f.recreate),
+        el('pre', {}, f.evidence),
+      ),
+    ),
+  );
 }
 
 // masakari's notifications as the last `bootstrap recoveries` read them; each phase a bar as wide as it took
@@ -101,17 +146,28 @@ function renderRecoveries() {
     : 'bootstrap recoveries INVENTORY has not run yet.';
   const rows = (snapshot ? snapshot.notifications : []).map((r) => {
     const total = r.phases.reduce((sum, p) => sum + p.seconds, 0) || 1;
-    const bars = el('div', { class: 'phases' }, ...r.phases.map((p) => {
-      const bar = el('span', { class: 'phase', title: `${p.task}: ${p.seconds} s` }, `${p.task.replace(/Task$/, '')} ${p.seconds} s`);
-      bar.style.flexGrow = String(Math.max(p.seconds / total, 0.02)); // CSSOM, which the page's CSP allows (a style attribute it would not)
-      return bar;
-    }));
-    return el('tr', { class: r.verdict },
+    const bars = el(
+      'div',
+      { class: 'phases' },
+      ...r.phases.map((p) => {
+        const bar = el(
+          'span',
+          { class: 'phase', title: `${p.task}: ${p.seconds} s` },
+          `${p.task.replace(/Task$/, '')} ${p.seconds} s`,
+        );
+        bar.style.flexGrow = String(Math.max(p.seconds / total, 0.02)); // CSSOM, which the page's CSP allows (a style attribute it would not)
+        return bar;
+      }),
+    );
+    return el(
+      'tr',
+      { class: r.verdict },
       el('td', {}, el('span', { class: 'gene' }, r.gene || r.kind), ` ${r.id.slice(0, 8)}`),
       el('td', {}, r.what),
       el('td', {}, `${r.verdict} (${r.status})`),
       el('td', {}, r.totalSeconds !== undefined ? `${r.totalSeconds} s` : ''),
-      el('td', {}, bars));
+      el('td', {}, bars),
+    );
   });
   document.querySelector('#recoveries tbody').replaceChildren(...rows);
 }
@@ -122,36 +178,61 @@ function renderTimelines() {
     box.replaceChildren(el('p', { class: 'empty' }, 'No run yet.'));
     return;
   }
-  box.replaceChildren(...view.timelines.map((t) => {
-    // the server sends at most 60 lanes per run, failed nodes first
-    const lanes = t.nodes;
-    const span = Math.max(t.durationMs, 1);
-    const labelWidth = 130;
-    const width = 1000;
-    const laneHeight = 24;
-    const chart = svg('svg', { class: 'timeline', viewBox: `0 0 ${width} ${lanes.length * laneHeight + 4}`, role: 'img', 'aria-label': `timeline of run ${t.runId}` });
-    const x = (ms) => labelWidth + ((width - labelWidth - 4) * ms) / span;
-    lanes.forEach((lane, i) => {
-      const y = i * laneHeight + 2;
-      chart.append(svg('text', { class: 'lane-name', x: 0, y: y + 16 }, `${lane.node} (${lane.status})`));
-      for (const p of lane.phases) {
-        const w = Math.max(3, x(p.endMs) - x(p.startMs));
-        const g = svg('g');
-        g.append(svg('title', {}, `${p.name}: ${p.status}, +${seconds(p.startMs)}, took ${seconds(p.endMs - p.startMs)}, ${p.steps} step(s)`));
-        g.append(svg('rect', { class: p.status, x: x(p.startMs), y: y + 2, width: w, height: laneHeight - 6, rx: 2 }));
-        // a label only where it fits (about 6.5 px per character at this size): SVG text is not clipped
-        if (w > p.name.length * 6.5 + 6) g.append(svg('text', { class: 'phase-name', x: x(p.startMs) + 3, y: y + 15 }, p.name));
-        chart.append(g);
-      }
-      for (const f of lane.failures) {
-        const mark = svg('rect', { class: 'mark', x: x(f.atMs) - 1, y, width: 3, height: laneHeight - 2 });
-        mark.append(svg('title', {}, `${f.gene} in ${f.phase}: ${f.message}`));
-        chart.append(mark);
-      }
-    });
-    const more = t.nodeCount > lanes.length ? ` — ${lanes.length} of ${t.nodeCount} nodes (failed first)` : '';
-    return el('div', { class: 'run', 'data-run': t.runId }, el('h3', {}, `${t.command} ${t.runId} · ${t.status} · ${seconds(t.durationMs)} · ${t.changed} change(s)${more}`), chart);
-  }));
+  box.replaceChildren(
+    ...view.timelines.map((t) => {
+      // the server sends at most 60 lanes per run, failed nodes first
+      const lanes = t.nodes;
+      const span = Math.max(t.durationMs, 1);
+      const labelWidth = 130;
+      const width = 1000;
+      const laneHeight = 24;
+      const chart = svg('svg', {
+        class: 'timeline',
+        viewBox: `0 0 ${width} ${lanes.length * laneHeight + 4}`,
+        role: 'img',
+        'aria-label': `timeline of run ${t.runId}`,
+      });
+      const x = (ms) => labelWidth + ((width - labelWidth - 4) * ms) / span;
+      lanes.forEach((lane, i) => {
+        const y = i * laneHeight + 2;
+        chart.append(svg('text', { class: 'lane-name', x: 0, y: y + 16 }, `${lane.node} (${lane.status})`));
+        for (const p of lane.phases) {
+          const w = Math.max(3, x(p.endMs) - x(p.startMs));
+          const g = svg('g');
+          g.append(
+            svg(
+              'title',
+              {},
+              `${p.name}: ${p.status}, +${seconds(p.startMs)}, took ${seconds(p.endMs - p.startMs)}, ${p.steps} step(s)`,
+            ),
+          );
+          g.append(
+            svg('rect', { class: p.status, x: x(p.startMs), y: y + 2, width: w, height: laneHeight - 6, rx: 2 }),
+          );
+          // a label only where it fits (about 6.5 px per character at this size): SVG text is not clipped
+          if (w > p.name.length * 6.5 + 6)
+            g.append(svg('text', { class: 'phase-name', x: x(p.startMs) + 3, y: y + 15 }, p.name));
+          chart.append(g);
+        }
+        for (const f of lane.failures) {
+          const mark = svg('rect', { class: 'mark', x: x(f.atMs) - 1, y, width: 3, height: laneHeight - 2 });
+          mark.append(svg('title', {}, `${f.gene} in ${f.phase}: ${f.message}`));
+          chart.append(mark);
+        }
+      });
+      const more = t.nodeCount > lanes.length ? ` — ${lanes.length} of ${t.nodeCount} nodes (failed first)` : '';
+      return el(
+        'div',
+        { class: 'run', 'data-run': t.runId },
+        el(
+          'h3',
+          {},
+          `${t.command} ${t.runId} · ${t.status} · ${seconds(t.durationMs)} · ${t.changed} change(s)${more}`,
+        ),
+        chart,
+      );
+    }),
+  );
 }
 
 function renderPlan() {
@@ -159,7 +240,18 @@ function renderPlan() {
   document.getElementById('plan-summary').textContent = run?.plan
     ? `${run.plan.create} to create, ${run.plan.update} to update, ${run.plan.run} to run, ${run.plan.noop} already right${view.plan.length >= 500 ? ' (first 500 changes listed)' : ''}`
     : 'No plan in this run.';
-  document.getElementById('plan').replaceChildren(...view.plan.map((p) => el('li', {}, el('strong', {}, p.node), ` ${p.action === 'create' ? '+' : p.action === 'update' ? '~' : '!'} ${p.summary}`)));
+  document
+    .getElementById('plan')
+    .replaceChildren(
+      ...view.plan.map((p) =>
+        el(
+          'li',
+          {},
+          el('strong', {}, p.node),
+          ` ${p.action === 'create' ? '+' : p.action === 'update' ? '~' : '!'} ${p.summary}`,
+        ),
+      ),
+    );
 }
 
 function render() {
@@ -186,5 +278,8 @@ function connect() {
   };
 }
 
-document.getElementById('filter').addEventListener('input', () => { page = 0; renderNodes(); });
+document.getElementById('filter').addEventListener('input', () => {
+  page = 0;
+  renderNodes();
+});
 connect();

@@ -20,9 +20,19 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     await rack?.destroy();
   });
 
-  const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-  const changedSteps = (stdout: string) => events(stdout).filter((e) => e.type === 'step.ok').map((e) => `${e.node} ${e.summary}`).sort();
-  const mainPid = async (node: string) => (await rack.exec(node, 'systemctl show -p MainPID --value chrony')).stdout.trim();
+  const events = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+  const changedSteps = (stdout: string) =>
+    events(stdout)
+      .filter((e) => e.type === 'step.ok')
+      .map((e) => `${e.node} ${e.summary}`)
+      .sort();
+  const mainPid = async (node: string) =>
+    (await rack.exec(node, 'systemctl show -p MainPID --value chrony')).stdout.trim();
 
   it('first apply installs, writes and starts everything, and the nodes end up configured', async () => {
     const result = await rack.cli(['apply', inventory, '--json']);
@@ -36,7 +46,7 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(rack.diskFile('ctl1', 'etc/hosts')).toMatch(new RegExp(`${rack.subnet}\\.12\\s+cmp1`));
     for (const node of ['ctl1', 'cmp1']) {
       expect((await rack.exec(node, 'systemctl is-active chrony')).stdout.trim()).toBe('active');
-      expect((await rack.exec(node, 'dpkg-query -W -f=\'${Status}\' chrony')).stdout).toBe('install ok installed');
+      expect((await rack.exec(node, "dpkg-query -W -f='${Status}' chrony")).stdout).toBe('install ok installed');
     }
   });
 
@@ -55,12 +65,18 @@ describe('plan and apply over SSH on real systemd nodes', () => {
   it('every apply records what each node runs, package by package: bom shows the exact versions, and nothing changed between the two applies', async () => {
     const bom = await rack.cli(['bom', inventory, '--json']);
     expect(bom.code, bom.stderr).toBe(0);
-    const bill = JSON.parse(bom.stdout) as { schema: string; runId: string; nodes: Record<string, Record<string, string>> };
+    const bill = JSON.parse(bom.stdout) as {
+      schema: string;
+      runId: string;
+      nodes: Record<string, Record<string, string>>;
+    };
     expect(bill.schema).toBe('bootstrap-bom/1');
     expect(Object.keys(bill.nodes).sort()).toEqual(rack.nodes.map((n) => n.name).sort());
     const chrony = await rack.exec('ctl1', "dpkg-query -W -f '${Version}' chrony");
     expect(bill.nodes.ctl1!.chrony).toBe(chrony.stdout.trim());
-    const applies = readdirSync(join(rack.stateDir, 'runs')).filter((id) => existsSync(join(rack.stateDir, 'runs', id, 'bom.json'))).sort();
+    const applies = readdirSync(join(rack.stateDir, 'runs'))
+      .filter((id) => existsSync(join(rack.stateDir, 'runs', id, 'bom.json')))
+      .sort();
     expect(applies.length).toBeGreaterThanOrEqual(2);
     const diff = await rack.cli(['bom', inventory, '--diff', `${applies.at(-2)},${applies.at(-1)}`]);
     expect(diff.stdout).toMatch(/^0 package change\(s\) from /);
@@ -87,15 +103,27 @@ describe('plan and apply over SSH on real systemd nodes', () => {
   it('verify runs every check once and changes nothing: a stopped daemon is reported with its gene and stays stopped until apply', async () => {
     const healthy = await rack.cli(['verify', inventory, '--json']);
     expect(healthy.code, healthy.stdout).toBe(0);
-    expect(events(healthy.stdout).filter((e) => e.type === 'check.ok').map((e) => `${e.node} ${e.check}`).sort()).toEqual([
-      'cmp1 base/node:check:hosts-resolve', 'cmp1 base/node:check:ssh-reachable', 'cmp1 ntp/client:check:chronyd-answers',
-      'ctl1 base/node:check:hosts-resolve', 'ctl1 base/node:check:ssh-reachable', 'ctl1 ntp/server:check:chronyd-answers',
+    expect(
+      events(healthy.stdout)
+        .filter((e) => e.type === 'check.ok')
+        .map((e) => `${e.node} ${e.check}`)
+        .sort(),
+    ).toEqual([
+      'cmp1 base/node:check:hosts-resolve',
+      'cmp1 base/node:check:ssh-reachable',
+      'cmp1 ntp/client:check:chronyd-answers',
+      'ctl1 base/node:check:hosts-resolve',
+      'ctl1 base/node:check:ssh-reachable',
+      'ctl1 ntp/server:check:chronyd-answers',
     ]);
     await rack.exec('cmp1', 'systemctl stop chrony');
     const broken = await rack.cli(['verify', inventory]);
     expect(broken.code).toBe(1);
     const runs = readdirSync(join(rack.stateDir, 'runs')).sort();
-    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => `${r.node} ${r.step}`)).toEqual(['cmp1 ntp/client:check:chronyd-answers']);
     expect(broken.stdout).toContain(`what to do: ${records[0].mitigation}`);
     // read-only: the daemon it found stopped is still stopped
@@ -119,14 +147,31 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(rack.diskFile('ctl1', 'etc/canary-done')).toBe('done on ctl1\n');
     expect(rack.diskFile('cmp1', 'etc/canary-done')).toBeUndefined();
     const runs = readdirSync(join(rack.stateDir, 'runs')).sort();
-    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(rack.stateDir, 'runs', runs.at(-1)!, 'failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ node: 'cmp1', gene: 'CMD-FAILED', barclamp: 'canary', role: 'probe', evidence: { exitCode: 3 } });
+    expect(records[0]).toMatchObject({
+      node: 'cmp1',
+      gene: 'CMD-FAILED',
+      barclamp: 'canary',
+      role: 'probe',
+      evidence: { exitCode: 3 },
+    });
     expect(records[0].evidence.stderrTail).toContain('canary on cmp1');
   });
 
   it('attribute values that are shell syntax are applied literally through plan, apply and verify: the node holds exactly those characters, nothing else ran', async () => {
-    const payloads = [`it's`, '$(touch /etc/pwned)', '`touch /etc/pwned`', 'a; touch /etc/pwned', '" && touch /etc/pwned && "', "' || touch /etc/pwned || '", '$HOME *'];
+    const payloads = [
+      `it's`,
+      '$(touch /etc/pwned)',
+      '`touch /etc/pwned`',
+      'a; touch /etc/pwned',
+      '" && touch /etc/pwned && "',
+      "' || touch /etc/pwned || '",
+      '$HOME *',
+    ];
     for (const value of payloads) {
       const doc = rack.baseInventory();
       doc.barclamp_paths = [join(REPO, 'tests/fixtures/barclamps')];
@@ -175,7 +220,11 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     inventory = rack.writeInventory(doc);
     await rack.exec('ctl1', 'rm -f /etc/canary-done');
     await rack.exec('cmp1', 'rm -f /etc/canary-done');
-    const child = spawn('node', [join(REPO, 'bin/bootstrap.js'), 'apply', inventory, '--json', '--state-dir', rack.stateDir], { cwd: rack.dir });
+    const child = spawn(
+      'node',
+      [join(REPO, 'bin/bootstrap.js'), 'apply', inventory, '--json', '--state-dir', rack.stateDir],
+      { cwd: rack.dir },
+    );
     let output = '';
     const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
     child.stdout.on('data', (chunk: Buffer) => {
@@ -190,7 +239,9 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(existsSync(join(rack.stateDir, 'apply.lock'))).toBe(false);
     const rerun = await rack.cli(['apply', inventory, '--json']);
     expect(rerun.code).toBe(0);
-    expect(changedSteps(rerun.stdout)).toEqual(expect.arrayContaining(['cmp1 write /etc/canary-done', 'ctl1 write /etc/canary-done']));
+    expect(changedSteps(rerun.stdout)).toEqual(
+      expect.arrayContaining(['cmp1 write /etc/canary-done', 'ctl1 write /etc/canary-done']),
+    );
     const settled = await rack.cli(['apply', inventory, '--json']);
     expect(changedSteps(settled.stdout)).toEqual([]);
   });
@@ -214,14 +265,25 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(rack.diskFile('cmp1', 'etc/motd')).toContain('another edit after the plan');
 
     // edited by hand to carry a command of its own (and to install a package): refused, nothing runs
-    const edited = JSON.parse(readFileSync(planFile, 'utf8')) as { nodes: { name: string; steps: Record<string, unknown>[] }[] };
+    const edited = JSON.parse(readFileSync(planFile, 'utf8')) as {
+      nodes: { name: string; steps: Record<string, unknown>[] }[];
+    };
     const cmp1 = edited.nodes.find((n) => n.name === 'cmp1')!;
-    cmp1.steps.push({ ...cmp1.steps[0], id: 'base/node:command:evil', kind: 'command', action: 'run', summary: 'run evil', digest: 'x' });
+    cmp1.steps.push({
+      ...cmp1.steps[0],
+      id: 'base/node:command:evil',
+      kind: 'command',
+      action: 'run',
+      summary: 'run evil',
+      digest: 'x',
+    });
     writeFileSync(planFile, JSON.stringify(edited));
     const foreign = await rack.cli(['apply', inventory, '--plan', planFile]);
     expect(foreign.code, foreign.stdout).toBe(2);
     expect(foreign.stderr).toContain('[plan.foreign-step]');
-    expect(foreign.stderr).toContain('node cmp1, step "base/node:command:evil": no such step is derived from the inputs');
+    expect(foreign.stderr).toContain(
+      'node cmp1, step "base/node:command:evil": no such step is derived from the inputs',
+    );
 
     const doc = rack.baseInventory();
     doc.attributes.base.motd = 'changed after planning';

@@ -21,7 +21,12 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
   const inventory = join(dir, 'inventory.yaml');
   const artifacts = join(REPO, 'test-artifacts');
   const taxonomy = loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml'));
-  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '180000' }, timeoutMs: 900_000 });
+  const cli = (args: string[]) =>
+    runCli(args, {
+      cwd: dir,
+      env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '180000' },
+      timeoutMs: 900_000,
+    });
   let serve: ChildProcess | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -43,7 +48,10 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
     writeFileSync(inventory, stringify({ ...doc, barclamp_paths: [join(REPO, 'tests/fixtures/barclamps')] }));
     const up = await cli(['lab', 'up', inventory]);
     expect(up.code, up.stderr).toBe(0);
-    serve = spawn('node', [join(REPO, 'bin/bootstrap.js'), 'serve', inventory, '--listen', '127.0.0.1:0'], { cwd: dir, env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir } });
+    serve = spawn('node', [join(REPO, 'bin/bootstrap.js'), 'serve', inventory, '--listen', '127.0.0.1:0'], {
+      cwd: dir,
+      env: { ...process.env, BOOTSTRAP_STATE_DIR: stateDir },
+    });
     url = await new Promise<string>((resolve, reject) => {
       let err = '';
       serve!.stderr!.on('data', (c: Buffer) => {
@@ -55,7 +63,16 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
     });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.goto(url);
@@ -69,23 +86,48 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const rows = () => page.$$eval('#nodes tbody tr', (trs) => trs.map((tr) => ({ node: tr.getAttribute('data-node'), status: tr.className, state: tr.querySelector('.state')?.textContent, now: tr.querySelector('.now')?.textContent })));
+  const rows = () =>
+    page.$$eval('#nodes tbody tr', (trs) =>
+      trs.map((tr) => ({
+        node: tr.getAttribute('data-node'),
+        status: tr.className,
+        state: tr.querySelector('.state')?.textContent,
+        now: tr.querySelector('.now')?.textContent,
+      })),
+    );
 
   it('shows the lab nodes, then follows an apply live until both are deployed, with a timeline per node', async () => {
     await page.waitForSelector('#nodes tbody tr[data-node="n2"]');
     expect((await rows()).map((r) => r.node)).toEqual(['n1', 'n2']);
     const apply = cli(['apply', inventory]);
     // while it runs, the page says what each node is doing
-    await page.waitForFunction(() => [...document.querySelectorAll('#nodes tbody tr')].some((tr) => tr.classList.contains('running')), undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#nodes tbody tr')].some((tr) => tr.classList.contains('running')),
+      undefined,
+      { timeout: 120_000 },
+    );
     const done = await apply;
     expect(done.code, done.stdout).toBe(0);
-    await page.waitForFunction(() => [...document.querySelectorAll('#nodes tbody tr')].every((tr) => tr.querySelector('.state')?.textContent === 'deployed' && tr.classList.contains('ok')), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#nodes tbody tr')].every(
+          (tr) => tr.querySelector('.state')?.textContent === 'deployed' && tr.classList.contains('ok'),
+        ),
+      undefined,
+      { timeout: 30_000 },
+    );
     expect(await page.textContent('#run-status')).toBe('apply: ok');
     // one lane per node, a bar per phase (provision, gather, each barclamp role)
-    const lanes = await page.$$eval('#timelines .run:first-child svg text.lane-name', (texts) => texts.map((t) => t.textContent));
+    const lanes = await page.$$eval('#timelines .run:first-child svg text.lane-name', (texts) =>
+      texts.map((t) => t.textContent),
+    );
     expect(lanes).toEqual(['n1 (ok)', 'n2 (ok)']);
     expect(await page.$$eval('#timelines .run:first-child svg rect.ok', (r) => r.length)).toBeGreaterThanOrEqual(6);
-    await page.waitForFunction(() => [...document.querySelectorAll('#nodes td.power')].every((td) => td.textContent === 'on'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#nodes td.power')].every((td) => td.textContent === 'on'),
+      undefined,
+      { timeout: 60_000 },
+    );
   }, 900_000);
 
   it('a failure injected in the lab appears with its gene, evidence and what to do; nothing secret reaches the page', async () => {
@@ -97,7 +139,11 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
     const gene = taxonomy.genes.find((g) => g.code === 'SVC-START-FAILED')!;
     expect(await card.$eval('.mitigation', (p) => p.textContent)).toBe(`what to do: ${gene.mitigation}`);
     expect(await card.$eval('pre', (p) => p.textContent)).toMatch(/chrony/);
-    await page.waitForFunction(() => document.querySelector('#nodes tbody tr[data-node="n2"]')?.classList.contains('failed'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#nodes tbody tr[data-node="n2"]')?.classList.contains('failed'),
+      undefined,
+      { timeout: 30_000 },
+    );
     expect(await page.textContent('#nodes tbody tr[data-node="n2"] td.failure')).toContain('SVC-START-FAILED');
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
@@ -108,7 +154,9 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
     const healed = await cli(['lab', 'heal', 'SVC-START-FAILED', inventory, '--node', 'n2']);
     expect(healed.code).toBe(0);
     expect((await cli(['apply', inventory])).code).toBe(0);
-    await page.waitForFunction(() => document.querySelector('#failures .card') === null, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#failures .card') === null, undefined, {
+      timeout: 30_000,
+    });
   }, 900_000);
 
   it('the page keeps serving from its own server only, and refuses to listen beyond loopback without a token', async () => {

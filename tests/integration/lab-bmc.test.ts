@@ -9,7 +9,6 @@ import { runCommand } from '../../src/util/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../src/lab/network.js';
 import { LAB_CACHE, REPO, isAlive, sleep } from './support/test-rack.js';
 
-
 /** A lab BMC is real OpenIPMI ipmi_sim, driven by the real ipmitool over RMCP+, powering a real systemd node. */
 describe('lab BMC powers its machine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-bmc-'));
@@ -17,18 +16,68 @@ describe('lab BMC powers its machine', () => {
   let node: ContainerNode;
   let bmc: BmcSim;
   let bmcPid = 0;
-  const ipmitool = (...args: string[]) => runCommand('ip', ['netns', 'exec', 'bstb1-host', 'ipmitool', '-I', 'lanplus', '-C', '3', '-N', '1', '-R', '2', '-H', bmc.address, '-U', bmc.username, '-E', ...args], { env: { ...(process.env as Record<string, string>), IPMI_PASSWORD: password } });
+  const ipmitool = (...args: string[]) =>
+    runCommand(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'bstb1-host',
+        'ipmitool',
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-N',
+        '1',
+        '-R',
+        '2',
+        '-H',
+        bmc.address,
+        '-U',
+        bmc.username,
+        '-E',
+        ...args,
+      ],
+      { env: { ...(process.env as Record<string, string>), IPMI_PASSWORD: password } },
+    );
 
   beforeAll(async () => {
     const image = await ensureBaseImage(LAB_CACHE, () => undefined);
     await ensureBridge('bstb1adm', '10.79.210.1/24');
     await ensureBridge('bstb1bmc', '10.79.211.1/24');
-    node = { name: 'n1', namespace: 'bstb1-n1', address: '10.79.210.11', dir: join(dir, 'n1'), baseImage: image, authorizedKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyKeyForTheBmcTestOnly0000000000000000 test' };
+    node = {
+      name: 'n1',
+      namespace: 'bstb1-n1',
+      address: '10.79.210.11',
+      dir: join(dir, 'n1'),
+      baseImage: image,
+      authorizedKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyKeyForTheBmcTestOnly0000000000000000 test',
+    };
     await ensureNamespace(node.namespace, 'bstb1adm', 'bsvb1n1', `${node.address}/24`);
     await ensureNamespace('bstb1-bmc1', 'bstb1bmc', 'bsvb1b1', '10.79.211.11/24');
     // ipmitool runs from a namespace on the BMC network, like an admin node's management port.
     await ensureNamespace('bstb1-host', 'bstb1bmc', 'bsvb1h', '10.79.211.2/24');
-    bmc = { node: 'n1', namespace: 'bstb1-bmc1', address: '10.79.211.11', netmask: '255.255.255.0', mac: '52:54:00:78:00:11', guid: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', username: 'admin', password, dir: join(dir, 'bmc1'), machineDir: node.dir, fru: { manufacturer: 'LabVendor', product: 'LabServer n1', serial: 'SRV-N1', partNumber: 'PN-42', boardSerial: 'BRD-N1', assetTag: 'asset-n1' } };
+    bmc = {
+      node: 'n1',
+      namespace: 'bstb1-bmc1',
+      address: '10.79.211.11',
+      netmask: '255.255.255.0',
+      mac: '52:54:00:78:00:11',
+      guid: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      username: 'admin',
+      password,
+      dir: join(dir, 'bmc1'),
+      machineDir: node.dir,
+      fru: {
+        manufacturer: 'LabVendor',
+        product: 'LabServer n1',
+        serial: 'SRV-N1',
+        partNumber: 'PN-42',
+        boardSerial: 'BRD-N1',
+        assetTag: 'asset-n1',
+      },
+    };
     bmcPid = startBmc(bmc, bootCommand(node, join(REPO, 'templates/lab')), join(REPO, 'templates/lab'));
     for (let i = 0; i < 50 && (await ipmitool('chassis', 'power', 'status')).code !== 0; i++) await sleep(100);
   });
@@ -37,7 +86,12 @@ describe('lab BMC powers its machine', () => {
     await ipmitool('chassis', 'power', 'off');
     if (bmcPid) process.kill(bmcPid, 'SIGKILL');
     await runCommand('pkill', ['-f', join(dir, 'bmc1')]);
-    for (const [ns, veth] of [['bstb1-n1', 'bsvb1n1'], ['bstb1-bmc1', 'bsvb1b1'], ['bstb1-host', 'bsvb1h']] as const) await deleteNamespace(ns, veth);
+    for (const [ns, veth] of [
+      ['bstb1-n1', 'bsvb1n1'],
+      ['bstb1-bmc1', 'bsvb1b1'],
+      ['bstb1-host', 'bsvb1h'],
+    ] as const)
+      await deleteNamespace(ns, veth);
     await deleteLink('bstb1adm');
     await deleteLink('bstb1bmc');
     rmSync(dir, { recursive: true, force: true });
@@ -73,7 +127,32 @@ describe('lab BMC powers its machine', () => {
   });
 
   it('refuses a wrong password', async () => {
-    const wrong = await runCommand('ip', ['netns', 'exec', 'bstb1-host', 'ipmitool', '-I', 'lanplus', '-C', '3', '-N', '1', '-R', '1', '-H', bmc.address, '-U', 'admin', '-E', 'chassis', 'power', 'status'], { env: { ...(process.env as Record<string, string>), IPMI_PASSWORD: 'not-the-password' } });
+    const wrong = await runCommand(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'bstb1-host',
+        'ipmitool',
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-N',
+        '1',
+        '-R',
+        '1',
+        '-H',
+        bmc.address,
+        '-U',
+        'admin',
+        '-E',
+        'chassis',
+        'power',
+        'status',
+      ],
+      { env: { ...(process.env as Record<string, string>), IPMI_PASSWORD: 'not-the-password' } },
+    );
     expect(wrong.code).not.toBe(0);
   });
 });

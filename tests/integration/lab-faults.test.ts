@@ -17,7 +17,12 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
   const labDir = join(dir, 'lab');
   const stateDir = join(dir, 'state');
   const inventory = join(dir, 'inventory.yaml');
-  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '180000' }, timeoutMs: 900_000 });
+  const cli = (args: string[]) =>
+    runCli(args, {
+      cwd: dir,
+      env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '180000' },
+      timeoutMs: 900_000,
+    });
 
   beforeAll(async () => {
     const doc = labInventory({
@@ -25,7 +30,10 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
       admin: '10.79.236',
       bmc: '10.79.237',
       labDir,
-      roles: { first: ['base/node', 'ntp/server', 'pacemaker/node'], second: ['base/node', 'ntp/client', 'pacemaker/node', 'bystander/tool'] },
+      roles: {
+        first: ['base/node', 'ntp/server', 'pacemaker/node'],
+        second: ['base/node', 'ntp/client', 'pacemaker/node', 'bystander/tool'],
+      },
       nodes: [
         { name: 'n1', mac: '52:54:00:79:36:11', host: 11, roles: ['first'] },
         { name: 'n2', mac: '52:54:00:79:36:12', host: 12, roles: ['second'] },
@@ -46,7 +54,11 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
   const latestFailures = () => latestFailuresIn(stateDir);
 
   /** inject on n2 → apply records exactly the gene (on n2, or on every node it shows on) → heal → apply converges without a failure. */
-  async function recreate(gene: string, expectEvidence: RegExp, options: { before?: () => Promise<void>; seenOn?: string[]; onlyN2?: boolean } = {}): Promise<FailureRecord> {
+  async function recreate(
+    gene: string,
+    expectEvidence: RegExp,
+    options: { before?: () => Promise<void>; seenOn?: string[]; onlyN2?: boolean } = {},
+  ): Promise<FailureRecord> {
     await options.before?.();
     const injected = await cli(['lab', 'inject', gene, inventory, '--node', 'n2']);
     expect(injected.code, injected.stderr).toBe(0);
@@ -55,7 +67,9 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
       const broken = await cli(['apply', inventory, ...(options.onlyN2 ? ['--limit', 'n2'] : [])]);
       expect(broken.code, broken.stdout).toBe(1);
       const records = latestFailures();
-      expect(records.map((r) => `${r.node} ${r.gene}`).sort(), broken.stdout).toEqual((options.seenOn ?? ['n2']).map((n) => `${n} ${gene}`));
+      expect(records.map((r) => `${r.node} ${r.gene}`).sort(), broken.stdout).toEqual(
+        (options.seenOn ?? ['n2']).map((n) => `${n} ${gene}`),
+      );
       const record = records[0]!;
       expect(`${record.evidence.message}\n${record.evidence.stderrTail ?? ''}`).toMatch(expectEvidence);
       expect(broken.stdout).toContain(`what to do: ${record.mitigation}`);
@@ -73,7 +87,22 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
 
   it('lists what it re-creates, refuses an unknown gene with a hint and a node-scoped fault without --node', async () => {
     const list = await cli(['lab', 'faults', inventory]);
-    for (const gene of ['BMC-UNREACHABLE', 'BMC-AUTH-FAILED', 'SSH-UNREACHABLE', 'SSH-HOSTKEY-CHANGED', 'PKG-REPO-UNREACHABLE', 'PKG-DPKG-LOCK', 'SVC-START-FAILED', 'SVC-PORT-IN-USE', 'DB-ACCESS-DENIED', 'ID-SERVICE-PASSWORD-MISMATCH', 'HA-RING-NOT-FORMED', 'PXE-NO-DHCP', 'PXE-NO-BOOT-SCRIPT']) expect(list.stdout).toContain(gene);
+    for (const gene of [
+      'BMC-UNREACHABLE',
+      'BMC-AUTH-FAILED',
+      'SSH-UNREACHABLE',
+      'SSH-HOSTKEY-CHANGED',
+      'PKG-REPO-UNREACHABLE',
+      'PKG-DPKG-LOCK',
+      'SVC-START-FAILED',
+      'SVC-PORT-IN-USE',
+      'DB-ACCESS-DENIED',
+      'ID-SERVICE-PASSWORD-MISMATCH',
+      'HA-RING-NOT-FORMED',
+      'PXE-NO-DHCP',
+      'PXE-NO-BOOT-SCRIPT',
+    ])
+      expect(list.stdout).toContain(gene);
     const typo = await cli(['lab', 'inject', 'SSH-UNREACHBLE', inventory, '--node', 'n2']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("did you mean 'SSH-UNREACHABLE'");
@@ -101,7 +130,10 @@ describe('lab inject / heal: each failure mode is re-created, recorded as its ge
   it('PKG-DPKG-LOCK: another package operation holds the lock; apt waits its 120 s once, and apply gives up saying who holds it', async () => {
     const remove = await cli(['lab', 'exec', 'n2', inventory, '--', 'apt-get', 'purge', '-y', '-q', 'ed']);
     expect(remove.code, remove.stderr).toBe(0);
-    const record = await recreate('PKG-DPKG-LOCK', /dpkg lock \/var\/lib\/dpkg\/lock-frontend is held by process \d+ \(python3\)/);
+    const record = await recreate(
+      'PKG-DPKG-LOCK',
+      /dpkg lock \/var\/lib\/dpkg\/lock-frontend is held by process \d+ \(python3\)/,
+    );
     // not repeated: the one attempt already waited out apt's lock timeout
     expect(record.attempt).toBe(1);
   }, 900_000);

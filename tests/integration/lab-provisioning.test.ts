@@ -22,7 +22,12 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
   // eth0 on the admin network, eth2 (the lab's management NIC) on the BMC network
   const spare = { mac: '52:54:00:77:01:02', managementMac: '52:54:00:7b:00:02', bmc: '10.79.221.13' };
 
-  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' }, timeoutMs: 900_000 });
+  const cli = (args: string[]) =>
+    runCli(args, {
+      cwd: dir,
+      env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '120000' },
+      timeoutMs: 900_000,
+    });
   const ipmitool = labIpmitool(labDir);
   const consoleOf = (name: string) => {
     try {
@@ -31,11 +36,27 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
       return `${name} has no console log`;
     }
   };
-  const machine = (id: string) => JSON.parse(readFileSync(join(stateDir, 'machines', `${id}.json`), 'utf8')) as { state: string; hardware?: { dmi: { serial: string }; nics: { mac: string }[] } };
+  const machine = (id: string) =>
+    JSON.parse(readFileSync(join(stateDir, 'machines', `${id}.json`), 'utf8')) as {
+      state: string;
+      hardware?: { dmi: { serial: string }; nics: { mac: string }[] };
+    };
 
   // cipher suites 17 then 3: the BMCs (ipmi_sim) only do 3, so every session exercises the fallback
   const inventoryFor = (bmcPasswordFile: string) =>
-    labInventory({ deployment: 'tp', admin: '10.79.220', bmc: '10.79.221', labDir, bmcPasswordFile, cipherSuites: [17, 3], roles: { plain: ['base/node'] }, nodes: [{ name: 'n1', mac: '52:54:00:79:20:11', host: 11, roles: ['plain'] }, { name: 'n2', mac: '52:54:00:79:20:12', host: 12, roles: ['plain'] }] });
+    labInventory({
+      deployment: 'tp',
+      admin: '10.79.220',
+      bmc: '10.79.221',
+      labDir,
+      bmcPasswordFile,
+      cipherSuites: [17, 3],
+      roles: { plain: ['base/node'] },
+      nodes: [
+        { name: 'n1', mac: '52:54:00:79:20:11', host: 11, roles: ['plain'] },
+        { name: 'n2', mac: '52:54:00:79:20:12', host: 12, roles: ['plain'] },
+      ],
+    });
 
   beforeAll(async () => {
     writeFileSync(inventory, stringify(inventoryFor(join(labDir, 'bmc-password'))));
@@ -52,7 +73,10 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
 
   it('creates machines powered off, each with a BMC that answers the real ipmitool', async () => {
     const status = await cli(['lab', 'status', inventory, '--json']);
-    const parsed = JSON.parse(status.stdout) as { provisioner: boolean; machines: { name: string; power: string; bmc: string; spare: boolean }[] };
+    const parsed = JSON.parse(status.stdout) as {
+      provisioner: boolean;
+      machines: { name: string; power: string; bmc: string; spare: boolean }[];
+    };
     expect(parsed.provisioner).toBe(true);
     expect(parsed.machines.map((m) => [m.name, m.power, m.bmc, m.spare])).toEqual([
       ['n1', 'off', 'up', false],
@@ -64,7 +88,12 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
   it('a machine nobody told us about PXE-boots the discovery image and is enlisted with what its agent reported', async () => {
     expect((await ipmitool(spare.bmc, 'chassis', 'power', 'on')).code).toBe(0);
     const id = `unknown-${spare.mac.replace(/:/g, '')}`;
-    for (let i = 0; i < 100 && !(existsSync(join(stateDir, 'machines', `${id}.json`)) && machine(id).state === 'inspected'); i++) await sleep(200);
+    for (
+      let i = 0;
+      i < 100 && !(existsSync(join(stateDir, 'machines', `${id}.json`)) && machine(id).state === 'inspected');
+      i++
+    )
+      await sleep(200);
     expect(existsSync(join(stateDir, 'machines', `${id}.json`)), consoleOf('spare1')).toBe(true);
     const record = machine(id);
     expect(record.state).toBe('inspected');
@@ -73,22 +102,47 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     // the PXE exchange is in the DHCP server's own lease file
     expect(readFileSync(join(stateDir, 'provisioner', 'dnsmasq.leases'), 'utf8')).toContain(spare.mac);
     // the discovery image powers the machine off when it has reported, as inspection ramdisks do
-    for (let i = 0; i < 50 && !(await ipmitool(spare.bmc, 'chassis', 'power', 'status')).stdout.includes('off'); i++) await sleep(100);
+    for (let i = 0; i < 50 && !(await ipmitool(spare.bmc, 'chassis', 'power', 'status')).stdout.includes('off'); i++)
+      await sleep(100);
     expect((await ipmitool(spare.bmc, 'chassis', 'power', 'status')).stdout).toContain('Chassis Power is off');
   });
 
   it('discover finds the live BMCs, reads them, matches the spare to its agent report; dead addresses cost one timeout', async () => {
-    const result = await cli(['discover', inventory, '--bmc', '10.79.221.11-10.79.221.13,10.79.221.50-10.79.221.69', '--timeout', '1000', '--json']);
+    const result = await cli([
+      'discover',
+      inventory,
+      '--bmc',
+      '10.79.221.11-10.79.221.13,10.79.221.50-10.79.221.69',
+      '--timeout',
+      '1000',
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { silent: number; sweepMs: number; bmcs: { address: string; node?: string; inventory?: { fru: { productSerial: string }; lan: { ipAddress: string } }; correlation?: { kind: string; machine?: string } }[] };
-    expect(final.bmcs.map((b) => [b.address, b.node ?? null, b.inventory?.fru.productSerial, b.inventory?.lan.ipAddress])).toEqual([
+    const final = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      silent: number;
+      sweepMs: number;
+      bmcs: {
+        address: string;
+        node?: string;
+        inventory?: { fru: { productSerial: string }; lan: { ipAddress: string } };
+        correlation?: { kind: string; machine?: string };
+      }[];
+    };
+    expect(
+      final.bmcs.map((b) => [b.address, b.node ?? null, b.inventory?.fru.productSerial, b.inventory?.lan.ipAddress]),
+    ).toEqual([
       ['10.79.221.11', 'n1', 'SRV-TP-N1', '10.79.221.11'],
       ['10.79.221.12', 'n2', 'SRV-TP-N2', '10.79.221.12'],
       ['10.79.221.13', null, 'SRV-TP-SPARE1', '10.79.221.13'],
     ]);
-    expect(final.bmcs[2]!.correlation).toMatchObject({ kind: 'match', machine: `unknown-${spare.mac.replace(/:/g, '')}` });
+    expect(final.bmcs[2]!.correlation).toMatchObject({
+      kind: 'match',
+      machine: `unknown-${spare.mac.replace(/:/g, '')}`,
+    });
     // the inventory asks for cipher suite 17 first; ipmi_sim only does 3: every BMC fell back and says so
-    expect(final.bmcs.map((b) => (b.inventory as { cipherSuite?: number } | undefined)?.cipherSuite)).toEqual([3, 3, 3]);
+    expect(final.bmcs.map((b) => (b.inventory as { cipherSuite?: number } | undefined)?.cipherSuite)).toEqual([
+      3, 3, 3,
+    ]);
     expect(final.silent).toBe(20);
     // 20 dead addresses are waited for together: about one timeout, not twenty
     expect(final.sweepMs).toBeLessThan(3000);
@@ -110,7 +164,11 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     expect(injected.code, injected.stderr).toBe(0);
     try {
       // a short install deadline: what is blocked cannot arrive late
-      const apply = await runCli(['apply', inventory, '--limit', 'n1'], { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '40000' }, timeoutMs: 300_000 });
+      const apply = await runCli(['apply', inventory, '--limit', 'n1'], {
+        cwd: dir,
+        env: { BOOTSTRAP_STATE_DIR: stateDir, BOOTSTRAP_INSTALL_DEADLINE_MS: '40000' },
+        timeoutMs: 300_000,
+      });
       expect(apply.code, apply.stdout).toBe(1);
       const records = latestFailures(stateDir);
       expect(records.map((r) => `${r.node} ${r.gene}`)).toEqual([`n1 ${gene}`]);
@@ -137,21 +195,48 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     // its MAC and a flood, all from another address of the provisioning network (the lab host's bridge)
     const provisioner = 'http://10.79.220.1:8067';
     const n1Mac = '52:54:00:79:20:11';
-    for (let i = 0; i < 600 && !(existsSync(join(stateDir, 'machines', 'n1.json')) && machine('n1').state === 'installing'); i++) await sleep(100);
+    for (
+      let i = 0;
+      i < 600 && !(existsSync(join(stateDir, 'machines', 'n1.json')) && machine('n1').state === 'installing');
+      i++
+    )
+      await sleep(100);
     expect(machine('n1').state).toBe('installing');
     expect((await fetch(`${provisioner}/preseed/${n1Mac}`)).status).toBe(403);
-    expect((await fetch(`${provisioner}/callback/${n1Mac}/installed`, { method: 'POST', body: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIForgedForgedForgedForgedForgedForgedForged00' })).status).toBe(403);
-    const claim = JSON.parse((await runCommand('sh', [join(import.meta.dirname, '../../templates/provisioner/discovery-agent.sh'), '--print'])).stdout) as { nics: { name: string; mac: string }[] };
-    claim.nics = [{ ...claim.nics[0]!, mac: spare.mac }, { ...claim.nics[0]!, name: 'eth9', mac: n1Mac }];
-    expect((await fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: JSON.stringify(claim) })).status).toBe(200);
-    const flood = await Promise.all(Array.from({ length: 40 }, () => fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: '{' }).then((r) => r.status)));
+    expect(
+      (
+        await fetch(`${provisioner}/callback/${n1Mac}/installed`, {
+          method: 'POST',
+          body: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIForgedForgedForgedForgedForgedForgedForged00',
+        })
+      ).status,
+    ).toBe(403);
+    const claim = JSON.parse(
+      (await runCommand('sh', [join(import.meta.dirname, '../../templates/provisioner/discovery-agent.sh'), '--print']))
+        .stdout,
+    ) as { nics: { name: string; mac: string }[] };
+    claim.nics = [
+      { ...claim.nics[0]!, mac: spare.mac },
+      { ...claim.nics[0]!, name: 'eth9', mac: n1Mac },
+    ];
+    expect(
+      (await fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: JSON.stringify(claim) }))
+        .status,
+    ).toBe(200);
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`${provisioner}/callback/${spare.mac}/inventory`, { method: 'POST', body: '{' }).then((r) => r.status),
+      ),
+    );
     expect(flood.filter((s) => s === 429).length).toBeGreaterThan(0);
     const apply = await applying;
     // the install completed with n1's own host key; the forgery is the run's one failure record
     expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(1);
     const records = latestFailures(stateDir);
     expect(records.map((r) => `${r.node} ${r.gene}`)).toEqual(['n1 PXE-REQUEST-REFUSED']);
-    expect(records[0]!.evidence.message).toMatch(/preseed asked for by 10\.79\.220\.1, not by the machine \(its lease [^,]+, its reservation 10\.79\.220\.11\).*install callback from 10\.79\.220\.1 instead of the machine/);
+    expect(records[0]!.evidence.message).toMatch(
+      /preseed asked for by 10\.79\.220\.1, not by the machine \(its lease [^,]+, its reservation 10\.79\.220\.11\).*install callback from 10\.79\.220\.1 instead of the machine/,
+    );
     expect(JSON.parse(readFileSync(join(stateDir, 'machines', 'n1.json'), 'utf8')).macs).toEqual([n1Mac]);
     expect(apply.stdout).toMatch(/n1: installed over PXE/);
     expect(machine('n1').state).toBe('deployed');
@@ -174,11 +259,38 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     expect((await cli(['lab', 'exec', 'n2', inventory, '--', 'test', '-e', '/root/only-on-n1'])).code).toBe(1);
   });
 
-  it('an installed machine sees only the devices it needs, never the host\'s disks, kernel log or KVM, and its console is its console log', async () => {
-    const devices = await cli(['lab', 'exec', 'n2', inventory, '--', 'sh', '-c', 'cd /dev && find . -mindepth 1 \\( -type c -o -type b \\) | sort']);
+  it("an installed machine sees only the devices it needs, never the host's disks, kernel log or KVM, and its console is its console log", async () => {
+    const devices = await cli([
+      'lab',
+      'exec',
+      'n2',
+      inventory,
+      '--',
+      'sh',
+      '-c',
+      'cd /dev && find . -mindepth 1 \\( -type c -o -type b \\) | sort',
+    ]);
     expect(devices.code).toBe(0);
-    expect(devices.stdout.trim().split('\n')).toEqual(['./full', './net/tun', './null', './pts/ptmx', './random', './tty', './urandom', './zero']);
-    const write = await cli(['lab', 'exec', 'n2', inventory, '--', 'sh', '-c', 'echo console-of-n2 > /dev/console && head -c 8 /dev/urandom | wc -c']);
+    expect(devices.stdout.trim().split('\n')).toEqual([
+      './full',
+      './net/tun',
+      './null',
+      './pts/ptmx',
+      './random',
+      './tty',
+      './urandom',
+      './zero',
+    ]);
+    const write = await cli([
+      'lab',
+      'exec',
+      'n2',
+      inventory,
+      '--',
+      'sh',
+      '-c',
+      'echo console-of-n2 > /dev/console && head -c 8 /dev/urandom | wc -c',
+    ]);
     expect(write.stdout.trim()).toBe('8');
     expect(readFileSync(join(labDir, 'nodes', 'n2', 'console.log'), 'utf8')).toContain('console-of-n2');
   });
@@ -206,7 +318,9 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
     const processes = (await runCommand('pgrep', ['-af', dir])).stdout;
     expect(processes).toBe('');
     expect(existsSync(labDir)).toBe(false);
-    expect(existsSync('/run/bootstrap') ? readdirSync('/run/bootstrap').filter((d) => d.startsWith('tp-')) : []).toEqual([]);
+    expect(
+      existsSync('/run/bootstrap') ? readdirSync('/run/bootstrap').filter((d) => d.startsWith('tp-')) : [],
+    ).toEqual([]);
     expect(readdirSync(dir)).not.toContain('lab');
   });
 });

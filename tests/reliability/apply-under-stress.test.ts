@@ -12,13 +12,17 @@ import { REPO, createTestRack, sleep, type TestRack } from '../integration/suppo
  * packages; needs root (.ci/run installs what it needs).
  */
 type Event = Record<string, any>;
-const events = (stdout: string): Event[] => stdout.split('\n').filter((l) => l.startsWith('{')).flatMap((l) => {
-  try {
-    return [JSON.parse(l) as Event];
-  } catch {
-    return []; // the line a kill cut short
-  }
-});
+const events = (stdout: string): Event[] =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Event];
+      } catch {
+        return []; // the line a kill cut short
+      }
+    });
 
 /** A deterministic random sequence per seed (mulberry32), so a failing seed can be re-run. */
 function random(seed: number): () => number {
@@ -67,8 +71,19 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
 
   /** The real CLI, running: its output so far, a way to signal it, its end. */
   const startApply = (args: string[]) => {
-    const child = spawn('node', [join(REPO, 'bin/bootstrap.js'), 'apply', ...args, '--json', '--state-dir', rack.stateDir], { cwd: rack.dir });
-    const run = { stdout: '', stderr: '', child, done: new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))) };
+    const child = spawn(
+      'node',
+      [join(REPO, 'bin/bootstrap.js'), 'apply', ...args, '--json', '--state-dir', rack.stateDir],
+      { cwd: rack.dir },
+    );
+    const run = {
+      stdout: '',
+      stderr: '',
+      child,
+      done: new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('close', (code, signal) => resolve({ code, signal })),
+      ),
+    };
     child.stdout.on('data', (c: Buffer) => (run.stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString()));
     return run;
@@ -115,17 +130,30 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
     const secrets = Object.values(JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>);
     expect(secrets.length).toBeGreaterThan(0);
-    const reports = await Promise.all(['markdown', 'html', 'csv', 'junit', 'json'].map((format) => rack.cli(['failures', inventory({ motd }), '--format', format])));
-    const everywhere = [...seen].join('\n') + apply.stdout + apply.stderr + stateText(join(rack.stateDir, 'runs')) + reports.map((r) => r.stdout + r.stderr).join('\n');
+    const reports = await Promise.all(
+      ['markdown', 'html', 'csv', 'junit', 'json'].map((format) =>
+        rack.cli(['failures', inventory({ motd }), '--format', format]),
+      ),
+    );
+    const everywhere =
+      [...seen].join('\n') +
+      apply.stdout +
+      apply.stderr +
+      stateText(join(rack.stateDir, 'runs')) +
+      reports.map((r) => r.stdout + r.stderr).join('\n');
     for (const secret of secrets) {
       expect(everywhere.includes(secret), 'a generated secret leaked').toBe(false);
       figures.secretsFound += everywhere.split(secret).length - 1;
     }
     // the secret did reach the node, in a file only root can read
-    expect((await rack.exec('cmp1', 'stat -c %a /etc/vault.conf && cat /etc/vault.conf')).stdout).toBe(`600\ntoken = ${secrets[0]}\n`);
+    expect((await rack.exec('cmp1', 'stat -c %a /etc/vault.conf && cat /etc/vault.conf')).stdout).toBe(
+      `600\ntoken = ${secrets[0]}\n`,
+    );
     // the motd is the inventory's text, byte for byte; nothing in it ran
     expect(rack.diskFile('cmp2', 'etc/motd')?.split('\n')[0]).toBe(motd);
-    expect((await rack.exec('cmp2', 'ls /tmp/pwned /tmp/pwned2 /tmp/pwned3 2>&1 || true')).stdout).not.toMatch(/^\/tmp\/pwned\d?$/m);
+    expect((await rack.exec('cmp2', 'ls /tmp/pwned /tmp/pwned2 /tmp/pwned3 2>&1 || true')).stdout).not.toMatch(
+      /^\/tmp\/pwned\d?$/m,
+    );
   }, 600_000);
 
   it('SIGKILL and SIGINT at random moments (seeded) never corrupt state or lose a record, and the next apply converges', async () => {
@@ -137,7 +165,13 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     const windowMs = Date.now() - started;
     await converges(inventory({ motd: 'seed 0' }));
 
-    const seeds: [number, NodeJS.Signals][] = [[1, 'SIGKILL'], [2, 'SIGKILL'], [3, 'SIGKILL'], [4, 'SIGINT'], [5, 'SIGINT']];
+    const seeds: [number, NodeJS.Signals][] = [
+      [1, 'SIGKILL'],
+      [2, 'SIGKILL'],
+      [3, 'SIGKILL'],
+      [4, 'SIGINT'],
+      [5, 'SIGINT'],
+    ];
     for (const [seed, signal] of seeds) {
       const next = random(seed);
       await resetCanary();
@@ -159,7 +193,10 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
       const reported = seen.filter((e) => e.type === 'failure.recorded').map((e) => e.record);
       figures.recordsBeforeKill += reported.length;
       if (runDir !== undefined && reported.length > 0) {
-        const stored = readFileSync(join(runDir, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+        const stored = readFileSync(join(runDir, 'failures.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
         for (const record of reported) {
           const kept = stored.some((r) => JSON.stringify(r) === JSON.stringify(record));
           if (!kept) figures.recordsLost++;
@@ -167,12 +204,17 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
         }
       }
       // a killed apply leaves a stale lock the next one takes over (and says so); an interrupted one releases it
-      if (signal === 'SIGINT' || !stillRunning) expect(existsSync(join(rack.stateDir, 'apply.lock')), context).toBe(false);
+      if (signal === 'SIGINT' || !stillRunning)
+        expect(existsSync(join(rack.stateDir, 'apply.lock')), context).toBe(false);
       const rerun = await converges(inventory({ motd: `seed ${seed}`, delay: 0 }));
       if (signal === 'SIGKILL' && stillRunning && existsSync(join(runDir ?? '/nonexistent', 'events.jsonl'))) {
-        expect(rerun.some((e) => e.type === 'lock.taken-over'), context).toBe(true);
+        expect(
+          rerun.some((e) => e.type === 'lock.taken-over'),
+          context,
+        ).toBe(true);
       }
-      for (const n of rack.nodes) expect(rack.diskFile(n.name, 'etc/motd')?.split('\n')[0], context).toBe(`seed ${seed}`);
+      for (const n of rack.nodes)
+        expect(rack.diskFile(n.name, 'etc/motd')?.split('\n')[0], context).toBe(`seed ${seed}`);
     }
     expect(figures.interruptions).toBeGreaterThanOrEqual(3);
     expect(figures.recordsLost).toBe(0);
@@ -210,7 +252,11 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     const apply = startApply([file]);
     let end;
     try {
-      await until(() => events(apply.stdout).some((e) => e.type === 'step.start' && e.node === 'cmp2' && e.summary === 'run maybe-fail'));
+      await until(() =>
+        events(apply.stdout).some(
+          (e) => e.type === 'step.start' && e.node === 'cmp2' && e.summary === 'run maybe-fail',
+        ),
+      );
       await rack.kill('cmp2');
     } finally {
       end = await apply.done;
@@ -231,7 +277,11 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     const apply = await rack.cli(['apply', inventory({ crashOn: ['cmp1'] }), '--json']);
     expect(apply.code, apply.stdout.slice(-2000)).toBe(1);
     const seen = events(apply.stdout);
-    expect(Object.fromEntries(seen.filter((e) => e.type === 'node.done').map((e) => [e.node, e.status]))).toEqual({ cmp1: 'failed', cmp2: 'ok', ctl1: 'ok' });
+    expect(Object.fromEntries(seen.filter((e) => e.type === 'node.done').map((e) => [e.node, e.status]))).toEqual({
+      cmp1: 'failed',
+      cmp2: 'ok',
+      ctl1: 'ok',
+    });
     const records = seen.filter((e) => e.type === 'failure.recorded').map((e) => e.record);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ node: 'cmp1', barclamp: 'flaky', gene: 'SVC-CRASH-LOOP' });
@@ -248,8 +298,15 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     const apply = startApply([inventory({ failOn: ['cmp1', 'cmp2'] }), '--parallel', '1', '--max-failures', '1']);
     expect((await apply.done).code).toBe(1);
     const seen = events(apply.stdout);
-    expect(Object.fromEntries(seen.filter((e) => e.type === 'node.done').map((e) => [e.node, e.status]))).toEqual({ cmp1: 'failed', cmp2: 'failed', ctl1: 'skipped' });
-    expect(seen.find((e) => e.type === 'run.done')).toMatchObject({ status: 'failed', stoppedEarly: '2 of 3 node(s) failed, more than the 1 --max-failures allows: no new steps were started' });
+    expect(Object.fromEntries(seen.filter((e) => e.type === 'node.done').map((e) => [e.node, e.status]))).toEqual({
+      cmp1: 'failed',
+      cmp2: 'failed',
+      ctl1: 'skipped',
+    });
+    expect(seen.find((e) => e.type === 'run.done')).toMatchObject({
+      status: 'failed',
+      stoppedEarly: '2 of 3 node(s) failed, more than the 1 --max-failures allows: no new steps were started',
+    });
     expect(seen.some((e) => e.type === 'step.start' && e.node === 'ctl1')).toBe(false);
     expect(rack.diskFile('ctl1', 'etc/canary-done')).toBeUndefined();
     await converges(inventory());
@@ -265,19 +322,29 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
     expect(records.map((r) => r.node).sort()).toEqual(['cmp1', 'cmp2', 'ctl1']);
     for (const r of records) {
       expect(r.gene).toBe('TIME-RUN-DEADLINE');
-      expect(r.evidence.message).toMatch(new RegExp(`^the overall deadline of 15\\.0 s passed: ${r.node} was in canary/probe, running 'run maybe-fail' for \\d+\\.\\d s; last observed`));
+      expect(r.evidence.message).toMatch(
+        new RegExp(
+          `^the overall deadline of 15\\.0 s passed: ${r.node} was in canary/probe, running 'run maybe-fail' for \\d+\\.\\d s; last observed`,
+        ),
+      );
     }
-    expect(seen.find((e) => e.type === 'run.done')).toMatchObject({ status: 'failed', stoppedEarly: 'the overall deadline of 15.0 s passed' });
+    expect(seen.find((e) => e.type === 'run.done')).toMatchObject({
+      status: 'failed',
+      stoppedEarly: 'the overall deadline of 15.0 s passed',
+    });
     expect(existsSync(join(rack.stateDir, 'apply.lock'))).toBe(false);
     // what the killed steps started is gone from the nodes too (their process groups were ended there)
-    for (const n of rack.nodes) expect((await rack.exec(n.name, "pgrep -fa '^sleep 40$' || true")).stdout.trim(), n.name).toBe('');
+    for (const n of rack.nodes)
+      expect((await rack.exec(n.name, "pgrep -fa '^sleep 40$' || true")).stdout.trim(), n.name).toBe('');
     await converges(inventory());
   }, 600_000);
 });
 
 /** Every run file's text (events, plan, records, summary): where a secret must not be. */
 function stateText(runs: string): string {
-  return readdirSync(runs).flatMap((run) => readdirSync(join(runs, run)).map((f) => readFileSync(join(runs, run, f), 'utf8'))).join('\n');
+  return readdirSync(runs)
+    .flatMap((run) => readdirSync(join(runs, run)).map((f) => readFileSync(join(runs, run, f), 'utf8')))
+    .join('\n');
 }
 
 /**

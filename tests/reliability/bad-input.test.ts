@@ -24,25 +24,38 @@ interface Case {
 }
 
 function inventoryCases(): Case[] {
-  return readdirSync(INVENTORIES).filter((f) => f.endsWith('.yaml')).sort().map((f) => {
-    const file = join(INVENTORIES, f);
-    const expected = [...readFileSync(file, 'latin1').matchAll(/^# expect: (\S+) (\d+):(\d+)$/gm)].map((m) => ({ file, code: m[1]!, line: Number(m[2]), col: Number(m[3]) }));
-    return { name: `inventory ${f}`, inventory: file, expected };
-  });
+  return readdirSync(INVENTORIES)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const file = join(INVENTORIES, f);
+      const expected = [...readFileSync(file, 'latin1').matchAll(/^# expect: (\S+) (\d+):(\d+)$/gm)].map((m) => ({
+        file,
+        code: m[1]!,
+        line: Number(m[2]),
+        col: Number(m[3]),
+      }));
+      return { name: `inventory ${f}`, inventory: file, expected };
+    });
 }
 
 /** Each manifest case is a directory of barclamps plus `expect` (CODE FILE LINE:COL, FILE relative or "inventory"). */
 function manifestCases(): Case[] {
-  return readdirSync(MANIFESTS).sort().map((dir) => {
-    const inventory = join(work, `${dir}.yaml`);
-    writeFileSync(inventory, manifestInventory(join(MANIFESTS, dir)));
-    const expected = readFileSync(join(MANIFESTS, dir, 'expect'), 'utf8').trim().split('\n').map((l) => {
-      const [code, file, at] = l.split(' ') as [string, string, string];
-      const [line, col] = at.split(':').map(Number) as [number, number];
-      return { code, file: file === 'inventory' ? inventory : join(MANIFESTS, dir, file), line, col };
+  return readdirSync(MANIFESTS)
+    .sort()
+    .map((dir) => {
+      const inventory = join(work, `${dir}.yaml`);
+      writeFileSync(inventory, manifestInventory(join(MANIFESTS, dir)));
+      const expected = readFileSync(join(MANIFESTS, dir, 'expect'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [code, file, at] = l.split(' ') as [string, string, string];
+          const [line, col] = at.split(':').map(Number) as [number, number];
+          return { code, file: file === 'inventory' ? inventory : join(MANIFESTS, dir, file), line, col };
+        });
+      return { name: `barclamp ${dir}`, inventory, expected };
     });
-    return { name: `barclamp ${dir}`, inventory, expected };
-  });
 }
 
 /** Line numbers in the manifest cases' `expect` files refer to this text: keep it as it is. */
@@ -72,8 +85,16 @@ function hugeCases(): Case[] {
   const withHugeManifest = join(work, 'huge-manifest.yaml');
   writeFileSync(withHugeManifest, manifestInventory(barclamps));
   return [
-    { name: 'inventory larger than 4 MiB', inventory, expected: [{ file: inventory, code: 'inventory.too-large', line: 1, col: 1 }] },
-    { name: 'barclamp manifest larger than 4 MiB', inventory: withHugeManifest, expected: [{ file: manifest, code: 'barclamp.too-large', line: 1, col: 1 }] },
+    {
+      name: 'inventory larger than 4 MiB',
+      inventory,
+      expected: [{ file: inventory, code: 'inventory.too-large', line: 1, col: 1 }],
+    },
+    {
+      name: 'barclamp manifest larger than 4 MiB',
+      inventory: withHugeManifest,
+      expected: [{ file: manifest, code: 'barclamp.too-large', line: 1, col: 1 }],
+    },
   ];
 }
 
@@ -102,10 +123,12 @@ describe('bad input', () => {
 /** Files are named relative to where the command ran (the person's working directory) when they lie below it. */
 function refusalProblem(result: CliResult, c: Case, cwd: string): string | undefined {
   if (result.code !== 2) return `exit ${result.code}, expected 2; stderr: ${result.stderr.slice(0, 300)}`;
-  if (/^\s+at .+:\d+:\d+\)?$/m.test(result.stderr) || /internal error/.test(result.stderr)) return `stack trace or internal error: ${result.stderr.slice(0, 300)}`;
+  if (/^\s+at .+:\d+:\d+\)?$/m.test(result.stderr) || /internal error/.test(result.stderr))
+    return `stack trace or internal error: ${result.stderr.slice(0, 300)}`;
   for (const e of c.expected) {
     const file = e.file.startsWith(`${cwd}/`) ? relative(cwd, e.file) : e.file;
-    if (!result.stderr.includes(`${file}:${e.line}:${e.col}: error:`) || !result.stderr.includes(`[${e.code}]`)) return `no ${e.code} at ${file}:${e.line}:${e.col} in: ${result.stderr.slice(0, 400)}`;
+    if (!result.stderr.includes(`${file}:${e.line}:${e.col}: error:`) || !result.stderr.includes(`[${e.code}]`))
+      return `no ${e.code} at ${file}:${e.line}:${e.col} in: ${result.stderr.slice(0, 400)}`;
   }
   if (!/nothing was changed/.test(result.stderr)) return 'does not say that nothing was changed';
   return undefined;

@@ -19,15 +19,41 @@ const MAC = '52:54:00:12:34:56';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function serve(provisioningNetwork: { address: string; prefix: number }, reservations: ProvisionerConfig['reservations'] = [], leases: Record<string, string> = {}) {
+async function serve(
+  provisioningNetwork: { address: string; prefix: number },
+  reservations: ProvisionerConfig['reservations'] = [],
+  leases: Record<string, string> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'bootstrap-callback-'));
   dirs.push(dir);
-  const config: ProvisionerConfig = { deployment: 't', ...provisioningNetwork, httpPort: 0, netmask: '255.0.0.0', reservations, dir, tftpRoot: dir, imagesDir: dir, routerAdvertisement: false };
+  const config: ProvisionerConfig = {
+    deployment: 't',
+    ...provisioningNetwork,
+    httpPort: 0,
+    netmask: '255.0.0.0',
+    reservations,
+    dir,
+    tftpRoot: dir,
+    imagesDir: dir,
+    routerAdvertisement: false,
+  };
   const store = new MachineStore(join(dir, 'machines'), () => new Date('2026-01-01T00:00:00Z'));
-  const server = createBootServer({ config, store, scripts: new BootScripts(join(REPO, 'templates/provisioner')), authorizedKey: () => undefined, aptProxy: '', log: () => undefined, leaseOf: (mac) => leases[mac] });
+  const server = createBootServer({
+    config,
+    store,
+    scripts: new BootScripts(join(REPO, 'templates/provisioner')),
+    authorizedKey: () => undefined,
+    aptProxy: '',
+    log: () => undefined,
+    leaseOf: (mac) => leases[mac],
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const post = (path: string, body: string) => fetch(`${url}${path}`, { method: 'POST', body }).then(async (r) => ({ status: r.status, text: await r.text() }), (e: Error) => ({ status: 0, text: e.message }));
+  const post = (path: string, body: string) =>
+    fetch(`${url}${path}`, { method: 'POST', body }).then(
+      async (r) => ({ status: r.status, text: await r.text() }),
+      (e: Error) => ({ status: 0, text: e.message }),
+    );
   const stillServing = async () => (await fetch(`${url}/boot.ipxe`)).status;
   const get = (path: string) => fetch(`${url}${path}`).then(async (r) => ({ status: r.status, text: await r.text() }));
   return { store, post, get, stillServing, close: () => new Promise((r) => server.close(r)) };
@@ -52,7 +78,12 @@ describe('the discovery callback endpoint', () => {
     const answer = await s.post(`/callback/${MAC}/inventory`, await agentReport());
     expect(answer.status).toBe(403);
     expect(s.store.all()).toEqual([]);
-    expect(s.store.sightings(unknownMachineId(MAC))).toEqual([expect.objectContaining({ what: 'rejected', detail: 'inventory callback from 127.0.0.1, outside the provisioning network' })]);
+    expect(s.store.sightings(unknownMachineId(MAC))).toEqual([
+      expect.objectContaining({
+        what: 'rejected',
+        detail: 'inventory callback from 127.0.0.1, outside the provisioning network',
+      }),
+    ]);
     expect((await s.post(`/callback/${MAC}/installed`, 'ssh-ed25519 AAAA')).status).toBe(403);
     expect(await s.stillServing()).toBe(200);
     await s.close();
@@ -62,7 +93,11 @@ describe('the discovery callback endpoint', () => {
     const s = await serve({ address: '127.0.0.1', prefix: 8 });
     const cases: [string, number, RegExp][] = [
       ['{"cpu": ', 400, /not JSON/],
-      [JSON.stringify({ cpu: { count: 'two' }, nics: [{ name: 'eth0', mac: 'zz' }] }), 422, /cpu\.count: expected a non-negative integer/],
+      [
+        JSON.stringify({ cpu: { count: 'two' }, nics: [{ name: 'eth0', mac: 'zz' }] }),
+        422,
+        /cpu\.count: expected a non-negative integer/,
+      ],
       [JSON.stringify([1, 2, 3]), 422, /invalid report/],
       ['x'.repeat(2 * 1024 * 1024), 413, /larger than/],
     ];
@@ -73,7 +108,9 @@ describe('the discovery callback endpoint', () => {
       expect(await s.stillServing()).toBe(200);
     }
     expect(s.store.all()).toEqual([]);
-    expect(s.store.sightings(unknownMachineId(MAC)).filter((x) => x.what === 'rejected').length).toBeGreaterThanOrEqual(2);
+    expect(s.store.sightings(unknownMachineId(MAC)).filter((x) => x.what === 'rejected').length).toBeGreaterThanOrEqual(
+      2,
+    );
     expect((await s.post('/callback/not-a-mac/inventory', '{}')).status).toBe(400);
     expect(await s.stillServing()).toBe(200);
     await s.close();
@@ -95,16 +132,26 @@ describe('the install callback', () => {
     expect(preseed.status).toBe(200);
     expect(preseed.text).toContain(`/callback/${MAC}/installed?token=${token}'`);
     expect((await s.post(`/callback/${MAC}/installed`, 'ssh-ed25519 AAAAforged')).status).toBe(403);
-    expect((await s.post(`/callback/${MAC}/installed?token=${'0'.repeat(48)}`, 'ssh-ed25519 AAAAforged')).status).toBe(403);
+    expect((await s.post(`/callback/${MAC}/installed?token=${'0'.repeat(48)}`, 'ssh-ed25519 AAAAforged')).status).toBe(
+      403,
+    );
     expect(s.store.get('n1')).toMatchObject({ state: 'installing', installToken: token });
     expect(s.store.get('n1')!.hostKey).toBeUndefined();
-    expect(await s.post(`/callback/${MAC}/installed?token=${token}`, `${KEY} root@n1\n`)).toEqual({ status: 200, text: 'ok\n' });
+    expect(await s.post(`/callback/${MAC}/installed?token=${token}`, `${KEY} root@n1\n`)).toEqual({
+      status: 200,
+      text: 'ok\n',
+    });
     expect(s.store.get('n1')).toMatchObject({ state: 'installed', hostKey: KEY });
     expect(s.store.get('n1')!.installToken).toBeUndefined();
     // a second callback, even with the token, pins nothing
     expect((await s.post(`/callback/${MAC}/installed?token=${token}`, 'ssh-ed25519 AAAAsecond')).status).toBe(409);
     expect(s.store.get('n1')!.hostKey).toBe(KEY);
-    expect(s.store.sightings('n1').filter((x) => x.what === 'rejected').map((x) => x.detail)).toEqual([
+    expect(
+      s.store
+        .sightings('n1')
+        .filter((x) => x.what === 'rejected')
+        .map((x) => x.detail),
+    ).toEqual([
       "install callback from 127.0.0.1 without this install's token",
       "install callback from 127.0.0.1 without this install's token",
       'install callback from 127.0.0.1 in state installed',
@@ -112,8 +159,10 @@ describe('the install callback', () => {
     await s.close();
   });
 
-  it("takes the installer at the address DHCP leased to the machine (before it has its reserved one)", async () => {
-    const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '10.9.9.9' }], { [MAC]: '127.0.0.1' });
+  it('takes the installer at the address DHCP leased to the machine (before it has its reserved one)', async () => {
+    const s = await serve({ address: '127.0.0.1', prefix: 8 }, [{ mac: MAC, name: 'n1', address: '10.9.9.9' }], {
+      [MAC]: '127.0.0.1',
+    });
     const token = 'd'.repeat(48);
     installing(s.store, token);
     expect((await s.get(`/preseed/${MAC}`)).status).toBe(200);
@@ -142,11 +191,16 @@ describe('the provisioning network cannot take over records or fill the disk', (
     const s = await serve({ address: '127.0.0.1', prefix: 8 });
     s.store.enroll('n1', { node: 'n1', macs: ['52:54:00:aa:bb:01'] }, 'deployed', 'in the inventory');
     const report = JSON.parse(await agentReport()) as { nics: { name: string; mac: string }[] };
-    report.nics = [{ ...report.nics[0]!, mac: MAC }, { ...report.nics[0]!, name: 'eth9', mac: '52:54:00:aa:bb:01' }];
+    report.nics = [
+      { ...report.nics[0]!, mac: MAC },
+      { ...report.nics[0]!, name: 'eth9', mac: '52:54:00:aa:bb:01' },
+    ];
     expect((await s.post(`/callback/${MAC}/inventory`, JSON.stringify(report))).status).toBe(200);
     expect(s.store.byMac('52:54:00:aa:bb:01')?.id).toBe('n1');
     expect(s.store.byMac(MAC)?.macs).toEqual([MAC]);
-    expect(s.store.sightings(unknownMachineId(MAC)).map((x) => x.detail)).toContain('agent report claims MACs of other machines, not taken: 52:54:00:aa:bb:01 (n1)');
+    expect(s.store.sightings(unknownMachineId(MAC)).map((x) => x.detail)).toContain(
+      'agent report claims MACs of other machines, not taken: 52:54:00:aa:bb:01 (n1)',
+    );
     await s.close();
   });
 
@@ -168,7 +222,14 @@ describe('the provisioning network cannot take over records or fill the disk', (
     expect(statSync(join(dir, 'machines', 'n1.sightings.jsonl')).size).toBeLessThan(300 * 1024);
     expect(store.sightings('n1').at(-1)!.detail).toMatch(/^1499 /);
     expect(store.sightings('n1')[0]!.detail.length).toBe(500);
-    for (let i = 0; i < 1100; i++) store.sight(unknownMachineId(`52:54:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`), 'dhcp', 'lease');
+    for (let i = 0; i < 1100; i++)
+      store.sight(
+        unknownMachineId(
+          `52:54:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+        ),
+        'dhcp',
+        'lease',
+      );
     expect(store.unknownCount()).toBe(1024);
   });
 });

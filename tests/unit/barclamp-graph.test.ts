@@ -10,12 +10,30 @@ describe('barclamp dependency order', () => {
 
   it('loads the shipped barclamps without problems', () => {
     expect(catalog.diagnostics).toEqual([]);
-    expect([...catalog.barclamps.keys()].sort()).toEqual(['base', 'database', 'glance', 'keystone', 'masakari', 'masakari-monitors', 'memcached', 'neutron', 'nova', 'ntp', 'pacemaker', 'placement', 'provisioner', 'rabbitmq', 'tempest']);
+    expect([...catalog.barclamps.keys()].sort()).toEqual([
+      'base',
+      'database',
+      'glance',
+      'keystone',
+      'masakari',
+      'masakari-monitors',
+      'memcached',
+      'neutron',
+      'nova',
+      'ntp',
+      'pacemaker',
+      'placement',
+      'provisioner',
+      'rabbitmq',
+      'tempest',
+    ]);
   });
 
   it('puts requirements first, deterministically', () => {
     expect(dependencyOrder(['ntp'], catalog.barclamps)).toEqual({ ok: true, order: ['base', 'ntp'] });
-    expect(dependencyOrder(['ntp', 'base'], catalog.barclamps)).toEqual(dependencyOrder(['base', 'ntp'], catalog.barclamps));
+    expect(dependencyOrder(['ntp', 'base'], catalog.barclamps)).toEqual(
+      dependencyOrder(['base', 'ntp'], catalog.barclamps),
+    );
   });
 
   it('names the cycle', () => {
@@ -28,6 +46,11 @@ describe('barclamp dependency order', () => {
   it('names a missing barclamp and who requires it, with a suggestion', () => {
     const result = dependencyOrder(['nttp'], catalog.barclamps);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.diagnostics[0]).toMatchObject({ code: 'barclamp.missing', summary: "barclamp 'nttp' does not exist", suggestion: "did you mean 'ntp'?" });
+    if (!result.ok)
+      expect(result.diagnostics[0]).toMatchObject({
+        code: 'barclamp.missing',
+        summary: "barclamp 'nttp' does not exist",
+        suggestion: "did you mean 'ntp'?",
+      });
   });
 });

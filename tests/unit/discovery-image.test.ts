@@ -20,7 +20,11 @@ describe('initramfs archive (newc cpio)', () => {
     // busybox cpio reads newc like the kernel's unpacker; -t lists, -i extracts
     const listed = await runCommand('busybox', ['sh', '-c', `cd ${dir} && busybox cpio -t < a.cpio`]);
     expect(listed.stdout.split('\n').filter(Boolean)).toEqual(['bin', 'bin/hello', 'bin/sh', 'console']);
-    const out = await runCommand('busybox', ['sh', '-c', `mkdir ${dir}/x && cd ${dir}/x && busybox cpio -i -d bin/hello bin/sh < ../a.cpio && ls -l bin`]);
+    const out = await runCommand('busybox', [
+      'sh',
+      '-c',
+      `mkdir ${dir}/x && cd ${dir}/x && busybox cpio -i -d bin/hello bin/sh < ../a.cpio && ls -l bin`,
+    ]);
     expect(out.code, out.stderr).toBe(0);
     expect(readFileSync(join(dir, 'x', 'bin', 'hello'), 'utf8')).toBe('#!/bin/sh\necho hi\n');
     expect(out.stdout).toMatch(/-rwxr-xr-x .* hello/);
@@ -35,8 +39,13 @@ describe('initramfs archive (newc cpio)', () => {
 });
 
 describe('kernel module order for the discovery ramdisk', () => {
-  it('reads depends= from a module\'s .modinfo and loads dependencies first, once each', () => {
-    const ko = (depends: string) => Buffer.concat([Buffer.from('\x7fELF....license=GPL\0'), Buffer.from(`depends=${depends}\0`), Buffer.from('vermagic=6.1\0')]);
+  it("reads depends= from a module's .modinfo and loads dependencies first, once each", () => {
+    const ko = (depends: string) =>
+      Buffer.concat([
+        Buffer.from('\x7fELF....license=GPL\0'),
+        Buffer.from(`depends=${depends}\0`),
+        Buffer.from('vermagic=6.1\0'),
+      ]);
     const modules: Record<string, Buffer> = {
       virtio_net: ko('net_failover,virtio,virtio_ring'),
       net_failover: ko('failover'),
@@ -48,8 +57,19 @@ describe('kernel module order for the discovery ramdisk', () => {
       virtio_pci_modern_dev: ko(''),
     };
     expect(moduleDepends(modules.virtio_net!)).toEqual(['net_failover', 'virtio', 'virtio_ring']);
-    const { order, missing } = moduleLoadOrder(['virtio_pci', 'virtio_net', 'e1000'], (name) => (modules[name] ? moduleDepends(modules[name]) : undefined));
+    const { order, missing } = moduleLoadOrder(['virtio_pci', 'virtio_net', 'e1000'], (name) =>
+      modules[name] ? moduleDepends(modules[name]) : undefined,
+    );
     expect(missing).toEqual(['e1000']);
-    expect(order).toEqual(['virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio', 'virtio_ring', 'virtio_pci', 'failover', 'net_failover', 'virtio_net']);
+    expect(order).toEqual([
+      'virtio_pci_legacy_dev',
+      'virtio_pci_modern_dev',
+      'virtio',
+      'virtio_ring',
+      'virtio_pci',
+      'failover',
+      'net_failover',
+      'virtio_net',
+    ]);
   });
 });

@@ -22,13 +22,58 @@ class RecordingTransport implements Transport {
   close(): void {}
 }
 
-const handler = (triggers: string[]): PlanStep => ({ id: 'b/r:service:api:restart', node: 'n1', batch: 0, barclamp: 'b', role: 'r', kind: 'handler', action: 'run', summary: 'restart api', changes: [], digest: 'd', service: 'api', triggers });
+const handler = (triggers: string[]): PlanStep => ({
+  id: 'b/r:service:api:restart',
+  node: 'n1',
+  batch: 0,
+  barclamp: 'b',
+  role: 'r',
+  kind: 'handler',
+  action: 'run',
+  summary: 'restart api',
+  changes: [],
+  digest: 'd',
+  service: 'api',
+  triggers,
+});
 
 async function execute(steps: PlanStep[]): Promise<string[]> {
-  const plan: Plan = { format: 'bootstrap-plan/1', deployment: 't', inputDigest: 'x', batches: [{ index: 0, barclamp: 'b', role: 'r' }], nodes: [{ name: 'n1', steps, checks: [] }], unreachable: [], summary: { create: 0, update: 0, run: steps.length, noop: 0 } };
+  const plan: Plan = {
+    format: 'bootstrap-plan/1',
+    deployment: 't',
+    inputDigest: 'x',
+    batches: [{ index: 0, barclamp: 'b', role: 'r' }],
+    nodes: [{ name: 'n1', steps, checks: [] }],
+    unreachable: [],
+    summary: { create: 0, update: 0, run: steps.length, noop: 0 },
+  };
   const transport = new RecordingTransport('n1');
-  const recorder = new FailureRecorder({ taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')), runId: 'r', release: 'zed', toolVersion: '0', file: join(mkdtempSync(join(tmpdir(), 'exec-')), 'failures.jsonl'), secrets: () => [], now: () => new Date(0) });
-  await executePlan({ plan, desired: { deployment: 't', batches: plan.batches, nodes: [{ node: 'n1', batches: [{ batch: 0, resources: [], checks: [] }] }] }, transports: new Map([['n1', transport]]), sink: () => {}, recorder, parallel: 1, stop: new AbortController().signal, kill: new AbortController().signal, failedNodes: new Set(), sleep: async () => {}, nowMs: () => 0 });
+  const recorder = new FailureRecorder({
+    taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')),
+    runId: 'r',
+    release: 'zed',
+    toolVersion: '0',
+    file: join(mkdtempSync(join(tmpdir(), 'exec-')), 'failures.jsonl'),
+    secrets: () => [],
+    now: () => new Date(0),
+  });
+  await executePlan({
+    plan,
+    desired: {
+      deployment: 't',
+      batches: plan.batches,
+      nodes: [{ node: 'n1', batches: [{ batch: 0, resources: [], checks: [] }] }],
+    },
+    transports: new Map([['n1', transport]]),
+    sink: () => {},
+    recorder,
+    parallel: 1,
+    stop: new AbortController().signal,
+    kill: new AbortController().signal,
+    failedNodes: new Set(),
+    sleep: async () => {},
+    nowMs: () => 0,
+  });
   return transport.scripts;
 }
 

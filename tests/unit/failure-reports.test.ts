@@ -17,9 +17,25 @@ describe('run timeline', () => {
     expect(timeline.status).toBe('failed');
     expect(timeline.durationMs).toBe(10_000);
     const ctl1 = timeline.nodes.find((n) => n.node === 'ctl1')!;
-    expect(ctl1.phases.map((p) => [p.name, p.status, p.startMs, p.endMs])).toEqual([['provision', 'ok', 1000, 4000], ['gather', 'ok', 5000, 6000], ['keystone/server', 'failed', 7000, 9000]]);
-    expect(ctl1.failures).toEqual([{ atMs: 9000, gene: 'DB-ACCESS-DENIED', phase: 'keystone/server', step: 'keystone/server:command:db-sync', message: 'run db-sync: exit code 1' }]);
-    expect(timeline.nodes.find((n) => n.node === 'cmp1')!.phases.at(-1)).toMatchObject({ name: 'ntp/client', status: 'ok', steps: 1 });
+    expect(ctl1.phases.map((p) => [p.name, p.status, p.startMs, p.endMs])).toEqual([
+      ['provision', 'ok', 1000, 4000],
+      ['gather', 'ok', 5000, 6000],
+      ['keystone/server', 'failed', 7000, 9000],
+    ]);
+    expect(ctl1.failures).toEqual([
+      {
+        atMs: 9000,
+        gene: 'DB-ACCESS-DENIED',
+        phase: 'keystone/server',
+        step: 'keystone/server:command:db-sync',
+        message: 'run db-sync: exit code 1',
+      },
+    ]);
+    expect(timeline.nodes.find((n) => n.node === 'cmp1')!.phases.at(-1)).toMatchObject({
+      name: 'ntp/client',
+      status: 'ok',
+      steps: 1,
+    });
   });
 
   it('of a run killed mid-apply: the run and each node’s last phase are unfinished, earlier phases done', () => {
@@ -33,19 +49,42 @@ describe('run timeline', () => {
 describe('failure exports', () => {
   it('CSV: the Fault Genes columns first, one row per record, commas/quotes/line breaks quoted (RFC 4180)', () => {
     const rows = parseCsv(failuresCsv([failure], taxonomy));
-    expect(rows[0]!.slice(0, 9)).toEqual(['failure mode', 'classification', 'component', 'symptom', 'root cause', 'mitigation', 'how reported', 'how to re-create', 'openstack release']);
+    expect(rows[0]!.slice(0, 9)).toEqual([
+      'failure mode',
+      'classification',
+      'component',
+      'symptom',
+      'root cause',
+      'mitigation',
+      'how reported',
+      'how to re-create',
+      'openstack release',
+    ]);
     expect(rows).toHaveLength(2);
     const row = Object.fromEntries(rows[0]!.map((column, i) => [column, rows[1]![i]]));
-    expect(row).toMatchObject({ 'failure mode': failure.title, classification: 'auth_failure', 'root cause': 'passwords differ', mitigation: 'Re-run apply, "then" check, carefully', 'openstack release': 'zed', gene: 'DB-ACCESS-DENIED', node: 'ctl1', step: failure.step });
+    expect(row).toMatchObject({
+      'failure mode': failure.title,
+      classification: 'auth_failure',
+      'root cause': 'passwords differ',
+      mitigation: 'Re-run apply, "then" check, carefully',
+      'openstack release': 'zed',
+      gene: 'DB-ACCESS-DENIED',
+      node: 'ctl1',
+      step: failure.step,
+    });
     expect(row['how reported']).toContain('severity high');
   });
 
   it('JUnit: one case per planned step and check; the failure carries its gene, evidence and mitigation; unreached steps are skipped', () => {
     const junit = runJunit(run);
-    expect(junit).toMatch(/<testsuites name="bootstrap run 20261122T080000Z-abc123" tests="7" failures="1" skipped="1">/);
+    expect(junit).toMatch(
+      /<testsuites name="bootstrap run 20261122T080000Z-abc123" tests="7" failures="1" skipped="1">/,
+    );
     expect(junit).toMatch(/<testsuite name="ctl1" tests="4" failures="1" errors="0" skipped="1"/);
     expect(junit).toContain('<testcase name="write /etc/hosts (already in place)" classname="ctl1.base/node"');
-    expect(junit).toMatch(/<testcase name="run db-sync" classname="ctl1.keystone\/server" time="2.000">\n\s+<failure type="DB-ACCESS-DENIED" message="\[DB-ACCESS-DENIED\] run db-sync: exit code 1">/);
+    expect(junit).toMatch(
+      /<testcase name="run db-sync" classname="ctl1.keystone\/server" time="2.000">\n\s+<failure type="DB-ACCESS-DENIED" message="\[DB-ACCESS-DENIED\] run db-sync: exit code 1">/,
+    );
     expect(junit).toContain('mitigation: Re-run apply, &quot;then&quot; check, carefully');
     expect(junit).toMatch(/<testcase name="run bootstrap"[^>]*>\n\s+<skipped /);
     expect(junit).toContain('<testcase name="check chrony" classname="cmp1.ntp/client"');
@@ -69,9 +108,16 @@ describe('failure exports', () => {
 });
 
 describe('bootstrap failures', () => {
-  const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('node', [join(REPO, 'bin/bootstrap.js'), 'failures', 'inventory/lab.yaml', ...args], { cwd: REPO }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        'node',
+        [join(REPO, 'bin/bootstrap.js'), 'failures', 'inventory/lab.yaml', ...args],
+        { cwd: REPO },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
   const made: string[] = [];
   afterAll(() => {
     for (const dir of made) rmSync(dir, { recursive: true, force: true });
@@ -79,9 +125,15 @@ describe('bootstrap failures', () => {
   function stateWithRuns(): string {
     const state = mkdtempSync(join(tmpdir(), 'bootstrap-failures-'));
     made.push(state);
-    for (const [id, records] of [['20261122T070000Z-aaaaaa', [failure, failure]], [RUN, [failure]]] as const) {
+    for (const [id, records] of [
+      ['20261122T070000Z-aaaaaa', [failure, failure]],
+      [RUN, [failure]],
+    ] as const) {
       mkdirSync(join(state, 'runs', id), { recursive: true });
-      writeFileSync(join(state, 'runs', id, 'failures.jsonl'), records.map((r) => `${JSON.stringify({ ...r, runId: id })}\n`).join('') + '{"torn by a cra');
+      writeFileSync(
+        join(state, 'runs', id, 'failures.jsonl'),
+        records.map((r) => `${JSON.stringify({ ...r, runId: id })}\n`).join('') + '{"torn by a cra',
+      );
       writeFileSync(join(state, 'runs', id, 'events.jsonl'), finished.map((e) => `${JSON.stringify(e)}\n`).join(''));
       writeFileSync(join(state, 'runs', id, 'plan.json'), JSON.stringify(plan));
     }

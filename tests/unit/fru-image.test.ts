@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { fruImage } from '../../src/lab/fru-image.js';
 
 describe('lab FRU image', () => {
-  const image = fruImage({ manufacturer: 'LabVendor', product: 'LabServer ctl1', serial: 'SRV0001', partNumber: 'PN-42', boardSerial: 'BRD0001', assetTag: 'asset-ctl1' });
+  const image = fruImage({
+    manufacturer: 'LabVendor',
+    product: 'LabServer ctl1',
+    serial: 'SRV0001',
+    partNumber: 'PN-42',
+    boardSerial: 'BRD0001',
+    assetTag: 'asset-ctl1',
+  });
 
   it('is 256 bytes with valid zero checksums on the header and every area', () => {
     expect(image.length).toBe(256);

@@ -11,12 +11,27 @@ describe('fact gathering script', () => {
     const file = join(dir, "we'ird name.conf");
     writeFileSync(file, 'a = 1\n');
     chmodSync(file, 0o640);
-    const request = { paths: [file, join(dir, 'missing')], packages: [], services: [], guards: [{ id: 'g1', creates: file }, { id: 'g2', unless: 'false' }, { id: 'g3', unless: 'true' }] };
+    const request = {
+      paths: [file, join(dir, 'missing')],
+      packages: [],
+      services: [],
+      guards: [
+        { id: 'g1', creates: file },
+        { id: 'g2', unless: 'false' },
+        { id: 'g3', unless: 'true' },
+      ],
+    };
     const stdout = execFileSync('sh', ['-s'], { input: gatherScript(request) }).toString();
     const parsed = parseGatherOutput('n', request, stdout);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.facts.paths[file]).toMatchObject({ exists: true, kind: 'file', mode: '0640', owner: 'root', content: 'a = 1\n' });
+    expect(parsed.facts.paths[file]).toMatchObject({
+      exists: true,
+      kind: 'file',
+      mode: '0640',
+      owner: 'root',
+      content: 'a = 1\n',
+    });
     expect(parsed.facts.paths[join(dir, 'missing')]).toEqual({ exists: false });
     expect(parsed.facts.guards).toEqual({ g1: true, g2: false, g3: true });
   });
@@ -24,7 +39,15 @@ describe('fact gathering script', () => {
   it("runs an `unless` guard without its text in any process's arguments (it may carry a password), and leaves no copy behind", () => {
     // the guard passes only when its own shell's command line does not carry its text
     const unless = "MYSQL_PWD='s3cr3t-marker' ; ! tr '\\0' ' ' < /proc/$$/cmdline | grep -q s3cr3t-marker";
-    const request = { paths: [], packages: [], services: [], guards: [{ id: 'g', unless }, { id: 'tricky', unless: 'BOOTSTRAP_GUARD_1_END\nfalse' }] };
+    const request = {
+      paths: [],
+      packages: [],
+      services: [],
+      guards: [
+        { id: 'g', unless },
+        { id: 'tricky', unless: 'BOOTSTRAP_GUARD_1_END\nfalse' },
+      ],
+    };
     const before = readdirSync('/run').filter((f) => f.startsWith('bootstrap-guards'));
     const stdout = execFileSync('sh', ['-s'], { input: gatherScript(request) }).toString();
     const parsed = parseGatherOutput('n', request, stdout);
@@ -33,9 +56,15 @@ describe('fact gathering script', () => {
   });
 
   it('reports the restarts an interrupted run still owes (marker files on the node)', () => {
-    const result = parseGatherOutput('n', { paths: [], packages: [], services: [], guards: [] }, `R\tmariadb\nR\tkeystone\n${END_MARKER}\n`);
+    const result = parseGatherOutput(
+      'n',
+      { paths: [], packages: [], services: [], guards: [] },
+      `R\tmariadb\nR\tkeystone\n${END_MARKER}\n`,
+    );
     expect(result.ok && result.facts.pendingRestarts).toEqual(['mariadb', 'keystone']);
-    expect(gatherScript({ paths: [], packages: [], services: [], guards: [] })).toContain(`for f in ${PENDING_RESTART_DIR}/*;`);
+    expect(gatherScript({ paths: [], packages: [], services: [], guards: [] })).toContain(
+      `for f in ${PENDING_RESTART_DIR}/*;`,
+    );
   });
 
   it('treats output without the end marker as a failed gather, never as facts', () => {

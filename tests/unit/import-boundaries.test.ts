@@ -31,7 +31,9 @@ const LAYERS: readonly (readonly string[])[] = [
 const LAB_DOORS = ['cli/commands/lab.ts', 'cli/commands/embedded-lab.ts'];
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every relative import of src/, static or dynamic, as [importing file, imported file] relative to src/. */
@@ -57,18 +59,24 @@ describe('import boundaries', () => {
   });
 
   it('every folder of src/ has its layer', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => layerOf(f) < 0)).toEqual([]);
     expect(readdirSync(SRC).filter((f) => f.endsWith('.ts'))).toEqual([]);
   });
 
   it('a folder imports only from lower layers: nothing reaches up or sideways', () => {
-    const wrong = all.filter(([from, to]) => folderOf(from) !== folderOf(to) && layerOf(folderOf(to)) >= layerOf(folderOf(from))).map(([from, to]) => `${from} → ${to}`);
+    const wrong = all
+      .filter(([from, to]) => folderOf(from) !== folderOf(to) && layerOf(folderOf(to)) >= layerOf(folderOf(from)))
+      .map(([from, to]) => `${from} → ${to}`);
     expect(wrong).toEqual([]);
   });
 
   it('no product code imports the lab: only the lab commands and the embedded default do', () => {
-    const wrong = all.filter(([from, to]) => folderOf(to) === 'lab' && folderOf(from) !== 'lab' && !LAB_DOORS.includes(from)).map(([from, to]) => `${from} → ${to}`);
+    const wrong = all
+      .filter(([from, to]) => folderOf(to) === 'lab' && folderOf(from) !== 'lab' && !LAB_DOORS.includes(from))
+      .map(([from, to]) => `${from} → ${to}`);
     expect(wrong).toEqual([]);
   });
 });

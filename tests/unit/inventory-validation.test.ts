@@ -11,7 +11,11 @@ const load = (file: string) => loadInventory(file, { builtinBarclamps: join(REPO
 /** Each corpus file starts with `# expect: CODE LINE:COL` lines: the diagnostics it must produce, where. */
 function expectations(file: string): { code: string; line: number; col: number }[] {
   const text = readFileSync(file, 'latin1');
-  return [...text.matchAll(/^# expect: (\S+) (\d+):(\d+)$/gm)].map((m) => ({ code: m[1]!, line: Number(m[2]), col: Number(m[3]) }));
+  return [...text.matchAll(/^# expect: (\S+) (\d+):(\d+)$/gm)].map((m) => ({
+    code: m[1]!,
+    line: Number(m[2]),
+    col: Number(m[3]),
+  }));
 }
 
 describe('inventory validation', () => {
@@ -21,7 +25,11 @@ describe('inventory validation', () => {
     expect(loaded.inventory?.nodes.map((n) => n.name)).toEqual(['cmp1', 'cmp2', 'ctl1']);
   });
 
-  describe.each(readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort())('refuses %s', (name) => {
+  describe.each(
+    readdirSync(BAD)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort(),
+  )('refuses %s', (name) => {
     it('with the expected code at the expected file:line:col, and no inventory', () => {
       const file = join(BAD, name);
       const loaded = load(file);
@@ -40,7 +48,11 @@ describe('inventory validation', () => {
   it('reports every problem at once, with paths and suggestions', () => {
     const file = join(BAD, 'unknown-role.yaml');
     const [d] = load(file).diagnostics;
-    expect(d).toMatchObject({ code: 'inventory.unknown-role', path: 'nodes[1].roles[0]', suggestion: "did you mean 'compute'?" });
+    expect(d).toMatchObject({
+      code: 'inventory.unknown-role',
+      path: 'nodes[1].roles[0]',
+      suggestion: "did you mean 'compute'?",
+    });
   });
 
   it('suggests the closest attribute name', () => {

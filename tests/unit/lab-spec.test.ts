@@ -17,11 +17,17 @@ function specWithDir(dir: string) {
 }
 
 describe('lab.dir, which lab down removes recursively as root', () => {
-  it.each(['/', '/etc', '/var/lib', '/tmp', '/usr/', 'relative/lab', '/var/lib/../../etc', '/var//lib/x', '/home'])('refuses %j', (dir) => {
-    expect(specWithDir(dir)).toThrow(/lab\.dir/);
-  });
+  it.each(['/', '/etc', '/var/lib', '/tmp', '/usr/', 'relative/lab', '/var/lib/../../etc', '/var//lib/x', '/home'])(
+    'refuses %j',
+    (dir) => {
+      expect(specWithDir(dir)).toThrow(/lab\.dir/);
+    },
+  );
 
-  it.each(['/var/lib/bootstrap-lab/lab', '/tmp/bootstrap-ref-x/lab', '/srv/labs/one/'])('takes a directory of its own: %j', (dir) => {
-    expect(specWithDir(dir)()!.dir).toBe(dir);
-  });
+  it.each(['/var/lib/bootstrap-lab/lab', '/tmp/bootstrap-ref-x/lab', '/srv/labs/one/'])(
+    'takes a directory of its own: %j',
+    (dir) => {
+      expect(specWithDir(dir)()!.dir).toBe(dir);
+    },
+  );
 });

@@ -19,6 +19,12 @@ describe('limiter (BMC reads started while the sweep still listens)', () => {
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => bounded(task(i))));
     expect(peak).toBe(2);
     expect(started).toEqual([1, 2, 3, 4, 5]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([10, 20, 'bmc 3', 40, 50]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      10,
+      20,
+      'bmc 3',
+      40,
+      50,
+    ]);
   });
 });

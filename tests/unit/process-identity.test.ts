@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { processNamesDirectory, processStartTime } from '../../src/util/process-identity.js';
 
 describe('which process a recorded pid still is', () => {
-  it("a live process has a start time that stays the same and names the directories in its arguments; a gone one has neither", async () => {
+  it('a live process has a start time that stays the same and names the directories in its arguments; a gone one has neither', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'identity-'));
     const child = spawn('sh', ['-c', 'sleep 30; true', 'sh', `file=${dir}/disk.img,if=none`], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 100));

@@ -42,7 +42,20 @@ describe('machine life cycle', () => {
 });
 
 describe('dnsmasq configuration', () => {
-  const config: ProvisionerConfig = { deployment: 'lab', address: '10.77.0.1', interface: 'bsa-lab', httpPort: 8067, netmask: '255.255.255.0', prefix: 24, dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' }, reservations: [], dir: '/s/provisioner', tftpRoot: '/run/bootstrap/lab-1/tftp', imagesDir: '/var/cache/bootstrap/images', routerAdvertisement: false };
+  const config: ProvisionerConfig = {
+    deployment: 'lab',
+    address: '10.77.0.1',
+    interface: 'bsa-lab',
+    httpPort: 8067,
+    netmask: '255.255.255.0',
+    prefix: 24,
+    dhcpRange: { start: '10.77.0.100', end: '10.77.0.199' },
+    reservations: [],
+    dir: '/s/provisioner',
+    tftpRoot: '/run/bootstrap/lab-1/tftp',
+    imagesDir: '/var/cache/bootstrap/images',
+    routerAdvertisement: false,
+  };
 
   it('serves DHCP and TFTP only, hands out no router and no DNS server, chains PXE ROMs to iPXE to the HTTP boot script', () => {
     const text = renderDnsmasqConfig(config);
@@ -54,7 +67,7 @@ describe('dnsmasq configuration', () => {
     expect(text).toContain('interface=bsa-lab');
   });
 
-  it('answers iPXE\'s router solicitation only when asked to (labs), never as a default router', () => {
+  it("answers iPXE's router solicitation only when asked to (labs), never as a default router", () => {
     expect(renderDnsmasqConfig(config)).not.toContain('enable-ra');
     const lab = renderDnsmasqConfig({ ...config, routerAdvertisement: true });
     expect(lab).toContain('enable-ra\n');
@@ -63,7 +76,11 @@ describe('dnsmasq configuration', () => {
   });
 
   it('reads dnsmasq lease files', () => {
-    expect(parseLeases('1795326548 52:54:00:AA:BB:01 10.77.0.11 n1 01:52:54:00:aa:bb:01\n1795326549 52:54:00:aa:bb:02 10.77.0.120 * *\n')).toEqual([
+    expect(
+      parseLeases(
+        '1795326548 52:54:00:AA:BB:01 10.77.0.11 n1 01:52:54:00:aa:bb:01\n1795326549 52:54:00:aa:bb:02 10.77.0.120 * *\n',
+      ),
+    ).toEqual([
       { expires: 1795326548, mac: '52:54:00:aa:bb:01', address: '10.77.0.11', hostname: 'n1' },
       { expires: 1795326549, mac: '52:54:00:aa:bb:02', address: '10.77.0.120', hostname: '' },
     ]);
@@ -73,7 +90,11 @@ describe('dnsmasq configuration', () => {
 describe('discovery agent and correlation', () => {
   it("the agent's report on this machine (busybox and the host's own shell) is accepted by the provisioner", async () => {
     for (const shell of [['busybox', 'sh'], ['sh']]) {
-      const out = await runCommand(shell[0]!, [...shell.slice(1), join(REPO, 'templates/provisioner/discovery-agent.sh'), '--print']);
+      const out = await runCommand(shell[0]!, [
+        ...shell.slice(1),
+        join(REPO, 'templates/provisioner/discovery-agent.sh'),
+        '--print',
+      ]);
       expect(out.code, out.stderr).toBe(0);
       const { report, problems } = parseHardwareReport(JSON.parse(out.stdout));
       expect(problems).toEqual([]);
@@ -83,33 +104,92 @@ describe('discovery agent and correlation', () => {
   });
 
   it('refuses a malformed report and says what is wrong', () => {
-    expect(parseHardwareReport({ cpu: { count: 'two' }, nics: [{ name: 'eth0', mac: 'zz' }] }).problems).toEqual(expect.arrayContaining(['cpu.count: expected a non-negative integer', 'nics[0].mac: not a MAC address']));
+    expect(parseHardwareReport({ cpu: { count: 'two' }, nics: [{ name: 'eth0', mac: 'zz' }] }).problems).toEqual(
+      expect.arrayContaining(['cpu.count: expected a non-negative integer', 'nics[0].mac: not a MAC address']),
+    );
   });
 
-  const bmc = (serial: string, guid: string) => ({ address: '10.78.0.11', mc: { deviceId: '', firmwareRevision: '', ipmiVersion: '2.0', manufacturerId: '', productId: '' }, fru: { boardManufacturer: '', boardSerial: '', productManufacturer: '', productName: '', productSerial: serial, productPartNumber: '', productAssetTag: '' }, lan: { ipAddress: '', macAddress: '', subnetMask: '', ipSource: '' }, guid, power: 'on' as const });
-  const machine = (id: string, serial: string, uuid: string) => ({ id, macs: [], state: 'inspected' as const, since: '', history: [], hardware: { cpu: { count: 1, model: '', flags: [] }, memoryMiB: 1, disks: [], nics: [], dmi: { vendor: '', product: '', serial, uuid }, bmcAddress: null } });
+  const bmc = (serial: string, guid: string) => ({
+    address: '10.78.0.11',
+    mc: { deviceId: '', firmwareRevision: '', ipmiVersion: '2.0', manufacturerId: '', productId: '' },
+    fru: {
+      boardManufacturer: '',
+      boardSerial: '',
+      productManufacturer: '',
+      productName: '',
+      productSerial: serial,
+      productPartNumber: '',
+      productAssetTag: '',
+    },
+    lan: { ipAddress: '', macAddress: '', subnetMask: '', ipSource: '' },
+    guid,
+    power: 'on' as const,
+  });
+  const machine = (id: string, serial: string, uuid: string) => ({
+    id,
+    macs: [],
+    state: 'inspected' as const,
+    since: '',
+    history: [],
+    hardware: {
+      cpu: { count: 1, model: '', flags: [] },
+      memoryMiB: 1,
+      disks: [],
+      nics: [],
+      dmi: { vendor: '', product: '', serial, uuid },
+      bmcAddress: null,
+    },
+  });
 
   it('matches a BMC to the machine whose agent reported the same serial or GUID (either byte order), and reports ambiguity instead of guessing', () => {
     expect(sameGuid('11e044d2-21f2-4635-dd68-062f7b54d352', 'd244e011-f221-3546-dd68-062f7b54d352')).toBe(true);
-    expect(correlate(bmc('SRV-1', '11e044d2-21f2-4635-dd68-062f7b54d352'), [machine('a', 'SRV-1', 'd244e011-f221-3546-dd68-062f7b54d352'), machine('b', 'SRV-2', '')])).toEqual({ kind: 'match', machine: 'a', by: ['GUID = SMBIOS UUID', 'FRU product serial = SMBIOS serial'] });
-    expect(correlate(bmc('SRV-1', ''), [machine('a', 'SRV-1', ''), machine('b', 'SRV-1', '')])).toMatchObject({ kind: 'ambiguous', machines: ['a', 'b'] });
+    expect(
+      correlate(bmc('SRV-1', '11e044d2-21f2-4635-dd68-062f7b54d352'), [
+        machine('a', 'SRV-1', 'd244e011-f221-3546-dd68-062f7b54d352'),
+        machine('b', 'SRV-2', ''),
+      ]),
+    ).toEqual({ kind: 'match', machine: 'a', by: ['GUID = SMBIOS UUID', 'FRU product serial = SMBIOS serial'] });
+    expect(correlate(bmc('SRV-1', ''), [machine('a', 'SRV-1', ''), machine('b', 'SRV-1', '')])).toMatchObject({
+      kind: 'ambiguous',
+      machines: ['a', 'b'],
+    });
     expect(correlate(bmc('SRV-9', ''), [machine('a', 'SRV-1', '')])).toEqual({ kind: 'none' });
   });
 });
 
 describe('boot scripts', () => {
   const scripts = new BootScripts(join(REPO, 'templates', 'provisioner'));
-  const machine = { server: 'http://10.77.0.1:8080', mac: '52:54:00:77:00:11', node: 'cmp1', deployment: 'lab', address: '10.77.0.12', netmask: '255.255.255.0', proxy: '', token: 'a1b2c3' };
+  const machine = {
+    server: 'http://10.77.0.1:8080',
+    mac: '52:54:00:77:00:11',
+    node: 'cmp1',
+    deployment: 'lab',
+    address: '10.77.0.12',
+    netmask: '255.255.255.0',
+    proxy: '',
+    token: 'a1b2c3',
+  };
 
-  it('puts the machine\'s values into the iPXE scripts and the preseed as they are, the install token in the late_command\'s callback only', () => {
+  it("puts the machine's values into the iPXE scripts and the preseed as they are, the install token in the late_command's callback only", () => {
     const preseed = scripts.preseed(machine);
     expect(preseed).toContain('d-i netcfg/get_ipaddress string 10.77.0.12\n');
-    expect(preseed).toMatch(/late_command string .*'http:\/\/10\.77\.0\.1:8080\/callback\/52:54:00:77:00:11\/installed\?token=a1b2c3'$/m);
+    expect(preseed).toMatch(
+      /late_command string .*'http:\/\/10\.77\.0\.1:8080\/callback\/52:54:00:77:00:11\/installed\?token=a1b2c3'$/m,
+    );
     expect(scripts.forMachine('install', machine)).toContain('url=http://10.77.0.1:8080/preseed/52:54:00:77:00:11 ');
   });
 
-  it('refuses any value that could end a line, a word or a quote in iPXE, debconf or the late_command\'s shell', () => {
-    for (const node of ['n1; touch /tmp/pwned', "n1'", 'n1\nd-i preseed/late_command string reboot', 'n1$(id)', 'n1 `id`', 'a b', 'n1&', 'n1*']) {
+  it("refuses any value that could end a line, a word or a quote in iPXE, debconf or the late_command's shell", () => {
+    for (const node of [
+      'n1; touch /tmp/pwned',
+      "n1'",
+      'n1\nd-i preseed/late_command string reboot',
+      'n1$(id)',
+      'n1 `id`',
+      'a b',
+      'n1&',
+      'n1*',
+    ]) {
       expect(() => scripts.preseed({ ...machine, node }), node).toThrow(/refusing to write .* into a boot script/);
       expect(() => scripts.forMachine('install', { ...machine, node }), node).toThrow(/into a boot script/);
     }

@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/failures/classify.js';
 import { loadTaxonomy } from '../../src/failures/taxonomy.js';
-import { describeNotification, parseNotifications, timingsOf, verdictOf, type MasakariNotification } from '../../src/recoveries/notification.js';
+import {
+  describeNotification,
+  parseNotifications,
+  timingsOf,
+  verdictOf,
+  type MasakariNotification,
+} from '../../src/recoveries/notification.js';
 
 const taxonomy = loadTaxonomy(join(import.meta.dirname, '../../src/failures/taxonomy.yaml'));
 
@@ -17,22 +23,54 @@ const hostLost: MasakariNotification = {
   created: '2026-11-29T21:25:59.000000',
   updated: '2026-11-29T21:27:50.000000',
   workflow: [
-    { task: 'DisableComputeServiceTask', state: 'SUCCESS', messages: [{ time: '2026-11-29 21:26:00.033287', message: "Disabling compute service on host: 'cmp1'" }, { time: '2026-11-29 21:27:35.459034', message: "Disabled compute service on host: 'cmp1'" }] },
-    { task: 'EvacuateInstancesTask', state: 'SUCCESS', messages: [{ time: '2026-11-29 21:27:36.1', message: 'Start evacuation of instances' }, { time: '2026-11-29 21:27:50.4', message: 'Successfully evacuate instances' }] },
+    {
+      task: 'DisableComputeServiceTask',
+      state: 'SUCCESS',
+      messages: [
+        { time: '2026-11-29 21:26:00.033287', message: "Disabling compute service on host: 'cmp1'" },
+        { time: '2026-11-29 21:27:35.459034', message: "Disabled compute service on host: 'cmp1'" },
+      ],
+    },
+    {
+      task: 'EvacuateInstancesTask',
+      state: 'SUCCESS',
+      messages: [
+        { time: '2026-11-29 21:27:36.1', message: 'Start evacuation of instances' },
+        { time: '2026-11-29 21:27:50.4', message: 'Successfully evacuate instances' },
+      ],
+    },
   ],
 };
 
-const gene = (n: MasakariNotification) => classify(taxonomy, { source: 'masakari', kind: n.type, message: `masakari notification ${n.id}: ${describeNotification(n)}; status ${n.status}` }).code;
+const gene = (n: MasakariNotification) =>
+  classify(taxonomy, {
+    source: 'masakari',
+    kind: n.type,
+    message: `masakari notification ${n.id}: ${describeNotification(n)}; status ${n.status}`,
+  }).code;
 
 describe('masakari recoveries', () => {
   it('records a recovered host loss, instance crash and process failure under their own genes, with each phase timed', () => {
     expect(verdictOf(hostLost)).toBe('recovered');
     expect(gene(hostLost)).toBe('CLOUD-HOST-LOST');
-    expect(timingsOf(hostLost)).toEqual({ totalSeconds: 111, notifiedSeconds: 0, phases: [{ task: 'DisableComputeServiceTask', state: 'SUCCESS', seconds: 95.4 }, { task: 'EvacuateInstancesTask', state: 'SUCCESS', seconds: 14.3 }] });
-    const crashed = { ...hostLost, type: 'VM', payload: { event: 'LIFECYCLE', instance_uuid: 'd6b6', vir_domain_event: 'STOPPED_FAILED' } };
+    expect(timingsOf(hostLost)).toEqual({
+      totalSeconds: 111,
+      notifiedSeconds: 0,
+      phases: [
+        { task: 'DisableComputeServiceTask', state: 'SUCCESS', seconds: 95.4 },
+        { task: 'EvacuateInstancesTask', state: 'SUCCESS', seconds: 14.3 },
+      ],
+    });
+    const crashed = {
+      ...hostLost,
+      type: 'VM',
+      payload: { event: 'LIFECYCLE', instance_uuid: 'd6b6', vir_domain_event: 'STOPPED_FAILED' },
+    };
     expect(gene(crashed)).toBe('CLOUD-INSTANCE-CRASHED');
     expect(describeNotification(crashed)).toBe('instance d6b6 on cmp1: LIFECYCLE/STOPPED_FAILED');
-    expect(gene({ ...hostLost, type: 'PROCESS', payload: { event: 'STOPPED', process_name: '/usr/bin/nova-compute' } })).toBe('CLOUD-PROCESS-FAILED');
+    expect(
+      gene({ ...hostLost, type: 'PROCESS', payload: { event: 'STOPPED', process_name: '/usr/bin/nova-compute' } }),
+    ).toBe('CLOUD-PROCESS-FAILED');
   });
 
   it('calls a recovery that ended in error or failed, or a lost host ignored (power state unknown), a failed recovery', () => {
@@ -42,7 +80,12 @@ describe('masakari recoveries', () => {
       expect(gene(n)).toBe('CLOUD-RECOVERY-FAILED');
     }
     // a crashed instance masakari chose not to recover (no HA_Enabled) is a crash, not a failed recovery
-    const unprotected = { ...hostLost, type: 'VM', status: 'ignored', payload: { event: 'LIFECYCLE', instance_uuid: 'd6b6', vir_domain_event: 'STOPPED_FAILED' } };
+    const unprotected = {
+      ...hostLost,
+      type: 'VM',
+      status: 'ignored',
+      payload: { event: 'LIFECYCLE', instance_uuid: 'd6b6', vir_domain_event: 'STOPPED_FAILED' },
+    };
     expect(verdictOf(unprotected)).toBe('ignored');
     expect(gene(unprotected)).toBe('CLOUD-INSTANCE-CRASHED');
     expect(verdictOf({ ...hostLost, status: 'running' })).toBe('in-progress');
@@ -51,7 +94,14 @@ describe('masakari recoveries', () => {
 
   it('does not count a server deleted or shut down (the instance monitor reports every stop) as a failure', () => {
     for (const event of ['STOPPED_DESTROYED', 'STOPPED_SHUTDOWN']) {
-      expect(verdictOf({ ...hostLost, type: 'VM', status: 'ignored', payload: { event: 'LIFECYCLE', instance_uuid: 'x', vir_domain_event: event } })).toBe('not-a-failure');
+      expect(
+        verdictOf({
+          ...hostLost,
+          type: 'VM',
+          status: 'ignored',
+          payload: { event: 'LIFECYCLE', instance_uuid: 'x', vir_domain_event: event },
+        }),
+      ).toBe('not-a-failure');
     }
   });
 
@@ -64,7 +114,11 @@ describe('masakari recoveries', () => {
   it('classifies the checks that guard recovery: a fence device that does not run, waits chosen apart', () => {
     const check = (stderr: string) => classify(taxonomy, { source: 'check', message: 'check failed', stderr }).code;
     expect(check('fence-cmp1 is not running: resource fence-cmp1 is NOT running')).toBe('HA-FENCE-DEVICE-FAILED');
-    expect(check('masakari.wait_period_after_service_update (20 s) must exceed nova.service_down_time (30 s): nova would refuse every evacuation')).toBe('HA-RECOVERY-TIMINGS');
+    expect(
+      check(
+        'masakari.wait_period_after_service_update (20 s) must exceed nova.service_down_time (30 s): nova would refuse every evacuation',
+      ),
+    ).toBe('HA-RECOVERY-TIMINGS');
   });
 
   it('refuses output that is not a list of notifications', () => {

@@ -17,7 +17,8 @@ const lab = parse(readFileSync(join(REPO, 'inventory/lab.yaml'), 'utf8')) as Rec
 function withAttributes(dir: string, attributes: Record<string, Record<string, unknown>>) {
   const file = join(dir, 'inventory.yaml');
   const inventory = structuredClone(lab);
-  for (const [barclamp, values] of Object.entries(attributes)) inventory.attributes[barclamp] = { ...inventory.attributes[barclamp], ...values };
+  for (const [barclamp, values] of Object.entries(attributes))
+    inventory.attributes[barclamp] = { ...inventory.attributes[barclamp], ...values };
   inventory.barclamp_paths = [PROBE];
   inventory.roles.controller = [...inventory.roles.controller, 'probe/node'];
   writeFileSync(file, stringify(inventory));
@@ -30,7 +31,9 @@ function withAttributes(dir: string, attributes: Record<string, Record<string, u
  */
 const PROBE = mkdtempSync(join(tmpdir(), 'probe-barclamps-'));
 mkdirSync(join(PROBE, 'probe/templates'), { recursive: true });
-writeFileSync(join(PROBE, 'probe/barclamp.yaml'), `name: probe
+writeFileSync(
+  join(PROBE, 'probe/barclamp.yaml'),
+  `name: probe
 description: Attack corpus probe.
 version: 1.0.0
 requires: [base]
@@ -47,14 +50,25 @@ roles:
           unless: probe-tool guard <%= attributes.value %>
     checks:
       - command: { name: look, run: probe-tool check <%= attributes.value %> }
-`);
-writeFileSync(join(PROBE, 'probe/templates/probe.sh.ejs'), '#!/bin/sh\nprobe-tool file <%= attributes.value %>\nvalue=<%= attributes.value %>\nprobe-tool variable "$value"\n');
+`,
+);
+writeFileSync(
+  join(PROBE, 'probe/templates/probe.sh.ejs'),
+  '#!/bin/sh\nprobe-tool file <%= attributes.value %>\nvalue=<%= attributes.value %>\nprobe-tool variable "$value"\n',
+);
 
 function rendered(loaded: ReturnType<typeof loadInventory>) {
   const inventory = loaded.inventory!;
-  const secrets = Object.fromEntries(declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, `secret-${key.replace(/\W/g, '')}`]));
+  const secrets = Object.fromEntries(
+    declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, `secret-${key.replace(/\W/g, '')}`]),
+  );
   for (const n of inventory.nodes) secrets[`bmc_fence.${n.name}`] = 'fence-password';
-  const result = computeDesired({ inventory, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
+  const result = computeDesired({
+    inventory,
+    barclamps: loaded.catalog.barclamps,
+    secrets,
+    sharedTemplates: join(REPO, 'templates'),
+  });
   if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
   const batches = result.desired.nodes.find((n) => n.node === 'ctl1')!.batches;
   const find = (id: string) => batches.flatMap((b) => [...b.resources, ...b.checks]).find((r) => r.id === id)!;
@@ -71,43 +85,102 @@ function rendered(loaded: ReturnType<typeof loadInventory>) {
 function runWithStubs(dir: string, script: string): { calls: string[][]; marker: boolean } {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'probe-tool'), `#!/bin/sh\nn=$(ls ${dir}/calls 2>/dev/null | wc -l)\nmkdir -p ${dir}/calls\nprintf '%s\\0' "$@" > ${dir}/calls/$n\n[ "$1" = sub ] && printf '%s' "$2"\nexit 0\n`);
+  writeFileSync(
+    join(bin, 'probe-tool'),
+    `#!/bin/sh\nn=$(ls ${dir}/calls 2>/dev/null | wc -l)\nmkdir -p ${dir}/calls\nprintf '%s\\0' "$@" > ${dir}/calls/$n\n[ "$1" = sub ] && printf '%s' "$2"\nexit 0\n`,
+  );
   chmodSync(join(bin, 'probe-tool'), 0o755);
-  spawnSync('sh', ['-c', script], { cwd: dir, env: { PATH: `${bin}:/usr/bin:/bin`, MARKER: join(dir, 'pwned') }, encoding: 'utf8' });
+  spawnSync('sh', ['-c', script], {
+    cwd: dir,
+    env: { PATH: `${bin}:/usr/bin:/bin`, MARKER: join(dir, 'pwned') },
+    encoding: 'utf8',
+  });
   const calls: string[][] = [];
-  for (let i = 0; existsSync(join(dir, 'calls', String(i))); i++) calls.push(readFileSync(join(dir, 'calls', String(i)), 'utf8').split('\0').slice(0, -1));
+  for (let i = 0; existsSync(join(dir, 'calls', String(i))); i++)
+    calls.push(
+      readFileSync(join(dir, 'calls', String(i)), 'utf8')
+        .split('\0')
+        .slice(0, -1),
+    );
   return { calls, marker: existsSync(join(dir, 'pwned')) || existsSync(join(dir, 'pwned2')) };
 }
 
-const PAYLOADS = [`o'penstack`, 'o$(touch "$MARKER")', 'o`touch "$MARKER"`', 'o; touch "$MARKER"', `o" ; touch "$MARKER"; "`, `o' ; touch pwned2; '`, 'o|touch pwned2', 'o&&touch pwned2', 'o>pwned2', '$MARKER', '--help', '*'];
+const PAYLOADS = [
+  `o'penstack`,
+  'o$(touch "$MARKER")',
+  'o`touch "$MARKER"`',
+  'o; touch "$MARKER"',
+  `o" ; touch "$MARKER"; "`,
+  `o' ; touch pwned2; '`,
+  'o|touch pwned2',
+  'o&&touch pwned2',
+  'o>pwned2',
+  '$MARKER',
+  '--help',
+  '*',
+];
 
 describe('values never become code', () => {
-  it.each(PAYLOADS)('%j in an attribute reaches the program as one literal argument from a guard (plan runs it), a command, $( ), a check and a shell file', (payload) => {
-    const dir = mkdtempSync(join(tmpdir(), 'inject-'));
-    const { loaded } = withAttributes(dir, { probe: { value: payload } });
-    expect(loaded.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
-    const scripts = rendered(loaded);
-    const seen = (name: keyof typeof scripts) => runWithStubs(join(dir, name), scripts[name]);
-    const guard = seen('guard');
-    expect(guard).toEqual({ calls: [['guard', payload]], marker: false });
-    expect(seen('run')).toEqual({ calls: [['run', payload], ['sub', payload], ['inner', payload]], marker: false });
-    expect(seen('check')).toEqual({ calls: [['check', payload]], marker: false });
-    expect(seen('file')).toEqual({ calls: [['file', payload], ['variable', payload]], marker: false });
-  });
+  it.each(PAYLOADS)(
+    '%j in an attribute reaches the program as one literal argument from a guard (plan runs it), a command, $( ), a check and a shell file',
+    (payload) => {
+      const dir = mkdtempSync(join(tmpdir(), 'inject-'));
+      const { loaded } = withAttributes(dir, { probe: { value: payload } });
+      expect(loaded.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+      const scripts = rendered(loaded);
+      const seen = (name: keyof typeof scripts) => runWithStubs(join(dir, name), scripts[name]);
+      const guard = seen('guard');
+      expect(guard).toEqual({ calls: [['guard', payload]], marker: false });
+      expect(seen('run')).toEqual({
+        calls: [
+          ['run', payload],
+          ['sub', payload],
+          ['inner', payload],
+        ],
+        marker: false,
+      });
+      expect(seen('check')).toEqual({ calls: [['check', payload]], marker: false });
+      expect(seen('file')).toEqual({
+        calls: [
+          ['file', payload],
+          ['variable', payload],
+        ],
+        marker: false,
+      });
+    },
+  );
 
   it('a rabbitmq user with a quote is refused at validation: the attribute says which characters a user name has', () => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
     const { loaded } = withAttributes(dir, { rabbitmq: { user: "o'penstack" } });
-    expect(loaded.diagnostics.map((d) => formatDiagnostic(d)).join('\n')).toMatch(/rabbitmq\.user: "o'penstack" does not match/);
+    expect(loaded.diagnostics.map((d) => formatDiagnostic(d)).join('\n')).toMatch(
+      /rabbitmq\.user: "o'penstack" does not match/,
+    );
   });
 
-  it.each([['a newline', 'openstack\ntouch /tmp/pwned'], ['NUL', 'open\u0000stack'], ['an escape', 'open\u001b[2Jstack'], ['a carriage return', 'open\rstack']])('%s in an attribute is refused at validation, with the place', (_what, payload) => {
+  it.each([
+    ['a newline', 'openstack\ntouch /tmp/pwned'],
+    ['NUL', 'open\u0000stack'],
+    ['an escape', 'open\u001b[2Jstack'],
+    ['a carriage return', 'open\rstack'],
+  ])('%s in an attribute is refused at validation, with the place', (_what, payload) => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
-    const { file, loaded } = withAttributes(dir, { probe: { value: payload }, keystone: { config: { token: { expiration: payload } } } });
+    const { file, loaded } = withAttributes(dir, {
+      probe: { value: payload },
+      keystone: { config: { token: { expiration: payload } } },
+    });
     expect(loaded.inventory).toBeUndefined();
     const problems = loaded.diagnostics.map((d) => formatDiagnostic(d));
-    expect(problems.some((p) => p.startsWith(`${file}:`) && /attributes\.probe\.value/.test(p) && /control character/.test(p)), problems.join('\n')).toBe(true);
-    expect(problems.some((p) => /config\.token\.expiration/.test(p) && /control character/.test(p)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some(
+        (p) => p.startsWith(`${file}:`) && /attributes\.probe\.value/.test(p) && /control character/.test(p),
+      ),
+      problems.join('\n'),
+    ).toBe(true);
+    expect(
+      problems.some((p) => /config\.token\.expiration/.test(p) && /control character/.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('node and network names that would need quoting are refused at validation', () => {
@@ -124,20 +197,37 @@ describe('values never become code', () => {
     expect(problems).toContain("adm'in");
   });
 
-  it("every piece of shell code the reference renders is valid sh (sh -n), so the quoting rules left no template broken", () => {
+  it('every piece of shell code the reference renders is valid sh (sh -n), so the quoting rules left no template broken', () => {
     const dir = mkdtempSync(join(tmpdir(), 'inject-'));
     const { loaded } = withAttributes(dir, {});
     const inventory = loaded.inventory!;
-    const secrets = Object.fromEntries(declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, "it's-secret"]));
+    const secrets = Object.fromEntries(
+      declaredSecrets(inventory, loaded.catalog.barclamps).map(({ key }) => [key, "it's-secret"]),
+    );
     for (const n of inventory.nodes) secrets[`bmc_fence.${n.name}`] = 'fence"password';
-    const result = computeDesired({ inventory, barclamps: loaded.catalog.barclamps, secrets, sharedTemplates: join(REPO, 'templates') });
+    const result = computeDesired({
+      inventory,
+      barclamps: loaded.catalog.barclamps,
+      secrets,
+      sharedTemplates: join(REPO, 'templates'),
+    });
     if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
-    const scripts = result.desired.nodes.flatMap((n) => n.batches.flatMap((b) => [
-      ...b.resources.flatMap((r) => (r.type === 'command' ? [[r.id, r.run], ...(r.unless ? [[`${r.id} (unless)`, r.unless]] : [])] : r.type === 'file' && /^#!\/bin\/(ba)?sh/.test(r.content) ? [[r.id, r.content]] : [])),
-      ...b.checks.flatMap((c) => (c.type === 'command' ? [[c.id, c.run]] : [])),
-    ]));
+    const scripts = result.desired.nodes.flatMap((n) =>
+      n.batches.flatMap((b) => [
+        ...b.resources.flatMap((r) =>
+          r.type === 'command'
+            ? [[r.id, r.run], ...(r.unless ? [[`${r.id} (unless)`, r.unless]] : [])]
+            : r.type === 'file' && /^#!\/bin\/(ba)?sh/.test(r.content)
+              ? [[r.id, r.content]]
+              : [],
+        ),
+        ...b.checks.flatMap((c) => (c.type === 'command' ? [[c.id, c.run]] : [])),
+      ]),
+    );
     expect(scripts.length).toBeGreaterThan(60);
-    const broken = scripts.filter(([, script]) => spawnSync('sh', ['-n'], { input: script }).status !== 0).map(([id]) => id);
+    const broken = scripts
+      .filter(([, script]) => spawnSync('sh', ['-n'], { input: script }).status !== 0)
+      .map(([id]) => id);
     expect(broken).toEqual([]);
   });
 
@@ -147,6 +237,10 @@ describe('values never become code', () => {
     expect(shellTemplateProblems('cat <<EOF\n<%= attributes.user %>\nEOF\n')[0]?.problem).toMatch(/here-document/);
     expect(shellTemplateProblems('x=<%- attributes.user %>')[0]?.problem).toMatch(/raw output/);
     // where it works: a word of its own, next to quoted text, inside $( ) and after a here-document ended
-    expect(shellTemplateProblems(`# it's fine in a comment\nx=<%= a %> && echo "$(id <%= a %>)" 'a'<%= b %>'c'\npython3 - <<'EOF'\nprint('x')\nEOF\ny=<%= c %>\n`)).toEqual([]);
+    expect(
+      shellTemplateProblems(
+        `# it's fine in a comment\nx=<%= a %> && echo "$(id <%= a %>)" 'a'<%= b %>'c'\npython3 - <<'EOF'\nprint('x')\nEOF\ny=<%= c %>\n`,
+      ),
+    ).toEqual([]);
   });
 });

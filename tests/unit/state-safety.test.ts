@@ -42,7 +42,18 @@ try {
   setTimeout(() => { held.release(); process.exit(0); }, 1500);
 } catch (error) { process.exit(error.exitCode === 3 || /another apply/.test(error.message) ? 3 : 1); }`;
       const start = Date.now() + 1500;
-      const codes = await Promise.all(Array.from({ length: 10 }, () => new Promise<number>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', child, String(start)], { stdio: 'ignore' }).on('exit', (code) => resolve(code ?? -1)))));
+      const codes = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () =>
+            new Promise<number>((resolve) =>
+              spawn(process.execPath, ['--input-type=module', '-e', child, String(start)], { stdio: 'ignore' }).on(
+                'exit',
+                (code) => resolve(code ?? -1),
+              ),
+            ),
+        ),
+      );
       return codes.sort();
     };
     const fresh = join(dir(), 'apply.lock');
@@ -61,7 +72,10 @@ describe('generated secrets', () => {
     expect(first.generated).toEqual(['keystone.db_password']);
     expect(first.secrets['keystone.db_password']).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const second = ensureSecrets(file, [{ key: 'keystone.db_password', length: 32 }, { key: 'nova.db_password', length: 16 }]);
+    const second = ensureSecrets(file, [
+      { key: 'keystone.db_password', length: 32 },
+      { key: 'nova.db_password', length: 16 },
+    ]);
     expect(second.generated).toEqual(['nova.db_password']);
     expect(second.secrets['keystone.db_password']).toBe(first.secrets['keystone.db_password']);
   });

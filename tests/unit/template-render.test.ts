@@ -5,8 +5,25 @@ import { fileURLToPath } from 'node:url';
 import { renderTemplate, TemplateError, type TemplateContext } from '../../src/barclamp/render.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const node = { name: 'ctl1', address: '10.0.0.11', addresses: { admin: '10.0.0.11' }, roles: ['controller'], barclampRoles: ['ntp/server'], maintenance: false };
-const context: TemplateContext = { deployment: 'd', release: 'zed', node, nodes: [node], networks: {}, attributes: { servers: ['a', 'b'] }, secrets: { db_password: 's3cret-value' }, nodesWith: () => [node], attributesOf: () => ({ region: 'RegionOne' }) };
+const node = {
+  name: 'ctl1',
+  address: '10.0.0.11',
+  addresses: { admin: '10.0.0.11' },
+  roles: ['controller'],
+  barclampRoles: ['ntp/server'],
+  maintenance: false,
+};
+const context: TemplateContext = {
+  deployment: 'd',
+  release: 'zed',
+  node,
+  nodes: [node],
+  networks: {},
+  attributes: { servers: ['a', 'b'] },
+  secrets: { db_password: 's3cret-value' },
+  nodesWith: () => [node],
+  attributesOf: () => ({ region: 'RegionOne' }),
+};
 
 describe('template rendering', () => {
   it('renders deterministically with the node, attributes and helpers', () => {
@@ -40,9 +57,27 @@ describe('template rendering', () => {
 
 describe('provisioner barclamp', () => {
   it('runs `bootstrap provisioner serve` for the inventory as a restartable unit that takes dnsmasq down with it', () => {
-    const text = readFileSync(join(REPO_ROOT, 'barclamps/provisioner/templates/bootstrap-provisioner.service.ejs'), 'utf8');
-    const unit = renderTemplate(text, 'bootstrap-provisioner.service.ejs', 'file /etc/systemd/system/bootstrap-provisioner.service', { ...context, deployment: 'rack1', attributes: { bootstrap_command: '/usr/local/bin/bootstrap', inventory: '/etc/bootstrap/inventory.yaml', state_dir: '' } });
-    expect(unit).toContain('ExecStart=/usr/local/bin/bootstrap provisioner serve /etc/bootstrap/inventory.yaml --state-dir /var/lib/bootstrap/rack1\n');
+    const text = readFileSync(
+      join(REPO_ROOT, 'barclamps/provisioner/templates/bootstrap-provisioner.service.ejs'),
+      'utf8',
+    );
+    const unit = renderTemplate(
+      text,
+      'bootstrap-provisioner.service.ejs',
+      'file /etc/systemd/system/bootstrap-provisioner.service',
+      {
+        ...context,
+        deployment: 'rack1',
+        attributes: {
+          bootstrap_command: '/usr/local/bin/bootstrap',
+          inventory: '/etc/bootstrap/inventory.yaml',
+          state_dir: '',
+        },
+      },
+    );
+    expect(unit).toContain(
+      'ExecStart=/usr/local/bin/bootstrap provisioner serve /etc/bootstrap/inventory.yaml --state-dir /var/lib/bootstrap/rack1\n',
+    );
     expect(unit).toContain('KillMode=control-group\n');
     expect(unit).toContain('Restart=on-failure\n');
   });

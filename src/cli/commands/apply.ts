@@ -37,7 +37,9 @@ export async function applyCommand(args: ParsedArgs, io: CommandIO): Promise<num
     progress.stop();
     if (!json && outcome.failures.length > 0) io.stdout.write(failureSummary(outcome.failures));
     if (outcome.execution.interrupted) return EXIT.interrupted;
-    return outcome.failures.length > 0 || [...outcome.execution.nodes.values()].some((n) => n.status !== 'ok') ? EXIT.failed : EXIT.ok;
+    return outcome.failures.length > 0 || [...outcome.execution.nodes.values()].some((n) => n.status !== 'ok')
+      ? EXIT.failed
+      : EXIT.ok;
   } finally {
     progress.stop();
     await dashboard?.close();

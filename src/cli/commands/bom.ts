@@ -14,7 +14,10 @@ export async function bomCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
   const deployment = deploymentFor(args, io, args.positionals[0]);
   const withBom = listRuns(deployment.stateDir).filter((id) => existsSync(bomFile(deployment.stateDir, id)));
   const read = (id: string): BillOfMaterials => {
-    if (!withBom.includes(id)) throw usage(`run '${id}' recorded no bill of materials (only applies do); runs that did: ${withBom.slice(-5).join(', ') || 'none yet'}`);
+    if (!withBom.includes(id))
+      throw usage(
+        `run '${id}' recorded no bill of materials (only applies do); runs that did: ${withBom.slice(-5).join(', ') || 'none yet'}`,
+      );
     return JSON.parse(readFileSync(bomFile(deployment.stateDir, id), 'utf8')) as BillOfMaterials;
   };
   const json = args.flags.has('json');
@@ -26,7 +29,10 @@ export async function bomCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
     if (json) io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-bom-diff/1', from: a, to: b, changes })}\n`);
     else {
       io.stdout.write(`${changes.length} package change(s) from ${a} to ${b}\n`);
-      for (const c of changes) io.stdout.write(`  ${c.node.padEnd(10)} ${c.package.padEnd(40)} ${c.before ?? '(absent)'} → ${c.after ?? '(removed)'}\n`);
+      for (const c of changes)
+        io.stdout.write(
+          `  ${c.node.padEnd(10)} ${c.package.padEnd(40)} ${c.before ?? '(absent)'} → ${c.after ?? '(removed)'}\n`,
+        );
     }
     return EXIT.ok;
   }
@@ -40,8 +46,14 @@ export async function bomCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
     io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-bom/1', ...bill })}\n`);
     return EXIT.ok;
   }
-  io.stdout.write(`bill of materials of run ${bill.runId}: ${Object.entries(bill.nodes).map(([node, packages]) => `${node} ${Object.keys(packages).length} packages`).join(', ')}\n`);
-  for (const [node, packages] of Object.entries(bill.nodes)) for (const [name, version] of Object.entries(packages)) io.stdout.write(`${node.padEnd(10)} ${name.padEnd(40)} ${version}\n`);
+  io.stdout.write(
+    `bill of materials of run ${bill.runId}: ${Object.entries(bill.nodes)
+      .map(([node, packages]) => `${node} ${Object.keys(packages).length} packages`)
+      .join(', ')}\n`,
+  );
+  for (const [node, packages] of Object.entries(bill.nodes))
+    for (const [name, version] of Object.entries(packages))
+      io.stdout.write(`${node.padEnd(10)} ${name.padEnd(40)} ${version}\n`);
   return EXIT.ok;
 }
 

@@ -25,8 +25,17 @@ const SUBCOMMANDS: Record<string, string[]> = {
  */
 export async function completionCommand(args: ParsedArgs, io: CommandIO, commands: CommandOptions): Promise<number> {
   const shell = args.positionals[0];
-  if (shell !== 'bash' && shell !== 'zsh') throw usage('completion needs a shell: bootstrap completion bash (or zsh); e.g. source <(bootstrap completion bash)');
-  io.stdout.write(completionScript(shell, commands, loadTaxonomy(join(io.env.packageRoot, 'src', 'failures', 'taxonomy.yaml')).genes.map((g) => g.code)));
+  if (shell !== 'bash' && shell !== 'zsh')
+    throw usage(
+      'completion needs a shell: bootstrap completion bash (or zsh); e.g. source <(bootstrap completion bash)',
+    );
+  io.stdout.write(
+    completionScript(
+      shell,
+      commands,
+      loadTaxonomy(join(io.env.packageRoot, 'src', 'failures', 'taxonomy.yaml')).genes.map((g) => g.code),
+    ),
+  );
   return EXIT.ok;
 }
 
@@ -34,7 +43,9 @@ export async function completionCommand(args: ParsedArgs, io: CommandIO, command
 export async function completeCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   if (args.positionals[0] !== 'nodes') return EXIT.ok;
   const given = args.positionals.slice(1).find((w) => /\.ya?ml$/.test(w) && existsSync(resolve(io.env.cwd, w)));
-  const file = given ? resolve(io.env.cwd, given) : io.env.env.BOOTSTRAP_INVENTORY ?? join(io.env.packageRoot, 'inventory', 'lab.yaml');
+  const file = given
+    ? resolve(io.env.cwd, given)
+    : (io.env.env.BOOTSTRAP_INVENTORY ?? join(io.env.packageRoot, 'inventory', 'lab.yaml'));
   const loaded = loadInventory(file, { builtinBarclamps: join(io.env.packageRoot, 'barclamps'), home: io.env.home });
   for (const node of loaded.inventory?.nodes ?? []) io.stdout.write(`${node.name}\n`);
   return EXIT.ok;
@@ -42,8 +53,19 @@ export async function completeCommand(args: ParsedArgs, io: CommandIO): Promise<
 
 function completionScript(shell: 'bash' | 'zsh', commands: CommandOptions, genes: string[]): string {
   const words = (list: readonly string[]) => shellQuote(list.join(' '));
-  const optionCases = Object.entries(commands).map(([name, c]) => `    ${name}) opts=${words([...c.values, ...c.booleans].filter((o) => o !== 'token').map((o) => `--${o}`).concat('--help'))} ;;`);
-  const subCases = Object.entries(SUBCOMMANDS).map(([name, subs]) => `    ${name}) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W ${words(subs)} -- "$cur")); return; } ;;`);
+  const optionCases = Object.entries(commands).map(
+    ([name, c]) =>
+      `    ${name}) opts=${words(
+        [...c.values, ...c.booleans]
+          .filter((o) => o !== 'token')
+          .map((o) => `--${o}`)
+          .concat('--help'),
+      )} ;;`,
+  );
+  const subCases = Object.entries(SUBCOMMANDS).map(
+    ([name, subs]) =>
+      `    ${name}) [ "$COMP_CWORD" -eq 2 ] && { COMPREPLY=($(compgen -W ${words(subs)} -- "$cur")); return; } ;;`,
+  );
   return `# bootstrap ${shell} completion: source <(bootstrap completion ${shell})
 ${shell === 'zsh' ? 'autoload -U +X bashcompinit && bashcompinit\n' : ''}_bootstrap() {
   local cur prev cmd opts

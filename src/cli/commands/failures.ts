@@ -27,7 +27,8 @@ export async function failuresCommand(args: ParsedArgs, io: CommandIO): Promise<
   const all = args.flags.has('all');
   const runId = args.flags.get('run') as string | undefined;
   if (all && runId) throw usage('--run and --all exclude each other');
-  if (all && ONE_RUN_FORMATS.includes(format as Format)) throw usage(`--format ${format} describes one run; use --run ID (or the latest run, the default)`);
+  if (all && ONE_RUN_FORMATS.includes(format as Format))
+    throw usage(`--format ${format} describes one run; use --run ID (or the latest run, the default)`);
 
   const runs = listRuns(deployment.stateDir);
   if (runs.length === 0) {
@@ -36,7 +37,9 @@ export async function failuresCommand(args: ParsedArgs, io: CommandIO): Promise<
   }
   if (runId !== undefined && !runs.includes(runId)) {
     const hint = didYouMean(runId, runs);
-    throw usage(`no run '${runId}' in ${deployment.stateDir}/runs${hint ? `; ${hint}` : ''} (the latest is ${runs.at(-1)})`);
+    throw usage(
+      `no run '${runId}' in ${deployment.stateDir}/runs${hint ? `; ${hint}` : ''} (the latest is ${runs.at(-1)})`,
+    );
   }
   const chosen = (all ? runs : [runId ?? runs.at(-1)!]).map((id) => readRunRecord(deployment.stateDir, id));
   const records = chosen.flatMap((run) => run.failures);
@@ -44,7 +47,9 @@ export async function failuresCommand(args: ParsedArgs, io: CommandIO): Promise<
   const out = args.flags.get('out') as string | undefined;
   if (out) {
     writeFileAtomic(out, output, 0o600);
-    io.stderr.write(`${format} of ${all ? `${chosen.length} run(s)` : chosen[0]!.id} written to ${out} (${records.length} failure(s))\n`);
+    io.stderr.write(
+      `${format} of ${all ? `${chosen.length} run(s)` : chosen[0]!.id} written to ${out} (${records.length} failure(s))\n`,
+    );
   } else io.stdout.write(output);
   return EXIT.ok;
 }
@@ -73,16 +78,28 @@ function table(runs: RunRecord[], records: FailureRecord[]): string {
   if (records.length === 0) lines.push(`no failures in ${many ? `${runs.length} runs` : `run ${runs[0]!.id}`}`);
   else {
     lines.push(`${records.length} failure(s) in ${many ? `${runs.length} runs` : `run ${runs[0]!.id}`}`);
-    for (const r of records) lines.push(`  ${many ? `${r.runId}  ` : ''}${r.time.slice(11, 19)}  ${r.node.padEnd(10)} ${r.gene.padEnd(28)} ${r.step ?? ''}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`, `      ${r.evidence.message.split('\n')[0]}`);
+    for (const r of records)
+      lines.push(
+        `  ${many ? `${r.runId}  ` : ''}${r.time.slice(11, 19)}  ${r.node.padEnd(10)} ${r.gene.padEnd(28)} ${r.step ?? ''}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`,
+        `      ${r.evidence.message.split('\n')[0]}`,
+      );
     lines.push('', 'by gene:');
-    for (const g of groupByGene(records)) lines.push(`  ${g.gene} — ${g.title} (${g.count}×: ${g.nodes.join(', ')})`, `    what to do: ${g.mitigation}`);
+    for (const g of groupByGene(records))
+      lines.push(`  ${g.gene} — ${g.title} (${g.count}×: ${g.nodes.join(', ')})`, `    what to do: ${g.mitigation}`);
   }
   if (many) {
     // the same gene counted per run, so a fix (or a regression) shows up as a changed column
     const genes = [...new Set(records.map((r) => r.gene))].sort();
     if (genes.length > 0) {
-      lines.push('', `runs compared (failures per gene):`, `  ${'run'.padEnd(26)} ${genes.map((g) => g.padStart(Math.max(4, g.length))).join(' ')}`);
-      for (const run of runs) lines.push(`  ${run.id.padEnd(26)} ${genes.map((g) => String(run.failures.filter((r) => r.gene === g).length).padStart(Math.max(4, g.length))).join(' ')}`);
+      lines.push(
+        '',
+        `runs compared (failures per gene):`,
+        `  ${'run'.padEnd(26)} ${genes.map((g) => g.padStart(Math.max(4, g.length))).join(' ')}`,
+      );
+      for (const run of runs)
+        lines.push(
+          `  ${run.id.padEnd(26)} ${genes.map((g) => String(run.failures.filter((r) => r.gene === g).length).padStart(Math.max(4, g.length))).join(' ')}`,
+        );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -12,6 +12,10 @@ export async function hostkeyCommand(args: ParsedArgs, io: CommandIO): Promise<n
   if (!node) throw usage(`node '${nodeName}' is not in ${file}`);
   const endpoint = `${node.ssh.address}:${node.ssh.port}`;
   const forgotten = new KnownHosts(deployment.paths.knownHosts).forget(endpoint);
-  io.stdout.write(forgotten ? `forgot the pinned host key of ${nodeName} (${endpoint}); the next contact pins the new one\n` : `no host key pinned for ${nodeName} (${endpoint})\n`);
+  io.stdout.write(
+    forgotten
+      ? `forgot the pinned host key of ${nodeName} (${endpoint}); the next contact pins the new one\n`
+      : `no host key pinned for ${nodeName} (${endpoint})\n`,
+  );
   return EXIT.ok;
 }

@@ -5,12 +5,27 @@ import { UserError } from '../../core/user-error.js';
 import { ipmiToolFor } from '../../engine/bmc-access.js';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import type { Environment } from '../../engine/environment.js';
-import { labDown, labStatus, labUp, missingTools, recordedLayout, type LabDeps, type LabStatus } from '../../lab/lab.js';
+import {
+  labDown,
+  labStatus,
+  labUp,
+  missingTools,
+  recordedLayout,
+  type LabDeps,
+  type LabStatus,
+} from '../../lab/lab.js';
 import { labSpecOf, type LabSpec } from '../../lab/lab-spec.js';
 import { enterMachine, machineInitPid } from '../../lab/node-shell.js';
 import { FAULT_CATALOG } from '../../lab/faults/fault-catalog.js';
 import { FaultStepError } from '../../lab/faults/fault.js';
-import { activeFaults, healFaults, injectFault, injectorFor, WHOLE_LAB, type FaultHost } from '../../lab/faults/lab-faults.js';
+import {
+  activeFaults,
+  healFaults,
+  injectFault,
+  injectorFor,
+  WHOLE_LAB,
+  type FaultHost,
+} from '../../lab/faults/lab-faults.js';
 import { dnsmasqPaths } from '../../provision/dnsmasq-config.js';
 import { provisionerConfigOf } from '../../provision/provisioner-config.js';
 import { didYouMean } from '../../util/suggest.js';
@@ -19,7 +34,8 @@ import { KnownHosts } from '../../transport/known-hosts.js';
 import { intFlag, usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
-const USAGE = 'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND… | lab faults|inject GENE|heal [GENE] [INVENTORY] [--node N] [--port P]';
+const USAGE =
+  'usage: bootstrap lab up|down|status [INVENTORY] [--nodes N] [--qemu M] [--name NAME] | lab console NODE [INVENTORY] | lab exec NODE [INVENTORY] -- COMMAND… | lab faults|inject GENE|heal [GENE] [INVENTORY] [--node N] [--port P]';
 
 /** `bootstrap lab …` — the local simulated rack (inventory/lab.yaml by default). */
 export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -30,7 +46,8 @@ export async function labCommand(args: ParsedArgs, io: CommandIO): Promise<numbe
   const { deployment, spec } = openLab(args, io, args.positionals[1]);
   if (verb === 'status') {
     const status = await labStatus(spec, io.env);
-    if (args.flags.has('json')) io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-lab-status/1', name: spec.name, ...status })}\n`);
+    if (args.flags.has('json'))
+      io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-lab-status/1', name: spec.name, ...status })}\n`);
     else io.stdout.write(statusText(spec, status));
     return status.up ? EXIT.ok : EXIT.failed;
   }
@@ -56,27 +73,45 @@ export async function bringUp(io: CommandIO, deployment: Deployment, spec: LabSp
 }
 
 function openLab(args: ParsedArgs, io: CommandIO, file: string | undefined): { deployment: Deployment; spec: LabSpec } {
-  const deployment = openDeployment(io.env, file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'), args.flags.get('state-dir') as string | undefined);
+  const deployment = openDeployment(
+    io.env,
+    file ? resolve(io.env.cwd, file) : join(io.env.packageRoot, 'inventory', 'lab.yaml'),
+    args.flags.get('state-dir') as string | undefined,
+  );
   const name = args.flags.get('name');
-  if (name !== undefined && (typeof name !== 'string' || !/^[a-z0-9]{1,8}$/.test(name))) throw usage('--name must be 1–8 lower-case letters or digits (it becomes part of interface names)');
+  if (name !== undefined && (typeof name !== 'string' || !/^[a-z0-9]{1,8}$/.test(name)))
+    throw usage('--name must be 1–8 lower-case letters or digits (it becomes part of interface names)');
   const named = labSpecOf(deployment.inventory, typeof name === 'string' ? { name } : {});
   if (!named) throw usage(`${deployment.inventory.file} has no lab: section, so it describes real machines, not a lab`);
   // Without --nodes/--qemu, a lab that is up keeps the layout it was brought up with.
   const recorded = recordedLayout(named);
-  const machines = args.flags.has('nodes') ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200) : recorded?.machines;
+  const machines = args.flags.has('nodes')
+    ? intFlag(args, 'nodes', deployment.inventory.nodes.length, 1, 200)
+    : recorded?.machines;
   const qemuSpares = args.flags.has('qemu') ? intFlag(args, 'qemu', 0, 0, 16) : recorded?.qemuSpares;
-  const spec = labSpecOf(deployment.inventory, { ...(typeof name === 'string' ? { name } : {}), ...(machines !== undefined ? { machines } : {}), ...(qemuSpares !== undefined ? { qemuSpares } : {}) })!;
+  const spec = labSpecOf(deployment.inventory, {
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(machines !== undefined ? { machines } : {}),
+    ...(qemuSpares !== undefined ? { qemuSpares } : {}),
+  })!;
   const spares = spec.nodes.filter((n) => n.spare).length;
-  if (spec.nodes.filter((n) => n.kind === 'qemu').length < (qemuSpares ?? 0)) throw usage(`--qemu ${qemuSpares}: only spares can be QEMU machines and this lab has ${spares} (raise --nodes)`);
+  if (spec.nodes.filter((n) => n.kind === 'qemu').length < (qemuSpares ?? 0))
+    throw usage(`--qemu ${qemuSpares}: only spares can be QEMU machines and this lab has ${spares} (raise --nodes)`);
   return { deployment, spec };
 }
 
 function statusText(spec: LabSpec, status: LabStatus): string {
-  const lines = [`lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}; provisioner ${status.provisioner ? 'running' : 'not running'}`];
-  lines.push(`  ${'machine'.padEnd(10)} ${'mac'.padEnd(17)} ${'admin'.padEnd(13)} ${'bmc'.padEnd(13)} ${'power'.padEnd(7)} ${'ssh'.padEnd(4)} last console line`);
+  const lines = [
+    `lab ${spec.name}: ${status.up ? 'up' : 'not (fully) up'}; provisioner ${status.provisioner ? 'running' : 'not running'}`,
+  ];
+  lines.push(
+    `  ${'machine'.padEnd(10)} ${'mac'.padEnd(17)} ${'admin'.padEnd(13)} ${'bmc'.padEnd(13)} ${'power'.padEnd(7)} ${'ssh'.padEnd(4)} last console line`,
+  );
   for (const m of status.machines) {
     const power = m.bmc === 'down' ? 'BMC down' : m.power;
-    lines.push(`  ${m.name.padEnd(10)} ${m.mac.padEnd(17)} ${(m.address ?? '(dhcp)').padEnd(13)} ${m.bmcAddress.padEnd(13)} ${power.padEnd(7)} ${(m.sshReady ? 'yes' : '-').padEnd(4)} ${m.lastConsole ?? ''}`);
+    lines.push(
+      `  ${m.name.padEnd(10)} ${m.mac.padEnd(17)} ${(m.address ?? '(dhcp)').padEnd(13)} ${m.bmcAddress.padEnd(13)} ${power.padEnd(7)} ${(m.sshReady ? 'yes' : '-').padEnd(4)} ${m.lastConsole ?? ''}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -89,18 +124,34 @@ async function machineCommand(verb: 'console' | 'exec', args: ParsedArgs, io: Co
   const { spec } = openLab(args, io, hasFile ? maybeFile : undefined);
   const command = hasFile ? rest : [maybeFile, ...rest].filter((s): s is string => s !== undefined);
   const machine = spec.nodes.find((n) => n.name === node);
-  if (!machine) throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  if (!machine)
+    throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const dir = join(spec.dir, 'nodes', node);
-  if (verb === 'exec' && machine.kind === 'qemu') throw usage(`${node} is a QEMU machine: it runs only the discovery ramdisk; see its console with: bootstrap lab console ${node}`);
+  if (verb === 'exec' && machine.kind === 'qemu')
+    throw usage(
+      `${node} is a QEMU machine: it runs only the discovery ramdisk; see its console with: bootstrap lab console ${node}`,
+    );
   if (verb === 'console') {
     const log = join(dir, 'console.log');
-    io.stdout.write(existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-200).join('\n') : `(no console output yet: ${node} was never powered on)\n`);
+    io.stdout.write(
+      existsSync(log)
+        ? readFileSync(log, 'utf8').split('\n').slice(-200).join('\n')
+        : `(no console output yet: ${node} was never powered on)\n`,
+    );
     return EXIT.ok;
   }
   await requireLabHost(io.env);
   if (command.length === 0) throw usage('lab exec needs a command: bootstrap lab exec NODE -- COMMAND…');
   const init = await machineInitPid(spec, node);
-  if (!init) throw new UserError('precondition', `${node} is powered off`, [{ severity: 'error', code: 'lab.powered-off', summary: `${node} is not running`, suggestion: `power it on: bootstrap power on ${node}` }]);
+  if (!init)
+    throw new UserError('precondition', `${node} is powered off`, [
+      {
+        severity: 'error',
+        code: 'lab.powered-off',
+        summary: `${node} is not running`,
+        suggestion: `power it on: bootstrap power on ${node}`,
+      },
+    ]);
   return new Promise((done) => {
     const child = spawn('nsenter', [...enterMachine(init), '--', ...command], { stdio: 'inherit' });
     child.once('exit', (code) => done(code ?? EXIT.failed));
@@ -117,17 +168,29 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   const file = args.positionals.slice(1).find((p) => /\.ya?ml$/.test(p));
   const { deployment, spec } = openLab(args, io, file);
   const node = args.flags.get('node') as string | undefined;
-  if (node !== undefined && !spec.nodes.some((n) => n.name === node)) throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  if (node !== undefined && !spec.nodes.some((n) => n.name === node))
+    throw usage(`no machine '${node}' in lab ${spec.name} (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
   const injector = gene === undefined ? undefined : injectorFor(gene);
   if (gene !== undefined && !injector) {
-    const hint = didYouMean(gene.toUpperCase(), FAULT_CATALOG.map((f) => f.gene));
+    const hint = didYouMean(
+      gene.toUpperCase(),
+      FAULT_CATALOG.map((f) => f.gene),
+    );
     throw usage(`the lab cannot re-create '${gene}'${hint ? `; ${hint}` : ''} (see: bootstrap lab faults)`);
   }
   if (verb === 'faults') {
     const active = activeFaults(spec);
     const lines = ['failure modes this lab re-creates (bootstrap lab inject GENE [--node N]):'];
-    for (const f of FAULT_CATALOG) lines.push(`  ${f.gene.padEnd(22)} ${f.scope === 'node' ? '--node N' : 'lab-wide'}  ${f.does}`, `  ${''.padEnd(22)}           shown by: ${f.shownBy}`);
-    lines.push(active.length === 0 ? 'injected now: nothing' : `injected now: ${active.map((f) => `${f.gene} on ${f.node} since ${f.since}`).join('; ')}`);
+    for (const f of FAULT_CATALOG)
+      lines.push(
+        `  ${f.gene.padEnd(22)} ${f.scope === 'node' ? '--node N' : 'lab-wide'}  ${f.does}`,
+        `  ${''.padEnd(22)}           shown by: ${f.shownBy}`,
+      );
+    lines.push(
+      active.length === 0
+        ? 'injected now: nothing'
+        : `injected now: ${active.map((f) => `${f.gene} on ${f.node} since ${f.since}`).join('; ')}`,
+    );
     io.stdout.write(`${lines.join('\n')}\n`);
     return EXIT.ok;
   }
@@ -136,17 +199,28 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   if (verb === 'heal') {
     let healed;
     try {
-      healed = await healFaults(spec, { ...(gene !== undefined ? { gene } : {}), ...(node !== undefined ? { node } : {}) }, host);
+      healed = await healFaults(
+        spec,
+        { ...(gene !== undefined ? { gene } : {}), ...(node !== undefined ? { node } : {}) },
+        host,
+      );
     } catch (error) {
       if (!(error instanceof FaultStepError)) throw error;
       // the fault stays recorded: heal can be asked again once the machine lets it
-      io.stderr.write(`could not heal: ${error.message}\n  it stays injected (bootstrap lab faults); try bootstrap lab heal again once the machine lets it\n`);
+      io.stderr.write(
+        `could not heal: ${error.message}\n  it stays injected (bootstrap lab faults); try bootstrap lab heal again once the machine lets it\n`,
+      );
       return EXIT.failed;
     }
-    io.stdout.write(healed.length === 0 ? 'nothing to heal\n' : healed.map((f) => `healed ${f.gene} on ${f.node}\n`).join(''));
+    io.stdout.write(
+      healed.length === 0 ? 'nothing to heal\n' : healed.map((f) => `healed ${f.gene} on ${f.node}\n`).join(''),
+    );
     return EXIT.ok;
   }
-  if (injector!.scope === 'node' && node === undefined) throw usage(`${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`);
+  if (injector!.scope === 'node' && node === undefined)
+    throw usage(
+      `${injector!.gene} is done to one machine: add --node N (machines: ${spec.nodes.map((n) => n.name).join(', ')})`,
+    );
   const target = injector!.scope === 'node' ? node! : WHOLE_LAB;
   const port = args.flags.has('port') ? intFlag(args, 'port', 0, 1, 65535) : undefined;
   const healCommand = `bootstrap lab heal ${injector!.gene}${injector!.scope === 'node' ? ` --node ${target}` : ''}`;
@@ -155,10 +229,14 @@ async function faultCommand(verb: 'faults' | 'inject' | 'heal', args: ParsedArgs
   } catch (error) {
     if (!(error instanceof FaultStepError)) throw error;
     // recorded before it started: heal undoes whatever part of it was done
-    io.stderr.write(`could not inject ${injector!.gene} on ${target}: ${error.message}\n  undo what was done with: ${healCommand}\n`);
+    io.stderr.write(
+      `could not inject ${injector!.gene} on ${target}: ${error.message}\n  undo what was done with: ${healCommand}\n`,
+    );
     return EXIT.failed;
   }
-  io.stdout.write(`injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: ${healCommand}\n`);
+  io.stdout.write(
+    `injected ${injector!.gene} on ${target}: ${injector!.does}\n  shown by: ${injector!.shownBy}\n  undo with: ${healCommand}\n`,
+  );
   return EXIT.ok;
 }
 
@@ -186,16 +264,39 @@ export function labDeps(io: CommandIO, deployment: Deployment): LabDeps {
     kill: io.env.kill,
     templateDir: join(io.env.packageRoot, 'templates', 'lab'),
     provisionerTemplateDir: join(io.env.packageRoot, 'templates', 'provisioner'),
-    provisionerCommand: [io.env.execPath, join(io.env.packageRoot, 'bin', 'bootstrap.js'), 'provisioner', 'serve', deployment.inventory.file, '--state-dir', deployment.stateDir],
+    provisionerCommand: [
+      io.env.execPath,
+      join(io.env.packageRoot, 'bin', 'bootstrap.js'),
+      'provisioner',
+      'serve',
+      deployment.inventory.file,
+      '--state-dir',
+      deployment.stateDir,
+    ],
   };
 }
 
 export async function requireLabHost(env: Environment, spec?: LabSpec): Promise<void> {
   if (!env.isRoot) {
-    throw new UserError('precondition', 'the lab needs root (network namespaces, bridges, mounts)', [{ severity: 'error', code: 'lab.not-root', summary: 'the local lab must be run as root', suggestion: 'run it with sudo, e.g. sudo npx bootstrap lab up' }]);
+    throw new UserError('precondition', 'the lab needs root (network namespaces, bridges, mounts)', [
+      {
+        severity: 'error',
+        code: 'lab.not-root',
+        summary: 'the local lab must be run as root',
+        suggestion: 'run it with sudo, e.g. sudo npx bootstrap lab up',
+      },
+    ]);
   }
   const missing = await missingTools(spec);
   if (missing.length > 0) {
-    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [{ severity: 'error', code: 'lab.missing-tools', summary: `missing programs: ${missing.join(', ')}`, suggestion: 'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe nftables; QEMU machines: qemu-system-x86 ipxe-qemu)' }]);
+    throw new UserError('precondition', `the lab needs programs that are not installed: ${missing.join(', ')}`, [
+      {
+        severity: 'error',
+        code: 'lab.missing-tools',
+        summary: `missing programs: ${missing.join(', ')}`,
+        suggestion:
+          'install them with: sudo .ci/setup-host (Debian packages: debootstrap apt-cacher-ng openssh-client iproute2 util-linux ipmitool openipmi dnsmasq-base busybox-static ipxe nftables; QEMU machines: qemu-system-x86 ipxe-qemu)',
+      },
+    ]);
   }
 }

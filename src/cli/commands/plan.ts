@@ -15,9 +15,16 @@ export async function planCommand(args: ParsedArgs, io: CommandIO): Promise<numb
   // Progress goes to stderr so that stdout carries only the plan (text or JSON).
   const progress = progressSink(io, json, io.stderr, args.flags.has('verbose'));
   try {
-    const { plan } = await runPlan(io.env, deployment, { limit: listFlag(args, 'limit'), parallel: intFlag(args, 'parallel', 16, 1, 1024), sink: json ? () => undefined : progress.sink, stop: io.stop, kill: io.kill });
+    const { plan } = await runPlan(io.env, deployment, {
+      limit: listFlag(args, 'limit'),
+      parallel: intFlag(args, 'parallel', 16, 1, 1024),
+      sink: json ? () => undefined : progress.sink,
+      stop: io.stop,
+      kill: io.kill,
+    });
     const out = args.flags.get('out');
-    if (typeof out === 'string') writeFileSync(resolve(io.env.cwd, out), `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+    if (typeof out === 'string')
+      writeFileSync(resolve(io.env.cwd, out), `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
     progress.stop();
     io.stdout.write(json ? `${JSON.stringify(plan)}\n` : planText(plan, io.isTTY));
     return plan.unreachable.length > 0 ? EXIT.failed : EXIT.ok;

@@ -25,7 +25,10 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
       config,
       store,
       scripts: new BootScripts(templateDir),
-      authorizedKey: () => (config.authorizedKeyFile && existsSync(config.authorizedKeyFile) ? readFileSync(config.authorizedKeyFile, 'utf8') : undefined),
+      authorizedKey: () =>
+        config.authorizedKeyFile && existsSync(config.authorizedKeyFile)
+          ? readFileSync(config.authorizedKeyFile, 'utf8')
+          : undefined,
       aptProxy: aptProxyOf(deployment),
       log,
       sleep: io.env.sleep,
@@ -48,7 +51,10 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
 /** The inventory's provisioner settings (in a lab: on the lab's admin bridge). */
 export function provisionerConfigFor(deployment: Deployment): ProvisionerConfig {
   const config = provisionerConfigOf(deployment.inventory, deployment.stateDir);
-  if (!config) throw usage(`${deployment.inventory.file}: provisioning needs an 'admin' network with a gateway (the admin node's address) or lab.admin_address`);
+  if (!config)
+    throw usage(
+      `${deployment.inventory.file}: provisioning needs an 'admin' network with a gateway (the admin node's address) or lab.admin_address`,
+    );
   return inEmbeddedLab(deployment, config);
 }
 

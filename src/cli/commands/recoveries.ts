@@ -17,7 +17,12 @@ export async function recoveriesCommand(args: ParsedArgs, io: CommandIO): Promis
   const deployment = openDeployment(io.env, file, args.flags.get('state-dir') as string | undefined);
   const progress = progressSink(io, json, io.stdout, true);
   try {
-    const outcome = await runRecoveries(io.env, deployment, { parallel: 1, sink: progress.sink, stop: io.stop, kill: io.kill });
+    const outcome = await runRecoveries(io.env, deployment, {
+      parallel: 1,
+      sink: progress.sink,
+      stop: io.stop,
+      kill: io.kill,
+    });
     progress.stop();
     if (!json && outcome.failures.length > 0) io.stdout.write(failureSummary(outcome.failures));
     if (io.stop.aborted) return EXIT.interrupted;

@@ -10,7 +10,10 @@ import { EXIT, type CommandIO } from '../io.js';
 export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
   const file = args.positionals[0];
   if (!file) throw usage('validate needs an inventory file: bootstrap validate INVENTORY');
-  const loaded = loadInventory(resolve(io.env.cwd, file), { builtinBarclamps: join(io.env.packageRoot, 'barclamps'), home: io.env.home });
+  const loaded = loadInventory(resolve(io.env.cwd, file), {
+    builtinBarclamps: join(io.env.packageRoot, 'barclamps'),
+    home: io.env.home,
+  });
   if (!hasErrors(loaded.diagnostics)) {
     // templates are input too: a template reading an undeclared attribute is found here, not at apply time
     try {
@@ -21,10 +24,14 @@ export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<
     }
   }
   if (args.flags.has('json')) {
-    io.stdout.write(`${JSON.stringify({ schema: 'bootstrap-validate/1', valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ schema: 'bootstrap-validate/1', valid: !hasErrors(loaded.diagnostics), diagnostics: loaded.diagnostics })}\n`,
+    );
   } else if (loaded.diagnostics.length === 0) {
     const inv = loaded.inventory!;
-    io.stdout.write(`${file}: valid — deployment ${inv.deployment}, ${inv.nodes.length} node(s), ${Object.keys(inv.networks).length} network(s)\n`);
+    io.stdout.write(
+      `${file}: valid — deployment ${inv.deployment}, ${inv.nodes.length} node(s), ${Object.keys(inv.networks).length} network(s)\n`,
+    );
   } else {
     for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, io.env.cwd)}\n`);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;

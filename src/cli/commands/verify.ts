@@ -18,8 +18,18 @@ export async function verifyCommand(args: ParsedArgs, io: CommandIO): Promise<nu
     const suites = listFlag(args, 'suite') ?? [];
     const known = suitesOf(deployment);
     const unknown = suites.filter((s) => !known.includes(s));
-    if (unknown.length > 0) throw usage(`unknown check suite(s): ${unknown.join(', ')}; the deployed barclamps have: ${known.join(', ') || 'none'}`);
-    const outcome = await runVerify(io.env, deployment, { limit: listFlag(args, 'limit'), parallel, sink: progress.sink, stop: io.stop, kill: io.kill, checkSuites: suites });
+    if (unknown.length > 0)
+      throw usage(
+        `unknown check suite(s): ${unknown.join(', ')}; the deployed barclamps have: ${known.join(', ') || 'none'}`,
+      );
+    const outcome = await runVerify(io.env, deployment, {
+      limit: listFlag(args, 'limit'),
+      parallel,
+      sink: progress.sink,
+      stop: io.stop,
+      kill: io.kill,
+      checkSuites: suites,
+    });
     progress.stop();
     if (!json && outcome.failures.length > 0) io.stdout.write(failureSummary(outcome.failures));
     if (outcome.interrupted) return EXIT.interrupted;
@@ -34,7 +44,8 @@ function suitesOf(deployment: Deployment): string[] {
   const suites = new Set<string>();
   for (const name of deployedBarclamps(deployment.inventory, deployment.catalog.barclamps)) {
     for (const role of Object.values(deployment.catalog.barclamps.get(name)?.roles ?? {})) {
-      for (const check of role.checks) if (check.type === 'command' && check.suite !== undefined) suites.add(check.suite);
+      for (const check of role.checks)
+        if (check.type === 'command' && check.suite !== undefined) suites.add(check.suite);
     }
   }
   return [...suites].sort();

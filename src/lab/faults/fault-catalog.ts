@@ -4,7 +4,13 @@ import { FaultStepError, must, type FaultInjector, type FaultTools } from './fau
 const KEEP = '/var/lib/bootstrap-fault';
 
 /** A fault that is one shell script inside the machine, undone by another. */
-function machineScriptFault(f: { gene: string; does: string; shownBy: string; inject: { script: string; what: string }; heal: { script: string; what: string } }): FaultInjector {
+function machineScriptFault(f: {
+  gene: string;
+  does: string;
+  shownBy: string;
+  inject: { script: string; what: string };
+  heal: { script: string; what: string };
+}): FaultInjector {
   return {
     gene: f.gene,
     scope: 'node',
@@ -74,21 +80,33 @@ export const FAULT_CATALOG: readonly FaultInjector[] = [
     gene: 'SSH-UNREACHABLE',
     does: 'stops sshd in the machine (ssh.service and ssh.socket)',
     shownBy: 'bootstrap apply (gathering facts fails for NODE)',
-    inject: { script: 'systemctl stop ssh.socket ssh.service 2>/dev/null; ! systemctl is-active -q ssh.service', what: 'stopping sshd' },
+    inject: {
+      script: 'systemctl stop ssh.socket ssh.service 2>/dev/null; ! systemctl is-active -q ssh.service',
+      what: 'stopping sshd',
+    },
     heal: { script: 'systemctl start ssh.service', what: 'starting sshd' },
   }),
   machineScriptFault({
     gene: 'SSH-HOSTKEY-CHANGED',
     does: 'gives the machine new SSH host keys (the old ones are kept aside for heal)',
     shownBy: 'bootstrap apply (the pinned key no longer matches)',
-    inject: { script: `set -e; mkdir -p ${KEEP}/ssh; cp -a /etc/ssh/ssh_host_* ${KEEP}/ssh/; rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh`, what: 'replacing the host keys' },
-    heal: { script: `set -e; rm -f /etc/ssh/ssh_host_*; cp -a ${KEEP}/ssh/ssh_host_* /etc/ssh/; rm -rf ${KEEP}/ssh; systemctl restart ssh`, what: 'restoring the host keys' },
+    inject: {
+      script: `set -e; mkdir -p ${KEEP}/ssh; cp -a /etc/ssh/ssh_host_* ${KEEP}/ssh/; rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh`,
+      what: 'replacing the host keys',
+    },
+    heal: {
+      script: `set -e; rm -f /etc/ssh/ssh_host_*; cp -a ${KEEP}/ssh/ssh_host_* /etc/ssh/; rm -rf ${KEEP}/ssh; systemctl restart ssh`,
+      what: 'restoring the host keys',
+    },
   }),
   machineScriptFault({
     gene: 'PKG-REPO-UNREACHABLE',
     does: "points the machine's apt at a closed port (an apt.conf.d file that overrides the proxy) and drops its downloaded packages",
     shownBy: 'bootstrap apply of a barclamp that installs a package not yet on NODE',
-    inject: { script: `printf 'Acquire::http::Proxy "http://127.0.0.1:9/";\\n' > /etc/apt/apt.conf.d/99zz-bootstrap-fault && apt-get clean`, what: 'breaking the package source' },
+    inject: {
+      script: `printf 'Acquire::http::Proxy "http://127.0.0.1:9/";\\n' > /etc/apt/apt.conf.d/99zz-bootstrap-fault && apt-get clean`,
+      what: 'breaking the package source',
+    },
     heal: { script: 'rm -f /etc/apt/apt.conf.d/99zz-bootstrap-fault', what: 'restoring the package source' },
   }),
   machineScriptFault({
@@ -107,8 +125,16 @@ lock = open("/var/lib/dpkg/lock-frontend", "w"); fcntl.lockf(lock, fcntl.LOCK_EX
     gene: 'SVC-START-FAILED',
     does: 'makes chrony unable to start (a drop-in with ExecStartPre=/bin/false) and stops it, so the next apply starts it',
     shownBy: 'bootstrap apply (the ntp barclamp starts chrony)',
-    inject: { script: "set -e; mkdir -p /etc/systemd/system/chrony.service.d; printf '[Service]\\nExecStartPre=/bin/false\\n' > /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl stop chrony", what: 'breaking chrony' },
-    heal: { script: 'rm -f /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed chrony 2>/dev/null; true', what: 'repairing chrony' },
+    inject: {
+      script:
+        "set -e; mkdir -p /etc/systemd/system/chrony.service.d; printf '[Service]\\nExecStartPre=/bin/false\\n' > /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl stop chrony",
+      what: 'breaking chrony',
+    },
+    heal: {
+      script:
+        'rm -f /etc/systemd/system/chrony.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed chrony 2>/dev/null; true',
+      what: 'repairing chrony',
+    },
   }),
   {
     gene: 'SVC-PORT-IN-USE',
@@ -116,10 +142,14 @@ lock = open("/var/lib/dpkg/lock-frontend", "w"); fcntl.lockf(lock, fcntl.LOCK_EX
     does: 'stops the service listening on a TCP port (--port P, default the lowest but sshd) and holds that port with a listener of its own (a transient unit)',
     shownBy: 'bootstrap apply (the barclamp starts the service again; it cannot bind)',
     inject: async (t) => {
-      const chosen = t.port !== undefined ? String(t.port) : `$(ss -Hltnp | grep -v '"sshd"' | awk '{print $4}' | sed 's/.*://' | sort -n | head -1)`;
+      const chosen =
+        t.port !== undefined
+          ? String(t.port)
+          : `$(ss -Hltnp | grep -v '"sshd"' | awk '{print $4}' | sed 's/.*://' | sort -n | head -1)`;
       // the service's unit comes from its listening process; the holder binds every IPv4 address, which keeps any
       // IPv4 bind of the port from succeeding
-      const found = must(await t.inMachine(`set -e
+      const found = must(
+        await t.inMachine(`set -e
 port=${chosen}
 [ -n "$port" ] || { echo 'nothing but sshd listens on TCP here' >&2; exit 1; }
 pid=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
@@ -130,12 +160,19 @@ systemctl stop "$unit"
 systemd-run --unit=bootstrap-fault-port --quiet python3 -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8); time.sleep(1e9)' "$port"
 for i in $(seq 50); do ss -Hltn "sport = :$port" | grep -q . && { echo "$unit $port"; exit 0; }; sleep 0.1; done
-echo "the holder did not bind port $port" >&2; exit 1`), 'taking the port');
+echo "the holder did not bind port $port" >&2; exit 1`),
+        'taking the port',
+      );
       const [unit, port] = found.stdout.trim().split(/\s+/);
       return { unit: unit!, port: port! };
     },
     heal: async (t, memo) => {
-      must(await t.inMachine(`systemctl stop bootstrap-fault-port 2>/dev/null; systemctl reset-failed bootstrap-fault-port '${memo.unit}' 2>/dev/null; systemctl start '${memo.unit}'`), `giving port ${memo.port} back to ${memo.unit}`);
+      must(
+        await t.inMachine(
+          `systemctl stop bootstrap-fault-port 2>/dev/null; systemctl reset-failed bootstrap-fault-port '${memo.unit}' 2>/dev/null; systemctl start '${memo.unit}'`,
+        ),
+        `giving port ${memo.port} back to ${memo.unit}`,
+      );
     },
   },
   machineScriptFault({
@@ -163,10 +200,16 @@ rm -f ${KEEP}/db-shadow-users`,
   machineScriptFault({
     gene: 'ID-SERVICE-PASSWORD-MISMATCH',
     does: "changes the nova service user's password in keystone (nova.conf keeps the old one) (inject on the keystone node)",
-    shownBy: "bootstrap verify (keystone's service-users-authenticate check gets HTTP 401 for nova); apply sets it back",
+    shownBy:
+      "bootstrap verify (keystone's service-users-authenticate check gets HTTP 401 for nova); apply sets it back",
     inject: { script: keystonePasswordScript('secrets.token_urlsafe(24)'), what: "changing nova's keystone password" },
     // heal: the password nova is configured with, from nova.conf on the same node
-    heal: { script: keystonePasswordScript(`(lambda c: (c.read("/etc/nova/nova.conf"), c["keystone_authtoken"]["password"])[1])(configparser.RawConfigParser(strict=False, interpolation=None))`), what: "restoring nova's keystone password" },
+    heal: {
+      script: keystonePasswordScript(
+        `(lambda c: (c.read("/etc/nova/nova.conf"), c["keystone_authtoken"]["password"])[1])(configparser.RawConfigParser(strict=False, interpolation=None))`,
+      ),
+      what: "restoring nova's keystone password",
+    },
   }),
   {
     gene: 'HA-RING-NOT-FORMED',
@@ -174,9 +217,21 @@ rm -f ${KEEP}/db-shadow-users`,
     does: "drops corosync's UDP 5405 in and out of the machine (nftables in its network namespace)",
     shownBy: 'bootstrap apply (the pacemaker barclamp checks every member is online)',
     inject: async (t) => {
-      must(await t.inMachineNetwork('nft', ['-f', '-'], `table inet ${NFT_TABLE} {\n chain in { type filter hook input priority 0; udp dport 5405 drop; }\n chain out { type filter hook output priority 0; udp dport 5405 drop; }\n}\n`), 'blocking corosync');
+      must(
+        await t.inMachineNetwork(
+          'nft',
+          ['-f', '-'],
+          `table inet ${NFT_TABLE} {\n chain in { type filter hook input priority 0; udp dport 5405 drop; }\n chain out { type filter hook output priority 0; udp dport 5405 drop; }\n}\n`,
+        ),
+        'blocking corosync',
+      );
       // in effect only once corosync's token timeout has passed and the machine sees its peers offline
-      must(await t.inMachine(`for i in $(seq 60); do crm_mon -1 -X 2>/dev/null | grep -q 'online="false"' && exit 0; sleep 1; done; echo 'the ring did not break within 60 s' >&2; exit 1`), 'waiting for the ring to break');
+      must(
+        await t.inMachine(
+          `for i in $(seq 60); do crm_mon -1 -X 2>/dev/null | grep -q 'online="false"' && exit 0; sleep 1; done; echo 'the ring did not break within 60 s' >&2; exit 1`,
+        ),
+        'waiting for the ring to break',
+      );
       return {};
     },
     heal: async (t) => {
@@ -186,10 +241,17 @@ rm -f ${KEEP}/db-shadow-users`,
   {
     gene: 'PXE-NO-BOOT-SCRIPT',
     scope: 'node',
-    does: "drops every TCP connection the machine opens (nftables in its network namespace, also while it is off): its firmware gets a lease and iPXE over DHCP/TFTP but cannot fetch the HTTP boot script",
+    does: 'drops every TCP connection the machine opens (nftables in its network namespace, also while it is off): its firmware gets a lease and iPXE over DHCP/TFTP but cannot fetch the HTTP boot script',
     shownBy: 'bootstrap apply of NODE when it has to be installed',
     inject: async (t) => {
-      must(await t.inMachineNetwork('nft', ['-f', '-'], `table inet ${NFT_TABLE}_tcp {\n chain out { type filter hook output priority 0; meta l4proto tcp ct state new drop; }\n}\n`), 'blocking TCP out of the machine');
+      must(
+        await t.inMachineNetwork(
+          'nft',
+          ['-f', '-'],
+          `table inet ${NFT_TABLE}_tcp {\n chain out { type filter hook output priority 0; meta l4proto tcp ct state new drop; }\n}\n`,
+        ),
+        'blocking TCP out of the machine',
+      );
       return {};
     },
     heal: async (t) => {
@@ -211,7 +273,8 @@ rm -f ${KEEP}/db-shadow-users`,
     gene: 'CLOUD-HOST-LOST',
     scope: 'node',
     does: "powers the machine off through its BMC, as a power loss would: the cluster fences it, masakari's host monitor on another member reports it and masakari evacuates its instances",
-    shownBy: 'bootstrap recoveries (once masakari finished), then bootstrap verify; heal powers it on and the next apply puts it back into service',
+    shownBy:
+      'bootstrap recoveries (once masakari finished), then bootstrap verify; heal powers it on and the next apply puts it back into service',
     inject: async (t) => {
       await t.bmcCommands(t.bmcPassword(), 'chassis power off\n');
       return {};
@@ -224,13 +287,27 @@ rm -f ${KEEP}/db-shadow-users`,
     gene: 'CLOUD-COMPUTE-DISABLED',
     scope: 'node',
     does: "a host failure masakari recovers, then the host's return: powers the machine off through its BMC, waits until masakari's host-failure recovery of it has ended, powers it on and waits until its nova-compute reports again — which leaves its nova-compute disabled and its segment host on maintenance, as masakari 14 always does",
-    shownBy: 'bootstrap verify (the health checks computes-in-service and segments-in-service); bootstrap plan shows return-to-service, bootstrap apply makes it; heal only makes sure the machine is on',
+    shownBy:
+      'bootstrap verify (the health checks computes-in-service and segments-in-service); bootstrap plan shows return-to-service, bootstrap apply makes it; heal only makes sure the machine is on',
     inject: async (t) => {
-      const since = must(await t.inCloudController('date -u +%Y-%m-%dT%H:%M:%S'), "reading the controller's clock").stdout.trim();
+      const since = must(
+        await t.inCloudController('date -u +%Y-%m-%dT%H:%M:%S'),
+        "reading the controller's clock",
+      ).stdout.trim();
       await t.bmcCommands(t.bmcPassword(), 'chassis power off\n');
-      await untilInController(t, hostRecoveryEnded(t.node, since), 600, `masakari ending a host-failure recovery of ${t.node}`);
+      await untilInController(
+        t,
+        hostRecoveryEnded(t.node, since),
+        600,
+        `masakari ending a host-failure recovery of ${t.node}`,
+      );
       await t.bmcCommands(t.bmcPassword(), 'chassis power on\n');
-      await untilInController(t, computeReportsAgain(t.node), 300, `${t.node} back (online in the cluster, nova-compute up)`);
+      await untilInController(
+        t,
+        computeReportsAgain(t.node),
+        300,
+        `${t.node} back (online in the cluster, nova-compute up)`,
+      );
       return {};
     },
     heal: async (t) => {
@@ -241,7 +318,11 @@ rm -f ${KEEP}/db-shadow-users`,
     gene: 'CLOUD-INSTANCE-CRASHED',
     does: "kills every guest's QEMU process on the machine with SIGKILL (libvirt reports STOPPED_FAILED, which masakari's instance monitor reports); masakari restarts the instances, heal has nothing to undo",
     shownBy: 'bootstrap recoveries (once masakari restarted them)',
-    inject: { script: "pids=$(pgrep -f '^/usr/bin/qemu-system') || { echo 'no guest runs on this machine' >&2; exit 1; }; kill -KILL $pids", what: 'killing the guests' },
+    inject: {
+      script:
+        "pids=$(pgrep -f '^/usr/bin/qemu-system') || { echo 'no guest runs on this machine' >&2; exit 1; }; kill -KILL $pids",
+      what: 'killing the guests',
+    },
     heal: { script: 'true', what: 'nothing (masakari restarts the instances)' },
   }),
   machineScriptFault({
@@ -249,7 +330,8 @@ rm -f ${KEEP}/db-shadow-users`,
     // a killed nova-compute is systemd's job (Restart=on-failure) and never reaches masakari: the fault is one
     // that no restart can fix, so systemd's restarts fail and then the process monitor's do too
     does: 'makes nova-compute unable to start (a runtime drop-in whose ExecStartPre fails) and kills it: systemd restarts it in vain, then the process monitor, which reports it to masakari',
-    shownBy: 'bootstrap recoveries (the host on maintenance, its nova-compute disabled); heal lets it start again and the next apply puts it back into service',
+    shownBy:
+      'bootstrap recoveries (the host on maintenance, its nova-compute disabled); heal lets it start again and the next apply puts it back into service',
     inject: {
       script: `set -e
 mkdir -p /run/systemd/system/nova-compute.service.d
@@ -258,7 +340,11 @@ systemctl daemon-reload
 systemctl kill --kill-who=main --signal=KILL nova-compute`,
       what: 'breaking nova-compute',
     },
-    heal: { script: 'rm -f /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed nova-compute 2>/dev/null; systemctl start nova-compute', what: 'letting nova-compute start again' },
+    heal: {
+      script:
+        'rm -f /run/systemd/system/nova-compute.service.d/zz-bootstrap-fault.conf; systemctl daemon-reload; systemctl reset-failed nova-compute 2>/dev/null; systemctl start nova-compute',
+      what: 'letting nova-compute start again',
+    },
   }),
 ];
 

@@ -42,6 +42,7 @@ export class FaultStepError extends Error {}
 
 /** Fails loudly when a step of an injection does not work: a half-injected fault would mislead a test. */
 export function must(result: CommandResult, what: string): CommandResult {
-  if (result.code !== 0) throw new FaultStepError(`${what} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
+  if (result.code !== 0)
+    throw new FaultStepError(`${what} failed (${result.code}): ${(result.stderr || result.stdout).trim()}`);
   return result;
 }

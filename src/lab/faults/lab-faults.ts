@@ -40,7 +40,13 @@ export function activeFaults(spec: LabSpec): ActiveFault[] {
 }
 
 /** Injects one fault; recorded before anything else happens, so a crash mid-injection can still be healed. */
-export async function injectFault(spec: LabSpec, injector: FaultInjector, node: string, host: FaultHost, options: { port?: number } = {}): Promise<ActiveFault> {
+export async function injectFault(
+  spec: LabSpec,
+  injector: FaultInjector,
+  node: string,
+  host: FaultHost,
+  options: { port?: number } = {},
+): Promise<ActiveFault> {
   const active = activeFaults(spec);
   const already = active.find((f) => f.gene === injector.gene && f.node === node);
   if (already) return already;
@@ -52,13 +58,20 @@ export async function injectFault(spec: LabSpec, injector: FaultInjector, node: 
 }
 
 /** Heals the matching active faults (all of them without a filter), newest first. */
-export async function healFaults(spec: LabSpec, filter: { gene?: string; node?: string }, host: FaultHost): Promise<ActiveFault[]> {
+export async function healFaults(
+  spec: LabSpec,
+  filter: { gene?: string; node?: string },
+  host: FaultHost,
+): Promise<ActiveFault[]> {
   const healed: ActiveFault[] = [];
   for (const fault of [...activeFaults(spec)].reverse()) {
     if (filter.gene && fault.gene !== filter.gene.toUpperCase()) continue;
     if (filter.node && fault.node !== filter.node) continue;
     await injectorFor(fault.gene)!.heal(toolsFor(spec, fault.node, host), fault.memo);
-    save(spec, activeFaults(spec).filter((f) => !(f.gene === fault.gene && f.node === fault.node)));
+    save(
+      spec,
+      activeFaults(spec).filter((f) => !(f.gene === fault.gene && f.node === fault.node)),
+    );
     healed.push(fault);
   }
   return healed;
@@ -71,16 +84,23 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost, port?: number): 
     inMachine: (script) => runInMachine(spec, node, script),
     inCloudController: async (script) => {
       for (const other of spec.nodes.filter((n) => n.name !== node)) {
-        if ((await runInMachine(spec, other.name, 'test -r /root/admin-openrc')).code === 0) return runInMachine(spec, other.name, script);
+        if ((await runInMachine(spec, other.name, 'test -r /root/admin-openrc')).code === 0)
+          return runInMachine(spec, other.name, script);
       }
-      return { code: 1, stdout: '', stderr: 'no other running machine of the lab holds the cloud admin credentials (/root/admin-openrc): is the cloud deployed?' };
+      return {
+        code: 1,
+        stdout: '',
+        stderr:
+          'no other running machine of the lab holds the cloud admin credentials (/root/admin-openrc): is the cloud deployed?',
+      };
     },
     inMachineNetwork: async (file, args, input) => {
       const options = input !== undefined ? { input } : {};
       // only the network namespace: the host's program and files, the machine's interfaces. A container
       // machine's namespace outlives its power state (its firmware runs in it), so powered off is fine.
       const index = spec.nodes.findIndex((n) => n.name === node);
-      if (machine?.kind === 'container') return runCommand('ip', ['netns', 'exec', labNames(spec, index, node).namespace, file, ...args], options);
+      if (machine?.kind === 'container')
+        return runCommand('ip', ['netns', 'exec', labNames(spec, index, node).namespace, file, ...args], options);
       const init = await machineInitPid(spec, node);
       if (!init) return { code: 125, stdout: '', stderr: `${node} is powered off` };
       return runCommand('nsenter', ['--target', init, '--net', '--', file, ...args], options);
@@ -92,7 +112,10 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost, port?: number): 
         const file = join(dir, 'commands');
         writeFileSync(file, commands, { mode: 0o600 });
         chmodSync(file, 0o600);
-        await host.ipmi.run({ address: machine!.bmcAddress, username: 'admin', password, cipherSuites: [3] }, ['exec', file]);
+        await host.ipmi.run({ address: machine!.bmcAddress, username: 'admin', password, cipherSuites: [3] }, [
+          'exec',
+          file,
+        ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -105,7 +128,7 @@ function toolsFor(spec: LabSpec, node: string, host: FaultHost, port?: number): 
     },
     signalDhcp: (signal) => {
       const pid = host.dhcpPid();
-      if (pid === undefined) throw new Error('the provisioner\'s dnsmasq is not running (is the lab up?)');
+      if (pid === undefined) throw new Error("the provisioner's dnsmasq is not running (is the lab up?)");
       host.kill(pid, signal);
     },
     randomSecret: () => randomBytes(6).toString('hex'),

@@ -37,11 +37,24 @@ export interface CliResult {
 }
 
 /** The real CLI (bin/bootstrap.js) as a user runs it; never rejects, resolves with the exit code. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; timeoutMs: number }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs: number },
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('node', [join(REPO, 'bin/bootstrap.js'), ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'node',
+      [join(REPO, 'bin/bootstrap.js'), ...args],
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs,
+      },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -65,7 +78,12 @@ export interface TestRack {
   destroy(): Promise<void>;
 }
 
-export async function createTestRack(name: string, subnetIndex: number, nodeNames: string[], options: { sshWaitMs?: number } = {}): Promise<TestRack> {
+export async function createTestRack(
+  name: string,
+  subnetIndex: number,
+  nodeNames: string[],
+  options: { sshWaitMs?: number } = {},
+): Promise<TestRack> {
   const dir = mkdtempSync(join(tmpdir(), `bootstrap-${name}-`));
   const subnet = `10.79.${subnetIndex}`;
   const bridge = `bst${name}`;
@@ -74,10 +92,23 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
   const keyFile = join(dir, 'id_ed25519');
   await mustRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bootstrap-test', '-f', keyFile]);
   const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
-  const cachePid = startPackageCache({ bindAddress: `${subnet}.1`, port: 3142, dir: join(dir, 'acng'), cacheDir: join(LAB_CACHE, 'apt-cacher-ng'), mirror: hostMirror() });
+  const cachePid = startPackageCache({
+    bindAddress: `${subnet}.1`,
+    port: 3142,
+    dir: join(dir, 'acng'),
+    cacheDir: join(LAB_CACHE, 'apt-cacher-ng'),
+    mirror: hostMirror(),
+  });
   const nodes: ContainerNode[] = [];
   for (const [i, nodeName] of nodeNames.entries()) {
-    const node: ContainerNode = { name: nodeName, namespace: `bst${name}-${nodeName}`, address: `${subnet}.${11 + i}`, dir: join(dir, 'nodes', nodeName), baseImage: image, authorizedKey: publicKey };
+    const node: ContainerNode = {
+      name: nodeName,
+      namespace: `bst${name}-${nodeName}`,
+      address: `${subnet}.${11 + i}`,
+      dir: join(dir, 'nodes', nodeName),
+      baseImage: image,
+      authorizedKey: publicKey,
+    };
     await ensureNamespace(node.namespace, bridge, `bsv${name}${i}`, `${node.address}/24`);
     startNode(node, join(REPO, 'templates/lab'), isAlive);
     nodes.push(node);
@@ -121,9 +152,20 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
         deployment: `test-${name}`,
         release: 'zed',
         os: 'debian-12',
-        networks: { admin: { cidr: `${subnet}.0/24`, gateway: `${subnet}.1`, static: `${subnet}.10-${subnet}.99`, dhcp: `${subnet}.100-${subnet}.199` } },
+        networks: {
+          admin: {
+            cidr: `${subnet}.0/24`,
+            gateway: `${subnet}.1`,
+            static: `${subnet}.10-${subnet}.99`,
+            dhcp: `${subnet}.100-${subnet}.199`,
+          },
+        },
         ssh: { user: 'root', key: keyFile, connect_timeout: 5 },
-        nodes: nodes.map((n, i) => ({ name: n.name, addresses: { admin: n.address }, roles: [i === 0 ? 'controller' : 'compute'] })),
+        nodes: nodes.map((n, i) => ({
+          name: n.name,
+          addresses: { admin: n.address },
+          roles: [i === 0 ? 'controller' : 'compute'],
+        })),
         roles: { controller: ['base/node', 'ntp/server'], compute: ['base/node', 'ntp/client'] },
         attributes: { base: { apt_proxy: `http://${subnet}.1:3142` }, ntp: { clock_control: false } },
       };
@@ -133,7 +175,20 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
     },
     async exec(nodeName, command) {
       const pid1 = await systemdPid(byName(nodeName));
-      const result = await runCommand('nsenter', ['-t', String(pid1), '-m', '-u', '-p', '-n', '-i', '-r', '-w', '/bin/sh', '-c', command]);
+      const result = await runCommand('nsenter', [
+        '-t',
+        String(pid1),
+        '-m',
+        '-u',
+        '-p',
+        '-n',
+        '-i',
+        '-r',
+        '-w',
+        '/bin/sh',
+        '-c',
+        command,
+      ]);
       return { code: result.code, stdout: result.stdout, stderr: result.stderr };
     },
     diskFile(nodeName, path) {
@@ -147,7 +202,8 @@ export async function createTestRack(name: string, subnetIndex: number, nodeName
       const node = byName(nodeName);
       await stopNode(node, control);
       startNode(node, join(REPO, 'templates/lab'), isAlive);
-      if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now()))) throw new Error(`node ${nodeName} did not come back`);
+      if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now())))
+        throw new Error(`node ${nodeName} did not come back`);
     },
     async kill(nodeName) {
       process.kill(await systemdPid(byName(nodeName)), 'SIGKILL');
