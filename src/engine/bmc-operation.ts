@@ -1,6 +1,6 @@
+import { closeRun, openRun, type RunSession } from './run-session.js';
 import { UserError } from '../core/user-error.js';
-import { createRunDir, eventFileSink, runIdFor, writeJson } from '../run/run-dir.js';
-import { FailureRecorder, type FailureRecord } from '../failures/record.js';
+import { type FailureRecord } from '../failures/record.js';
 import { IpmiDriver } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
 import type { BmcTarget } from '../ipmi/ipmitool.js';
@@ -30,37 +30,10 @@ export async function runBmcOperation(
 ): Promise<{ results: BmcOperationResult[]; runId?: string }> {
   const targets = names.map((name): [string, BmcTarget] => [name, targetOf(env, deployment, name)]);
   const tool = ipmiToolFor(env);
-  let failures: { recorder: FailureRecorder; sink: ReturnType<typeof eventFileSink>; summary: string } | undefined;
-  const recorder = () => {
-    if (failures) return failures;
-    const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
-    const sink = eventFileSink(run.events, env.now);
-    sink({
-      type: 'run.start',
-      schema: 'bootstrap-events/1',
-      runId: run.id,
-      command,
-      deployment: deployment.inventory.deployment,
-      nodes: [...names],
-      runDir: run.dir,
-    });
-    const passwords = targets.map(([, t]) => t.password);
-    failures = {
-      recorder: new FailureRecorder({
-        taxonomy: deployment.taxonomy,
-        runId: run.id,
-        release: deployment.inventory.release,
-        toolVersion: env.toolVersion,
-        file: run.failures,
-        secrets: () => passwords,
-        now: env.now,
-      }),
-      sink,
-      summary: run.summary,
-    };
-    return failures;
-  };
-  const startedMs = env.nowMs();
+  const passwords = targets.map(([, t]) => t.password);
+  // a run of its own only when a BMC failed: its failure records must be somewhere `bootstrap failures` finds them
+  let failures: RunSession | undefined;
+  const recorder = () => (failures ??= openRun(env, deployment, { command, nodes: names, secrets: () => passwords }));
   const results = await Promise.all(
     targets.map(async ([node, target]): Promise<BmcOperationResult> => {
       try {
@@ -76,18 +49,13 @@ export async function runBmcOperation(
   );
   if (!failures) return { results };
   const failed = results.filter((r) => r.record).length;
-  const summary = {
-    runId: failures.recorder.records[0]!.runId,
+  const done = closeRun(env, failures, {
     status: 'failed',
     nodesOk: results.length - failed,
     nodesFailed: failed,
     changed: 0,
-    failures: failed,
-    ms: Math.round(env.nowMs() - startedMs),
-  } as const;
-  writeJson(failures.summary, summary);
-  failures.sink({ type: 'run.done', ...summary });
-  return { results, runId: summary.runId };
+  });
+  return { results, runId: done.runId };
 }
 
 function targetOf(env: Environment, deployment: Deployment, name: string): BmcTarget {

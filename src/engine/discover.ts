@@ -1,7 +1,7 @@
-import { createRunDir, eventFileSink, runIdFor, writeJson } from '../run/run-dir.js';
+import { openRun } from './run-session.js';
+import { writeJson } from '../run/run-dir.js';
 import type { EventSink } from '../run/events.js';
-import { fanOut } from '../run/events.js';
-import { FailureRecorder, type FailureRecord } from '../failures/record.js';
+import { type FailureRecord } from '../failures/record.js';
 import { bmcObservation } from '../failures/observations.js';
 import { IpmiDriver, type BmcInventory } from '../ipmi/ipmi-driver.js';
 import { IpmiError } from '../ipmi/ipmi-error.js';
@@ -44,26 +44,12 @@ export async function discover(
   options: { timeoutMs: number; parallel: number; sink: EventSink },
 ): Promise<DiscoveryResult> {
   const inventory = deployment.inventory;
-  const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
-  const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const passwords: string[] = [];
-  const recorder = new FailureRecorder({
-    taxonomy: deployment.taxonomy,
-    runId: run.id,
-    release: inventory.release,
-    toolVersion: env.toolVersion,
-    file: run.failures,
-    secrets: () => passwords,
-    now: env.now,
-  });
-  sink({
-    type: 'run.start',
-    schema: 'bootstrap-events/1',
-    runId: run.id,
+  const { run, sink, recorder } = openRun(env, deployment, {
     command: 'discover',
-    deployment: inventory.deployment,
     nodes: [],
-    runDir: run.dir,
+    secrets: () => passwords,
+    sink: options.sink,
   });
   const tool = ipmiToolFor(env);
   const machines = machineStoreOf(deployment, env).all();

@@ -1,6 +1,7 @@
+import { closeRun } from './run-session.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJson, type RunDir } from '../run/run-dir.js';
+import { type RunDir } from '../run/run-dir.js';
 import { observationOfTransportError } from '../failures/observations.js';
 import { UserError } from '../core/user-error.js';
 import type { FailureRecord } from '../failures/record.js';
@@ -41,7 +42,6 @@ export async function runRecoveries(
   deployment: Deployment,
   options: RunOptions,
 ): Promise<RecoveriesOutcome> {
-  const startedMs = env.nowMs();
   const server = deployment.inventory.nodes.find((n) => barclampRolesOf(deployment.inventory, n).has(SERVER_ROLE));
   if (!server)
     throw new UserError('invalid-input', `no node of ${deployment.inventory.file} holds ${SERVER_ROLE}`, [
@@ -117,17 +117,12 @@ export async function runRecoveries(
       writeFileAtomic(recoveriesSnapshotFile(deployment.stateDir), `${JSON.stringify(view)}\n`, 0o600);
     }
     if (options.stop.aborted) status = 'interrupted';
-    const summary = {
-      runId: s.run.id,
+    closeRun(env, s, {
       status,
       nodesOk: status === 'ok' ? 1 : 0,
       nodesFailed: status === 'failed' ? 1 : 0,
       changed: 0,
-      failures: s.recorder.records.length,
-      ms: Math.round(env.nowMs() - startedMs),
-    } as const;
-    writeJson(s.run.summary, summary);
-    s.sink({ type: 'run.done', ...summary });
+    });
     return { run: s.run, seen, failures: s.recorder.records };
   } finally {
     for (const t of s.transports.values()) t.close();

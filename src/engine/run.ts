@@ -1,3 +1,4 @@
+import { closeRun, openRun, type RunSession } from './run-session.js';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../core/user-error.js';
 import { fanOut, type EventSink } from '../run/events.js';
@@ -5,7 +6,7 @@ import { acquireLock } from '../apply/lock.js';
 import { executePlan, type ExecutionResult } from '../apply/executor.js';
 import { runHealthChecks } from '../apply/health.js';
 import { recordBillOfMaterials } from '../bom/record-bom.js';
-import { createRunDir, eventFileSink, runIdFor, writeJson, type RunDir } from '../run/run-dir.js';
+import { writeJson, type RunDir } from '../run/run-dir.js';
 import type { Observation } from '../failures/classify.js';
 import { FailureRecorder } from '../failures/record.js';
 import { seconds } from '../report/duration.js';
@@ -53,10 +54,7 @@ export interface ApplyOptions extends RunOptions {
 }
 
 /** A run that has its directory, event sink, failure recorder and rendered desired state. */
-export interface Started {
-  run: RunDir;
-  sink: EventSink;
-  recorder: FailureRecorder;
+export interface Started extends RunSession {
   secrets: Secrets;
   desired: DesiredState;
   inputDigest: string;
@@ -68,31 +66,16 @@ export function startRun(env: Environment, deployment: Deployment, command: stri
   const nodes = selectNodes(deployment, options.limit);
   const { secrets, generated } = prepareSecrets(env, deployment);
   const { desired, inputDigest } = desiredState(env, deployment, secrets, options.checkSuites);
-  const run = createRunDir(deployment.stateDir, runIdFor(env.now(), env.randomId()));
-  const sink = fanOut(eventFileSink(run.events, env.now), options.sink);
   const secretValues = Object.values(secrets);
-  const recorder = new FailureRecorder({
-    taxonomy: deployment.taxonomy,
-    runId: run.id,
-    release: deployment.inventory.release,
-    toolVersion: env.toolVersion,
-    file: run.failures,
-    secrets: () => secretValues,
-    now: env.now,
-  });
-  const resting = [...maintenanceNodes(deployment)];
-  sink({
-    type: 'run.start',
-    schema: 'bootstrap-events/1',
-    runId: run.id,
+  const session = openRun(env, deployment, {
     command,
-    deployment: deployment.inventory.deployment,
     nodes,
-    runDir: run.dir,
-    ...(resting.length > 0 ? { maintenance: resting } : {}),
+    secrets: () => secretValues,
+    sink: options.sink,
+    maintenance: [...maintenanceNodes(deployment)],
   });
-  if (generated.length > 0) sink({ type: 'secrets.generated', names: generated });
-  return { run, sink, recorder, secrets, desired, inputDigest, nodes, transports: new Map() };
+  if (generated.length > 0) session.sink({ type: 'secrets.generated', names: generated });
+  return { ...session, secrets, desired, inputDigest, nodes, transports: new Map() };
 }
 
 /** Connections are opened after provisioning, which may have pinned new host keys. */
@@ -133,15 +116,11 @@ export async function runPlan(
   connectNodes(deployment, s, options);
   try {
     const plan = await planWith(env, s, options);
-    s.sink({
-      type: 'run.done',
-      runId: s.run.id,
+    closeRun(env, s, {
       status: plan.unreachable.length > 0 ? 'failed' : 'ok',
       nodesOk: plan.nodes.length,
       nodesFailed: plan.unreachable.length,
       changed: 0,
-      failures: s.recorder.records.length,
-      ms: 0,
     });
     return { plan, run: s.run, failures: s.recorder.records.length };
   } finally {
@@ -162,7 +141,6 @@ export async function runApply(
   deployment: Deployment,
   requested: ApplyOptions,
 ): Promise<ApplyOutcome> {
-  const startedMs = env.nowMs();
   preflight(env, deployment, requested.limit);
   const lockRunId = `${env.pid}-${env.randomId()}`;
   const lock = acquireLock(deployment.paths.lock, lockRunId, env.now().toISOString(), {
@@ -290,22 +268,18 @@ export async function runApply(
     const stoppedEarly = deadline.passed()
       ? `the overall deadline of ${seconds(requested.deadlineMs ?? 0)} passed`
       : execution.stoppedEarly;
-    const summary = {
-      runId: s.run.id,
-      status,
-      ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
-      nodesOk: outcomes.filter((o) => o.status === 'ok').length,
-      nodesFailed: failed,
-      changed: outcomes.reduce((n, o) => n + o.changed, 0),
-      failures: s.recorder.records.length,
-      ms: Math.round(env.nowMs() - startedMs),
-    } as const;
-    writeJson(s.run.summary, {
-      ...summary,
-      nodes: Object.fromEntries(execution.nodes),
-      failuresByGene: countBy(s.recorder.records.map((r) => r.gene)),
-    });
-    s.sink({ type: 'run.done', ...summary });
+    closeRun(
+      env,
+      s,
+      {
+        status,
+        ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
+        nodesOk: outcomes.filter((o) => o.status === 'ok').length,
+        nodesFailed: failed,
+        changed: outcomes.reduce((n, o) => n + o.changed, 0),
+      },
+      { nodes: Object.fromEntries(execution.nodes), failuresByGene: countBy(s.recorder.records.map((r) => r.gene)) },
+    );
     return { plan, run: s.run, execution, failures: s.recorder.records };
   } finally {
     deadline.cancel();

@@ -1,6 +1,7 @@
+import { closeRun } from './run-session.js';
 import { checkObservation, recordCheckFailure, runCheck } from '../apply/checks.js';
 import { isHealthCheck, runHealthChecks } from '../apply/health.js';
-import { writeJson, type RunDir } from '../run/run-dir.js';
+import { type RunDir } from '../run/run-dir.js';
 import { observationOfTransportError } from '../failures/observations.js';
 import type { FailureRecord } from '../failures/record.js';
 import { TransportError } from '../transport/transport.js';
@@ -26,7 +27,6 @@ const REACH_TIMEOUT_MS = 30_000;
  * everything that is wrong, each failure classified and recorded like apply's.
  */
 export async function runVerify(env: Environment, deployment: Deployment, options: RunOptions): Promise<VerifyOutcome> {
-  const startedMs = env.nowMs();
   preflight(env, deployment, options.limit);
   const s = startRun(env, deployment, 'verify', options);
   connectNodes(deployment, s, options);
@@ -88,17 +88,12 @@ export async function runVerify(env: Environment, deployment: Deployment, option
     const interrupted = options.stop.aborted;
     const failed = [...nodes.values()].filter((v) => v === 'failed').length;
     const status = interrupted ? 'interrupted' : failed > 0 ? 'failed' : 'ok';
-    const summary = {
-      runId: s.run.id,
-      status,
-      nodesOk: nodes.size - failed,
-      nodesFailed: failed,
-      changed: 0,
-      failures: s.recorder.records.length,
-      ms: Math.round(env.nowMs() - startedMs),
-    } as const;
-    writeJson(s.run.summary, { ...summary, nodes: Object.fromEntries(nodes) });
-    s.sink({ type: 'run.done', ...summary });
+    closeRun(
+      env,
+      s,
+      { status, nodesOk: nodes.size - failed, nodesFailed: failed, changed: 0 },
+      { nodes: Object.fromEntries(nodes) },
+    );
     return { run: s.run, nodes, failures: s.recorder.records, interrupted };
   } finally {
     for (const t of s.transports.values()) t.close();
