@@ -54,7 +54,7 @@ export async function createSweepRack(): Promise<SweepRack> {
       },
     };
     await ensureNamespace(bmc.namespace, bridge, `bsvbb${i + 1}`, `${bmc.address}/24`);
-    pids.push(startBmc(bmc, ['/bin/true'], join(REPO, 'templates/lab')));
+    pids.push(startBmc(bmc, ['/bin/true'], join(REPO, 'share/lab')));
     bmcs.push(bmc);
   }
   const passwordFile = (name: string, value: string) => {

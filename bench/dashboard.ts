@@ -54,7 +54,7 @@ export async function measureDashboard(nodes: number): Promise<DashboardMeasure>
     port: 0,
     view,
     secrets: () => [],
-    assetsDir: join(REPO, 'templates/dashboard'),
+    assetsDir: join(REPO, 'share/dashboard'),
     intervalMs: 100,
   });
   const browser = await chromium.launch({
@@ -98,7 +98,7 @@ export async function measureDashboard(nodes: number): Promise<DashboardMeasure>
 }
 
 function syntheticRack(count: number): DashboardInput {
-  const taxonomy = loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml'));
+  const taxonomy = loadTaxonomy(join(REPO, 'share/taxonomy.yaml'));
   const names = Array.from({ length: count }, (_, i) => `n${i}`);
   const machines: MachineRecord[] = names.map((node, i) => ({
     id: node,

@@ -116,7 +116,7 @@ export function planAtScale(nodes: number): PlanningResult {
       inventory: loaded.inventory,
       barclamps: loaded.catalog.barclamps,
       secrets,
-      sharedTemplates: join(REPO, 'templates'),
+      sharedTemplates: join(REPO, 'barclamps', '_shared'),
     });
     if (!result.ok) throw new Error(`render failed: ${result.diagnostics.map((d) => d.summary).join('; ')}`);
     const t2 = performance.now();

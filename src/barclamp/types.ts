@@ -59,7 +59,7 @@ export interface PackageResource {
 export interface FileResource {
   type: 'file';
   path: string;
-  /** Template file name under the barclamp's `templates/` (or the shared `templates/`). */
+  /** Template file name under the barclamp's `templates/` (or the shared partials in `barclamps/_shared/`). */
   template?: string;
   /** Inline ejs content, for one-liners. */
   content?: string;

@@ -15,7 +15,7 @@ export interface DashboardServerOptions {
   view: () => DashboardView;
   /** Values that must never reach a page, whatever the view holds (defence in depth: records are redacted already). */
   secrets: () => readonly string[];
-  /** templates/dashboard: index.html, app.js, style.css — served by us, no CDN (deploy-day rooms are offline). */
+  /** share/dashboard: index.html, app.js, style.css — served by us, no CDN (deploy-day rooms are offline). */
   assetsDir: string;
   /** How often watchers are sent a changed view. */
   intervalMs?: number;

@@ -1,3 +1,4 @@
+import { packageLayout } from '../core/package-layout.js';
 import { join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/user-error.js';
@@ -26,7 +27,7 @@ export interface Deployment {
 
 export function openDeployment(env: Environment, inventoryFile: string, stateDirOption?: string): Deployment {
   const loaded = loadInventory(resolve(env.cwd, inventoryFile), {
-    builtinBarclamps: join(env.packageRoot, 'barclamps'),
+    builtinBarclamps: packageLayout(env.packageRoot).barclamps,
     home: env.home,
   });
   if (!loaded.inventory || hasErrors(loaded.diagnostics)) {
@@ -41,7 +42,7 @@ export function openDeployment(env: Environment, inventoryFile: string, stateDir
     inventory,
     catalog: loaded.catalog,
     stateDir,
-    taxonomy: loadTaxonomy(join(env.packageRoot, 'src', 'failures', 'taxonomy.yaml')),
+    taxonomy: loadTaxonomy(packageLayout(env.packageRoot).taxonomy),
     paths: {
       secrets: join(stateDir, 'secrets.json'),
       knownHosts: join(stateDir, 'known_hosts.json'),
@@ -114,7 +115,7 @@ export function desiredState(
     inventory: deployment.inventory,
     barclamps: deployment.catalog.barclamps,
     secrets,
-    sharedTemplates: join(env.packageRoot, 'templates'),
+    sharedTemplates: packageLayout(env.packageRoot).sharedTemplates,
     checkSuites,
   });
   if (!result.ok)

@@ -3,7 +3,7 @@ export interface Environment {
   cwd: string;
   home: string;
   env: Readonly<Record<string, string | undefined>>;
-  /** Repository/package root: barclamps/, templates/, src/failures/taxonomy.yaml live under it. */
+  /** Repository/package root: barclamps/ and share/ live under it (see core/package-layout.ts). */
   packageRoot: string;
   toolVersion: string;
   pid: number;

@@ -32,7 +32,7 @@ export interface BmcSim {
 /**
  * Writes the BMC's configuration and the machine's power-on script, then starts ipmi_sim inside the BMC
  * namespace on UDP 623. `powerOn` is the command that boots the machine (argument vector); the hooks
- * come from `templateDir` (templates/lab/).
+ * come from `templateDir` (share/lab/).
  */
 export function startBmc(bmc: BmcSim, powerOn: readonly string[], templateDir: string): number {
   mkdirSync(bmc.dir, { recursive: true, mode: 0o700 });

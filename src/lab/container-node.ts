@@ -21,7 +21,7 @@ export interface ContainerNode {
 
 /**
  * The command that boots a node whose disk already holds a system (no firmware, no installer): enter its
- * network namespace, unshare the rest and run templates/lab/disk-boot.sh, which ends in systemd.
+ * network namespace, unshare the rest and run share/lab/disk-boot.sh, which ends in systemd.
  */
 export function bootCommand(node: ContainerNode, templateDir: string): string[] {
   prepareDisk(node);

@@ -66,9 +66,9 @@ export interface LabDeps {
   nowMs: () => number;
   isAlive: (pid: number) => boolean;
   kill: (pid: number, signal: NodeJS.Signals) => void;
-  /** templates/lab/: BMC hooks and machine firmware. */
+  /** share/lab/: BMC hooks and machine firmware. */
   templateDir: string;
-  /** templates/provisioner/: the discovery ramdisk's init (QEMU machines boot the real image). */
+  /** share/provisioner/: the discovery ramdisk's init (QEMU machines boot the real image). */
   provisionerTemplateDir: string;
   /** The admin node's provisioning services (DHCP/TFTP/HTTP boot): argument vector, run detached. */
   provisionerCommand: string[];

@@ -24,7 +24,7 @@ export interface DesiredInput {
   inventory: Inventory;
   barclamps: ReadonlyMap<string, Barclamp>;
   secrets: Secrets;
-  /** Shared templates directory (`templates/`), searched after the barclamp's own. */
+  /** Shared partials (`barclamps/_shared/`), searched after the barclamp's own templates. */
   sharedTemplates: string;
   /** Optional check suites to include (`verify --suite smoke`); checks of other suites are left out. */
   checkSuites?: readonly string[];
@@ -367,7 +367,7 @@ function loadTemplate(
     severity: 'error',
     code: 'template.missing',
     location: { file: barclamp.manifestFile, ...mentionOf(barclamp.manifestFile, name) },
-    summary: `template '${name}' not found in ${barclamp.name}/templates or templates/`,
+    summary: `template '${name}' not found in ${barclamp.name}/templates or barclamps/_shared/`,
     suggestion: 'check the file name in the file resource',
   });
 }

@@ -20,7 +20,7 @@ export function bootScriptValue(value: unknown): string {
   return text;
 }
 
-/** The provisioner's templates (templates/provisioner/), rendered in ejs strict mode; `<%= %>` is bootScriptValue. */
+/** The provisioner's templates (share/provisioner/), rendered in ejs strict mode; `<%= %>` is bootScriptValue. */
 export class BootScripts {
   private readonly cache = new Map<string, string>();
 

@@ -29,7 +29,7 @@ export interface ImageBuildDeps {
   ) => Promise<CommandResult>;
   log: (line: string) => void;
   nowMs: () => number;
-  /** templates/provisioner/: the ramdisk's /init and DHCP script. */
+  /** share/provisioner/: the ramdisk's /init and DHCP script. */
   templateDir: string;
   busybox?: string;
 }

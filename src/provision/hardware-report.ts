@@ -1,6 +1,6 @@
 import { normalizeMac } from '../util/ipv4.js';
 
-/** What the discovery agent reports about a machine (see templates/provisioner/discovery-agent.sh). */
+/** What the discovery agent reports about a machine (see share/provisioner/discovery-agent.sh). */
 export interface HardwareReport {
   cpu: { count: number; model: string; flags: string[] };
   memoryMiB: number;

@@ -20,7 +20,7 @@ describe('the live dashboard in a real browser, beside a lab apply', () => {
   const stateDir = join(dir, 'state');
   const inventory = join(dir, 'inventory.yaml');
   const artifacts = join(REPO, 'test-artifacts');
-  const taxonomy = loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml'));
+  const taxonomy = loadTaxonomy(join(REPO, 'share/taxonomy.yaml'));
   const cli = (args: string[]) =>
     runCli(args, {
       cwd: dir,

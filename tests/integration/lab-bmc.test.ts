@@ -78,7 +78,7 @@ describe('lab BMC powers its machine', () => {
         assetTag: 'asset-n1',
       },
     };
-    bmcPid = startBmc(bmc, bootCommand(node, join(REPO, 'templates/lab')), join(REPO, 'templates/lab'));
+    bmcPid = startBmc(bmc, bootCommand(node, join(REPO, 'share/lab')), join(REPO, 'share/lab'));
     for (let i = 0; i < 50 && (await ipmitool('chassis', 'power', 'status')).code !== 0; i++) await sleep(100);
   });
 

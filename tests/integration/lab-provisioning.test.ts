@@ -212,7 +212,7 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
       ).status,
     ).toBe(403);
     const claim = JSON.parse(
-      (await runCommand('sh', [join(import.meta.dirname, '../../templates/provisioner/discovery-agent.sh'), '--print']))
+      (await runCommand('sh', [join(import.meta.dirname, '../../share/provisioner/discovery-agent.sh'), '--print']))
         .stdout,
     ) as { nics: { name: string; mac: string }[] };
     claim.nics = [

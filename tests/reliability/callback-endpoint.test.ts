@@ -41,7 +41,7 @@ async function serve(
   const server = createBootServer({
     config,
     store,
-    scripts: new BootScripts(join(REPO, 'templates/provisioner')),
+    scripts: new BootScripts(join(REPO, 'share/provisioner')),
     authorizedKey: () => undefined,
     aptProxy: '',
     log: () => undefined,
@@ -60,7 +60,7 @@ async function serve(
 }
 
 async function agentReport(): Promise<string> {
-  const out = await runCommand('sh', [join(REPO, 'templates/provisioner/discovery-agent.sh'), '--print']);
+  const out = await runCommand('sh', [join(REPO, 'share/provisioner/discovery-agent.sh'), '--print']);
   expect(out.code, out.stderr).toBe(0);
   return out.stdout;
 }

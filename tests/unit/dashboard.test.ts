@@ -222,7 +222,7 @@ describe('dashboard server', () => {
       ...(maxStreams ? { maxStreams } : {}),
       view,
       secrets: () => [secret],
-      assetsDir: join(REPO, 'templates/dashboard'),
+      assetsDir: join(REPO, 'share/dashboard'),
       intervalMs: 50,
     });
     return { url: server.url, secret };

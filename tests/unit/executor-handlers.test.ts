@@ -49,7 +49,7 @@ async function execute(steps: PlanStep[]): Promise<string[]> {
   };
   const transport = new RecordingTransport('n1');
   const recorder = new FailureRecorder({
-    taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')),
+    taxonomy: loadTaxonomy(join(REPO, 'share/taxonomy.yaml')),
     runId: 'r',
     release: 'zed',
     toolVersion: '0',

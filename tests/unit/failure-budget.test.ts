@@ -57,7 +57,7 @@ async function run(failing: string[], maxFailedNodes?: number, batchCount = 2) {
   const transports = new Map(NODES.map((n) => [n, new ScriptedNode(n, failing.includes(n) ? 1 : 0)]));
   const events: BootstrapEvent[] = [];
   const recorder = new FailureRecorder({
-    taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')),
+    taxonomy: loadTaxonomy(join(REPO, 'share/taxonomy.yaml')),
     runId: 'r',
     release: 'zed',
     toolVersion: '0',

@@ -56,7 +56,7 @@ function phase(
     nodes: nodes.map((node) => ({ node, batches: [{ batch: 0, resources: [], checks: checks[node]! }] })),
   };
   const recorder = new FailureRecorder({
-    taxonomy: loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml')),
+    taxonomy: loadTaxonomy(join(REPO, 'share/taxonomy.yaml')),
     runId: 'r',
     release: 'zed',
     toolVersion: '0',

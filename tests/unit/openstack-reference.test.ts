@@ -28,7 +28,7 @@ function reference() {
     inventory: loaded.inventory!,
     barclamps: loaded.catalog.barclamps,
     secrets,
-    sharedTemplates: join(REPO, 'templates'),
+    sharedTemplates: join(REPO, 'barclamps', '_shared'),
   });
   if (!result.ok) throw new Error(JSON.stringify(result.diagnostics, null, 2));
   const resources = (node: string): DesiredResource[] =>
@@ -355,7 +355,7 @@ describe('the OpenStack reference deployment (inventory/lab.yaml)', () => {
         inventory: loaded.inventory!,
         barclamps: loaded.catalog.barclamps,
         secrets,
-        sharedTemplates: join(REPO, 'templates'),
+        sharedTemplates: join(REPO, 'barclamps', '_shared'),
         checkSuites,
       });
       if (!result.ok) throw new Error('render');

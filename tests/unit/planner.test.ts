@@ -18,7 +18,7 @@ function desiredFor(inventoryFile: string, secrets: Record<string, string> = {})
     inventory: loaded.inventory!,
     barclamps: loaded.catalog.barclamps,
     secrets,
-    sharedTemplates: join(REPO, 'templates'),
+    sharedTemplates: join(REPO, 'barclamps', '_shared'),
   });
   if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
   return result.desired;

@@ -92,7 +92,7 @@ describe('discovery agent and correlation', () => {
     for (const shell of [['busybox', 'sh'], ['sh']]) {
       const out = await runCommand(shell[0]!, [
         ...shell.slice(1),
-        join(REPO, 'templates/provisioner/discovery-agent.sh'),
+        join(REPO, 'share/provisioner/discovery-agent.sh'),
         '--print',
       ]);
       expect(out.code, out.stderr).toBe(0);
@@ -158,7 +158,7 @@ describe('discovery agent and correlation', () => {
 });
 
 describe('boot scripts', () => {
-  const scripts = new BootScripts(join(REPO, 'templates', 'provisioner'));
+  const scripts = new BootScripts(join(REPO, 'share', 'provisioner'));
   const machine = {
     server: 'http://10.77.0.1:8080',
     mac: '52:54:00:77:00:11',
@@ -197,8 +197,8 @@ describe('boot scripts', () => {
   });
 
   it('no provisioner template writes a value raw (<%-), so every value passes the check', () => {
-    for (const file of readdirSync(join(REPO, 'templates', 'provisioner')).filter((f) => f.endsWith('.ejs'))) {
-      expect(readFileSync(join(REPO, 'templates', 'provisioner', file), 'utf8'), file).not.toContain('<%-');
+    for (const file of readdirSync(join(REPO, 'share', 'provisioner')).filter((f) => f.endsWith('.ejs'))) {
+      expect(readFileSync(join(REPO, 'share', 'provisioner', file), 'utf8'), file).not.toContain('<%-');
     }
   });
 });

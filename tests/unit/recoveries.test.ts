@@ -10,7 +10,7 @@ import {
   type MasakariNotification,
 } from '../../src/recoveries/notification.js';
 
-const taxonomy = loadTaxonomy(join(import.meta.dirname, '../../src/failures/taxonomy.yaml'));
+const taxonomy = loadTaxonomy(join(import.meta.dirname, '../../share/taxonomy.yaml'));
 
 /** A host-failure notification shaped like masakari 14's (microversion 1.1), as the lab's first recovery printed it. */
 const hostLost: MasakariNotification = {

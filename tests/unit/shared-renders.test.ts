@@ -74,7 +74,7 @@ describe('templates rendered once for many nodes', () => {
       inventory: loaded.inventory!,
       barclamps: loaded.catalog.barclamps,
       secrets: {},
-      sharedTemplates: join(REPO, 'templates'),
+      sharedTemplates: join(REPO, 'barclamps', '_shared'),
     });
     if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
     return Object.fromEntries(

@@ -67,7 +67,7 @@ function rendered(loaded: ReturnType<typeof loadInventory>) {
     inventory,
     barclamps: loaded.catalog.barclamps,
     secrets,
-    sharedTemplates: join(REPO, 'templates'),
+    sharedTemplates: join(REPO, 'barclamps', '_shared'),
   });
   if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
   const batches = result.desired.nodes.find((n) => n.node === 'ctl1')!.batches;
@@ -209,7 +209,7 @@ describe('values never become code', () => {
       inventory,
       barclamps: loaded.catalog.barclamps,
       secrets,
-      sharedTemplates: join(REPO, 'templates'),
+      sharedTemplates: join(REPO, 'barclamps', '_shared'),
     });
     if (!result.ok) throw new Error(result.diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
     const scripts = result.desired.nodes.flatMap((n) =>

@@ -6,7 +6,7 @@ import { stringify, parse } from 'yaml';
 import { classify, type Observation } from '../../src/failures/classify.js';
 import { loadTaxonomy } from '../../src/failures/taxonomy.js';
 
-const FILE = join(import.meta.dirname, '../../src/failures/taxonomy.yaml');
+const FILE = join(import.meta.dirname, '../../share/taxonomy.yaml');
 const taxonomy = loadTaxonomy(FILE);
 
 describe('the shipped failure taxonomy', () => {

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
+import { packageLayout } from '../../core/package-layout.js';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { loadCatalog } from '../../barclamp/catalog.js';
 import type { ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
 export async function barclampsCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
-  const catalog = loadCatalog([join(io.env.packageRoot, 'barclamps')]);
+  const catalog = loadCatalog([packageLayout(io.env.packageRoot).barclamps]);
   for (const d of catalog.diagnostics) io.stderr.write(`${formatDiagnostic(d, io.env.cwd)}\n`);
   const list = [...catalog.barclamps.values()].sort((a, b) => a.name.localeCompare(b.name));
   if (args.flags.has('json')) {

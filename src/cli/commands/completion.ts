@@ -1,3 +1,4 @@
+import { packageLayout } from '../../core/package-layout.js';
 import type { ParsedArgs } from '../args.js';
 import { usage } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
@@ -33,7 +34,7 @@ export async function completionCommand(args: ParsedArgs, io: CommandIO, command
     completionScript(
       shell,
       commands,
-      loadTaxonomy(join(io.env.packageRoot, 'src', 'failures', 'taxonomy.yaml')).genes.map((g) => g.code),
+      loadTaxonomy(packageLayout(io.env.packageRoot).taxonomy).genes.map((g) => g.code),
     ),
   );
   return EXIT.ok;
@@ -46,7 +47,10 @@ export async function completeCommand(args: ParsedArgs, io: CommandIO): Promise<
   const file = given
     ? resolve(io.env.cwd, given)
     : (io.env.env.BOOTSTRAP_INVENTORY ?? join(io.env.packageRoot, 'inventory', 'lab.yaml'));
-  const loaded = loadInventory(file, { builtinBarclamps: join(io.env.packageRoot, 'barclamps'), home: io.env.home });
+  const loaded = loadInventory(file, {
+    builtinBarclamps: packageLayout(io.env.packageRoot).barclamps,
+    home: io.env.home,
+  });
   for (const node of loaded.inventory?.nodes ?? []) io.stdout.write(`${node.name}\n`);
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import { packageLayout } from '../../core/package-layout.js';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -262,8 +263,8 @@ export function labDeps(io: CommandIO, deployment: Deployment): LabDeps {
     nowMs: io.env.nowMs,
     isAlive: io.env.isAlive,
     kill: io.env.kill,
-    templateDir: join(io.env.packageRoot, 'templates', 'lab'),
-    provisionerTemplateDir: join(io.env.packageRoot, 'templates', 'provisioner'),
+    templateDir: packageLayout(io.env.packageRoot).labScripts,
+    provisionerTemplateDir: packageLayout(io.env.packageRoot).bootFiles,
     provisionerCommand: [
       io.env.execPath,
       join(io.env.packageRoot, 'bin', 'bootstrap.js'),

@@ -1,5 +1,5 @@
+import { packageLayout } from '../../core/package-layout.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { openDeployment, type Deployment } from '../../engine/deployment.js';
 import { inEmbeddedLab } from './embedded-lab.js';
 import { BootScripts } from '../../provision/boot-scripts.js';
@@ -19,7 +19,7 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
   const config = provisionerConfigFor(deployment);
   const store = machineStoreOf(deployment, io.env);
   const log = (line: string) => io.stderr.write(`${io.env.now().toISOString()} provisioner: ${line}\n`);
-  const templateDir = join(io.env.packageRoot, 'templates', 'provisioner');
+  const templateDir = packageLayout(io.env.packageRoot).bootFiles;
   try {
     const running = await startProvisioner({
       config,

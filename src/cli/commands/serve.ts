@@ -1,5 +1,6 @@
+import { packageLayout } from '../../core/package-layout.js';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UserError } from '../../core/user-error.js';
 import { dashboardSource } from '../../dashboard/dashboard-source.js';
 import { startDashboard, type DashboardServer } from '../../dashboard/server.js';
@@ -54,7 +55,7 @@ export async function startDashboardFor(
       ...(token !== undefined ? { token } : {}),
       view: source.view,
       secrets: source.secrets,
-      assetsDir: join(io.env.packageRoot, 'templates', 'dashboard'),
+      assetsDir: packageLayout(io.env.packageRoot).dashboardAssets,
     });
   } catch (error) {
     source.stop();

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { packageLayout } from '../../core/package-layout.js';
 import { howDetected, howReported } from '../../failures/gene-text.js';
 import { loadTaxonomy } from '../../failures/taxonomy.js';
 import { didYouMean } from '../../util/suggest.js';
@@ -6,7 +6,7 @@ import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
 
 export async function taxonomyCommand(args: ParsedArgs, io: CommandIO): Promise<number> {
-  const taxonomy = loadTaxonomy(join(io.env.packageRoot, 'src', 'failures', 'taxonomy.yaml'));
+  const taxonomy = loadTaxonomy(packageLayout(io.env.packageRoot).taxonomy);
   const code = args.positionals[0];
   if (code === undefined) {
     if (args.flags.has('json'))

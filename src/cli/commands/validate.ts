@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { packageLayout } from '../../core/package-layout.js';
+import { resolve } from 'node:path';
 import { formatDiagnostic, hasErrors } from '../../core/diagnostic.js';
 import { UserError } from '../../core/user-error.js';
 import { openDeployment, preflight } from '../../engine/deployment.js';
@@ -11,7 +12,7 @@ export async function validateCommand(args: ParsedArgs, io: CommandIO): Promise<
   const file = args.positionals[0];
   if (!file) throw usage('validate needs an inventory file: bootstrap validate INVENTORY');
   const loaded = loadInventory(resolve(io.env.cwd, file), {
-    builtinBarclamps: join(io.env.packageRoot, 'barclamps'),
+    builtinBarclamps: packageLayout(io.env.packageRoot).barclamps,
     home: io.env.home,
   });
   if (!hasErrors(loaded.diagnostics)) {

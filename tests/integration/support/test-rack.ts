@@ -110,7 +110,7 @@ export async function createTestRack(
       authorizedKey: publicKey,
     };
     await ensureNamespace(node.namespace, bridge, `bsv${name}${i}`, `${node.address}/24`);
-    startNode(node, join(REPO, 'templates/lab'), isAlive);
+    startNode(node, join(REPO, 'share/lab'), isAlive);
     nodes.push(node);
   }
   /** Leaves nothing behind on the host: nodes, namespaces, package cache, bridge. */
@@ -201,7 +201,7 @@ export async function createTestRack(
     async restart(nodeName) {
       const node = byName(nodeName);
       await stopNode(node, control);
-      startNode(node, join(REPO, 'templates/lab'), isAlive);
+      startNode(node, join(REPO, 'share/lab'), isAlive);
       if (!(await waitForSsh(node.address, 60_000, sleep, () => Date.now())))
         throw new Error(`node ${nodeName} did not come back`);
     },

@@ -7,7 +7,7 @@ import type { RunRecord } from '../../../src/report/run-record.js';
 
 /** One apply on two nodes, as its run directory holds it: ctl1 fails db-sync (DB-ACCESS-DENIED), cmp1 converges. */
 export const REPO = join(import.meta.dirname, '../../..');
-export const taxonomy = loadTaxonomy(join(REPO, 'src/failures/taxonomy.yaml'));
+export const taxonomy = loadTaxonomy(join(REPO, 'share/taxonomy.yaml'));
 export const RUN = '20261122T080000Z-abc123';
 
 export const failure: FailureRecord = {
