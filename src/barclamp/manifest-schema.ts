@@ -142,6 +142,11 @@ const role = obj(
     cluster_max: int({ min: 1 }),
     resources: list(resource),
     checks: list(check),
+    reports: map(
+      obj({ run: str(), description: str() }, ['run', 'description']),
+      /^[a-z][a-z0-9-]*$/,
+      'lowercase report names',
+    ),
   },
   ['description'],
 );

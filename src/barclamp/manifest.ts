@@ -161,6 +161,12 @@ function toRole(
     ...(raw.cluster_max !== undefined ? { clusterMax: raw.cluster_max } : {}),
     resources,
     checks,
+    reports: Object.fromEntries(
+      Object.entries<{ run: string; description: string }>(raw.reports ?? {}).map(([n, r]) => [
+        n,
+        { run: r.run, description: r.description },
+      ]),
+    ),
   };
 }
 

@@ -47,6 +47,17 @@ export interface RoleSpec {
   clusterMax?: number;
   resources: ResourceSpec[];
   checks: CheckSpec[];
+  /**
+   * Read-only reports the tool asks this role's node for, by name: a command (not a template) whose output the
+   * tool understands. `recoveries`: the instance-HA notifications `bootstrap recoveries` records (src/recoveries/
+   * says what it prints).
+   */
+  reports: Record<string, ReportSpec>;
+}
+
+export interface ReportSpec {
+  run: string;
+  description: string;
 }
 
 export type ResourceSpec = PackageResource | FileResource | DirectoryResource | ServiceResource | CommandResource;

@@ -22,9 +22,30 @@ import { preflight, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
 import { connectNodes, startRun, type RunOptions } from './run.js';
 
-/** The masakari barclamp's read-only report of every notification (masakari/server, with keystone's admin rc). */
-const NOTIFICATIONS_COMMAND = '. /root/admin-openrc && bootstrap-masakari-notifications';
-const SERVER_ROLE = 'masakari/server';
+/** The report a barclamp role declares for this command (the reference: masakari's server role). */
+const REPORT = 'recoveries';
+
+/** Where the recoveries report comes from: the first deployed role that declares it, and the node holding it. */
+interface ReportSource {
+  barclamp: string;
+  role: string;
+  run: string;
+  node: string;
+}
+
+function recoveriesReport(deployment: Deployment): ReportSource | undefined {
+  const { inventory, catalog } = deployment;
+  for (const barclamp of [...catalog.barclamps.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const role of Object.values(barclamp.roles)) {
+      const report = role.reports[REPORT];
+      if (!report) continue;
+      const ref = `${barclamp.name}/${role.name}`;
+      const node = inventory.nodes.find((n) => barclampRolesOf(inventory, n).has(ref));
+      if (node) return { barclamp: barclamp.name, role: role.name, run: report.run, node: node.name };
+    }
+  }
+  return undefined;
+}
 
 export interface RecoveriesOutcome {
   run: RunDir;
@@ -42,18 +63,23 @@ export async function runRecoveries(
   deployment: Deployment,
   options: RunOptions,
 ): Promise<RecoveriesOutcome> {
-  const server = deployment.inventory.nodes.find((n) => barclampRolesOf(deployment.inventory, n).has(SERVER_ROLE));
-  if (!server)
-    throw new UserError('invalid-input', `no node of ${deployment.inventory.file} holds ${SERVER_ROLE}`, [
-      {
-        severity: 'error',
-        code: 'recoveries.no-masakari',
-        summary: `no node holds ${SERVER_ROLE}: there is no masakari to ask`,
-        suggestion: 'add masakari/server to a role of the inventory',
-      },
-    ]);
-  preflight(env, deployment, [server.name]);
-  const s = startRun(env, deployment, 'recoveries', { ...options, limit: [server.name] });
+  const source = recoveriesReport(deployment);
+  if (!source)
+    throw new UserError(
+      'invalid-input',
+      `no node of ${deployment.inventory.file} holds a role with a recoveries report`,
+      [
+        {
+          severity: 'error',
+          code: 'recoveries.no-masakari',
+          summary:
+            'no node holds a role that reports recoveries (in the reference: masakari/server): there is nothing to ask',
+          suggestion: 'add masakari/server to a role of the inventory',
+        },
+      ],
+    );
+  preflight(env, deployment, [source.node]);
+  const s = startRun(env, deployment, 'recoveries', { ...options, limit: [source.node] });
   connectNodes(deployment, s, options);
   const ledgerFile = join(deployment.stateDir, 'recoveries.json');
   const recorded = new Set(readLedger(ledgerFile));
@@ -61,7 +87,7 @@ export async function runRecoveries(
   const snapshot: RecoveriesSnapshot['notifications'] = [];
   let status: 'ok' | 'failed' | 'interrupted' = 'ok';
   try {
-    const notifications = await readNotifications(s, server.name, options);
+    const notifications = await readNotifications(s, source, options);
     if (notifications === undefined) status = 'failed';
     for (const notification of notifications ?? []) {
       const verdict = verdictOf(notification);
@@ -71,7 +97,7 @@ export async function runRecoveries(
       const what = describeNotification(notification);
       // one observation: what is recorded the first time, and what classifies it when it is only shown again
       const observation = {
-        source: 'masakari' as const,
+        source: 'recovery' as const,
         kind: notification.type,
         message: `masakari notification ${notification.id}: ${what}; status ${notification.status}`,
         details: { ...notification, timings },
@@ -80,9 +106,9 @@ export async function runRecoveries(
       if (recordedNow) {
         const record = s.recorder.record(
           {
-            node: notification.host ?? server.name,
-            barclamp: 'masakari',
-            role: 'server',
+            node: notification.host ?? source.node,
+            barclamp: source.barclamp,
+            role: source.role,
             step: `notification ${notification.id}`,
           },
           observation,
@@ -132,21 +158,20 @@ export async function runRecoveries(
 /** undefined when they could not be read: that failure is recorded like any other. */
 async function readNotifications(
   s: ReturnType<typeof startRun>,
-  node: string,
+  source: ReportSource,
   options: RunOptions,
 ): Promise<MasakariNotification[] | undefined> {
-  const where = { node, barclamp: 'masakari', role: 'server', step: 'read notifications' };
+  const { node } = source;
+  const where = { node, barclamp: source.barclamp, role: source.role, step: 'read notifications' };
   try {
-    const result = await s.transports
-      .get(node)!
-      .run(NOTIFICATIONS_COMMAND, { timeoutMs: 120_000, signal: options.kill });
+    const result = await s.transports.get(node)!.run(source.run, { timeoutMs: 120_000, signal: options.kill });
     if (result.code !== 0) {
       s.sink({
         type: 'failure.recorded',
         record: s.recorder.record(where, {
           source: 'remote-exec',
           kind: 'command',
-          message: `bootstrap-masakari-notifications failed on ${node} (exit ${result.code})`,
+          message: `the ${REPORT} report of ${source.barclamp}/${source.role} failed on ${node} (exit ${result.code})`,
           exitCode: result.code,
           stderr: result.stderr,
         }),
@@ -161,7 +186,7 @@ async function readNotifications(
         record: s.recorder.record(where, {
           source: 'remote-exec',
           kind: 'command',
-          message: `bootstrap-masakari-notifications printed no notification list: ${(error as Error).message}`,
+          message: `the ${REPORT} report of ${source.barclamp}/${source.role} printed no notification list: ${(error as Error).message}`,
           exitCode: 0,
         }),
       });

@@ -2,7 +2,7 @@ import type { Gene, Signal, Taxonomy } from './taxonomy.js';
 
 /** A failure as the tool observed it, before classification. */
 export interface Observation {
-  source: 'ssh-connect' | 'remote-exec' | 'check' | 'deadline' | 'local' | 'bmc' | 'pxe' | 'masakari';
+  source: 'ssh-connect' | 'remote-exec' | 'check' | 'deadline' | 'local' | 'bmc' | 'pxe' | 'recovery';
   /** Step kind for remote-exec (package, file, service, …) or check type. */
   kind?: string;
   message: string;

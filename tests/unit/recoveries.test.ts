@@ -44,7 +44,7 @@ const hostLost: MasakariNotification = {
 
 const gene = (n: MasakariNotification) =>
   classify(taxonomy, {
-    source: 'masakari',
+    source: 'recovery',
     kind: n.type,
     message: `masakari notification ${n.id}: ${describeNotification(n)}; status ${n.status}`,
   }).code;

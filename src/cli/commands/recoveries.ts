@@ -27,7 +27,7 @@ export async function recoveriesCommand(args: ParsedArgs, io: CommandIO): Promis
     if (!json && outcome.failures.length > 0) io.stdout.write(failureSummary(outcome.failures));
     if (io.stop.aborted) return EXIT.interrupted;
     const failedNow = outcome.seen.some((x) => x.verdict === 'failed' && x.recordedNow);
-    const unreadable = outcome.failures.some((f) => f.evidence.source !== 'masakari');
+    const unreadable = outcome.failures.some((f) => f.evidence.source !== 'recovery');
     return failedNow || unreadable ? EXIT.failed : EXIT.ok;
   } finally {
     progress.stop();
