@@ -135,7 +135,11 @@ export interface ApplyOutcome {
   failures: FailureRecorder['records'];
 }
 
-/** `bootstrap apply`: lock, gather + plan (or load a saved plan), execute exactly that plan, summarise. */
+/**
+ * `bootstrap apply`, phase by phase: lock → start the run (secrets, desired state, run.start) → provision the
+ * nodes without an OS → connect → plan (gather + plan, or a saved plan planning agrees with) → execute exactly
+ * that plan → settle (the cloud's health checks, the bill of materials) → summarise (life-cycle marks, run.done).
+ */
 export async function runApply(
   env: Environment,
   deployment: Deployment,
@@ -182,22 +186,7 @@ export async function runApply(
     const selected = s.nodes;
     s.nodes = s.nodes.filter((n) => !notProvisioned.includes(n));
     connectNodes(deployment, s, options);
-    let plan: Plan;
-    if (options.planFile !== undefined) {
-      // the saved plan is what was reviewed; what runs is rebuilt from the inputs and must agree with it
-      const saved = loadSavedPlan(options.planFile, s.inputDigest);
-      const fresh = await gatherAndPlan(env, s, options);
-      refuseForeignSteps(options.planFile, saved, fresh, s.desired);
-      plan = { ...saved, batches: fresh.batches, unreachable: fresh.unreachable };
-      writeJson(s.run.plan, plan);
-      s.sink({
-        type: 'plan.ready',
-        summary: plan.summary,
-        changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name),
-      });
-    } else {
-      plan = await planWith(env, s, options);
-    }
+    const plan = await planPhase(env, s, options);
     const limited: Plan = { ...plan, nodes: plan.nodes.filter((n) => s!.nodes.includes(n.name)) };
     const deployable = s.nodes.filter((n) => !plan.unreachable.some((u) => u.node === n));
     markDeployment(deployment, env, deployable, 'deploying', `apply run ${s.run.id}`);
@@ -218,35 +207,7 @@ export async function runApply(
     });
     for (const u of plan.unreachable)
       if (s.nodes.includes(u.node)) execution.nodes.set(u.node, { status: 'failed', changed: 0 });
-    // Converged is not healthy: the cloud's own view (services enabled and up, agents alive, hosts in service)
-    // decides whether this run is ok. Asked from the nodes that converged, once nothing else is left to do.
-    if (!execution.interrupted && execution.stoppedEarly === undefined && !deadline.passed()) {
-      const converged = s.nodes.filter((n) => execution.nodes.get(n)?.status === 'ok');
-      const unhealthy = await runHealthChecks({
-        desired: s.desired,
-        runOn: converged,
-        known: new Set(deployment.inventory.nodes.map((n) => n.name)),
-        maintenance: maintenanceNodes(deployment),
-        transports: s.transports,
-        sink: s.sink,
-        recorder: s.recorder,
-        parallel: options.parallel,
-        mode: 'poll',
-        stop: options.stop,
-        kill: options.kill,
-        sleep: env.sleep,
-        nowMs: env.nowMs,
-      });
-      for (const node of unhealthy)
-        execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
-    }
-    // what each node runs now, package by package: bootstrap bom shows it and compares runs
-    if (!execution.interrupted)
-      await recordBillOfMaterials(s.run, deployable, s.transports, {
-        parallel: options.parallel,
-        signal: options.kill,
-        sink: s.sink,
-      });
+    await settlePhase(env, deployment, s, options, execution, deployable, deadline.passed());
     for (const n of notProvisioned) if (selected.includes(n)) execution.nodes.set(n, { status: 'failed', changed: 0 });
     if (deadline.passed()) {
       // every node the deadline left unfinished says where it was, unless it already has its own record
@@ -286,6 +247,76 @@ export async function runApply(
     for (const t of s?.transports.values() ?? []) t.close();
     lock.release();
   }
+}
+
+/** The plan this apply executes: planned now, or a saved plan that planning now agrees with. */
+async function planPhase(env: Environment, s: Started, options: ApplyOptions): Promise<Plan> {
+  if (options.planFile === undefined) return planWith(env, s, options);
+  // the saved plan is what was reviewed; what runs is rebuilt from the inputs and must agree with it
+  const saved = loadSavedPlan(options.planFile, s.inputDigest);
+  const fresh = await gatherAndPlan(env, s, options);
+  refuseForeignSteps(options.planFile, saved, fresh, s.desired);
+  const plan = { ...saved, batches: fresh.batches, unreachable: fresh.unreachable };
+  writeJson(s.run.plan, plan);
+  s.sink({
+    type: 'plan.ready',
+    summary: plan.summary,
+    changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name),
+  });
+  return plan;
+}
+
+/**
+ * After the plan ran: converged is not healthy — the cloud's own view (services enabled and up, agents alive,
+ * hosts in service), asked from the nodes that converged once nothing else is left to do, decides whether they
+ * are ok; then what each node runs now, package by package (bootstrap bom shows it and compares runs).
+ */
+async function settlePhase(
+  env: Environment,
+  deployment: Deployment,
+  s: Started,
+  options: ApplyOptions,
+  execution: ExecutionResult,
+  deployable: readonly string[],
+  deadlinePassed: boolean,
+): Promise<void> {
+  if (!execution.interrupted && execution.stoppedEarly === undefined && !deadlinePassed) {
+    const converged = s.nodes.filter((n) => execution.nodes.get(n)?.status === 'ok');
+    for (const node of await cloudHealthPhase(env, deployment, s, options, converged, 'poll'))
+      execution.nodes.set(node, { status: 'failed', changed: execution.nodes.get(node)?.changed ?? 0 });
+  }
+  if (!execution.interrupted)
+    await recordBillOfMaterials(s.run, deployable, s.transports, {
+      parallel: options.parallel,
+      signal: options.kill,
+      sink: s.sink,
+    });
+}
+
+/** The barclamps' health checks within a run (apply polls them, verify asks once): the nodes found unhealthy. */
+export function cloudHealthPhase(
+  env: Environment,
+  deployment: Deployment,
+  s: Started,
+  options: RunOptions,
+  runOn: readonly string[],
+  mode: 'poll' | 'once',
+): Promise<Set<string>> {
+  return runHealthChecks({
+    desired: s.desired,
+    runOn: [...runOn],
+    known: new Set(deployment.inventory.nodes.map((n) => n.name)),
+    maintenance: maintenanceNodes(deployment),
+    transports: s.transports,
+    sink: s.sink,
+    recorder: s.recorder,
+    parallel: options.parallel,
+    mode,
+    stop: options.stop,
+    kill: options.kill,
+    sleep: env.sleep,
+    nowMs: env.nowMs,
+  });
 }
 
 function allowedFailures(limit: NonNullable<ApplyOptions['maxFailures']>, selected: number): number {

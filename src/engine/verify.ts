@@ -1,14 +1,14 @@
 import { closeRun } from './run-session.js';
 import { checkObservation, recordCheckFailure, runCheck } from '../apply/checks.js';
-import { isHealthCheck, runHealthChecks } from '../apply/health.js';
+import { isHealthCheck } from '../apply/health.js';
 import { type RunDir } from '../run/run-dir.js';
 import { observationOfTransportError } from '../failures/observations.js';
 import type { FailureRecord } from '../failures/record.js';
 import { TransportError } from '../transport/transport.js';
 import { runPool } from '../util/pool.js';
-import { maintenanceNodes, preflight, type Deployment } from './deployment.js';
+import { preflight, type Deployment } from './deployment.js';
 import type { Environment } from './environment.js';
-import { connectNodes, startRun, type RunOptions } from './run.js';
+import { cloudHealthPhase, connectNodes, startRun, type RunOptions } from './run.js';
 
 export interface VerifyOutcome {
   run: RunDir;
@@ -69,21 +69,14 @@ export async function runVerify(env: Environment, deployment: Deployment, option
       }
     });
     // the cloud's own view (services, agents, hosts, notifications), asked where the credentials are
-    const unhealthy = await runHealthChecks({
-      desired: s.desired,
-      runOn: s.nodes.filter((n) => !unreachable.has(n)),
-      known: new Set(deployment.inventory.nodes.map((n) => n.name)),
-      maintenance: maintenanceNodes(deployment),
-      transports: s.transports,
-      sink: s.sink,
-      recorder: s.recorder,
-      parallel: options.parallel,
-      mode: 'once',
-      stop: options.stop,
-      kill: options.kill,
-      sleep: env.sleep,
-      nowMs: env.nowMs,
-    });
+    const unhealthy = await cloudHealthPhase(
+      env,
+      deployment,
+      s,
+      options,
+      s.nodes.filter((n) => !unreachable.has(n)),
+      'once',
+    );
     for (const node of unhealthy) nodes.set(node, 'failed');
     const interrupted = options.stop.aborted;
     const failed = [...nodes.values()].filter((v) => v === 'failed').length;
