@@ -95,7 +95,11 @@ async function gatherAndPlan(env: Environment, s: Started, options: RunOptions):
 }
 
 async function planWith(env: Environment, s: Started, options: RunOptions): Promise<Plan> {
-  const plan = await gatherAndPlan(env, s, options);
+  return planReady(s, await gatherAndPlan(env, s, options));
+}
+
+/** The plan this run executes, kept in the run's directory and announced. */
+function planReady(s: Started, plan: Plan): Plan {
   writeJson(s.run.plan, plan);
   s.sink({
     type: 'plan.ready',
@@ -256,14 +260,7 @@ async function planPhase(env: Environment, s: Started, options: ApplyOptions): P
   const saved = loadSavedPlan(options.planFile, s.inputDigest);
   const fresh = await gatherAndPlan(env, s, options);
   refuseForeignSteps(options.planFile, saved, fresh, s.desired);
-  const plan = { ...saved, batches: fresh.batches, unreachable: fresh.unreachable };
-  writeJson(s.run.plan, plan);
-  s.sink({
-    type: 'plan.ready',
-    summary: plan.summary,
-    changedNodes: plan.nodes.filter((n) => n.steps.some((st) => st.action !== 'noop')).map((n) => n.name),
-  });
-  return plan;
+  return planReady(s, { ...saved, batches: fresh.batches, unreachable: fresh.unreachable });
 }
 
 /**
