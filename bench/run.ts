@@ -10,6 +10,7 @@ import { measureDashboard, type DashboardMeasure } from './dashboard.js';
 import { referenceDeploy } from './reference-deploy.js';
 import { cloudWorks } from './cloud-works.js';
 import { recoveryRounds } from './recovery.js';
+import { diskInstallRounds } from './disk-install.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -277,6 +278,26 @@ async function recoverySection(rounds: number): Promise<Section> {
   };
 }
 
+/** A real install onto a QEMU machine's disk, legacy BIOS and UEFI side by side in one apply. */
+async function installSection(rounds: number): Promise<Section> {
+  const result = await diskInstallRounds(rounds);
+  const spread = (values: number[]) =>
+    `${median(values).toFixed(0)} s (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
+  const row = (firmware: 'bios' | 'uefi', label: string) => {
+    const of = result.filter((r) => r.firmware === firmware);
+    return `| ${label} | ${spread(of.map((r) => r.installS))} | ${spread(of.map((r) => r.bootS))} | **${spread(of.map((r) => r.totalS))}** |`;
+  };
+  const markdown = [
+    `Per round a fresh lab with two QEMU/TCG machines (512 MiB, one vCPU each, 4 GiB virtio disk) in the inventory, installed side by side by one \`bootstrap apply\` (base barclamp) from powered-off, empty disks: PXE → the install ramdisk → the OS image (1.5 GiB raw, gzip) written and its SHA-256 checked → host keys, address, NIC name → callback → power-off → firmware → GRUB → the installed kernel → sshd. ${result.length / 2} round(s), median (min–max).`,
+    '',
+    '| firmware | power-cycle → installed callback | callback → SSH | power-cycle → SSH |',
+    '|---|---:|---:|---:|',
+    row('bios', 'SeaBIOS (legacy BIOS)'),
+    row('uefi', 'OVMF (UEFI)'),
+  ].join('\n');
+  return { name: 'install', title: 'Installing onto a disk', markdown, data: result, method: `${rounds} round(s)` };
+}
+
 function seconds(r: SideResult): string {
   return `${(r.medianMs / 1000).toFixed(2)} s (${(r.minMs / 1000).toFixed(2)}–${(r.maxMs / 1000).toFixed(2)})`;
 }
@@ -297,6 +318,7 @@ async function main(argv: string[]): Promise<void> {
     ['reference', () => referenceSection()],
     ['cloud', () => cloudSection(rounds)],
     ['recovery', () => recoverySection(rounds)],
+    ['install', () => installSection(rounds)],
   ];
   const sections: Section[] = [];
   for (const [name, bench] of benchmarks) {

@@ -132,6 +132,8 @@ function fileScript(
     `chmod ${resource.mode} "$tmp"`,
     'sync "$tmp" 2>/dev/null || true',
     'mv -f "$tmp" "$p"',
+    // the rename is durable once its directory is: a power cut right after apply keeps the new file
+    'sync -- "$d" 2>/dev/null || true',
     'trap - EXIT',
     // a unit file or drop-in only counts once systemd has re-read it (before any restart it notifies)
     'case "$p" in /etc/systemd/system/*|/lib/systemd/system/*|/usr/lib/systemd/system/*) systemctl daemon-reload ;; esac',

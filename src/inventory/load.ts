@@ -103,6 +103,20 @@ function normalize(raw: Record<string, any>, file: string, barclampPaths: string
       roles: n.roles,
       attributes: n.attributes ?? {},
       ...(n.maintenance === true ? { maintenance: true } : {}),
+      ...(n.install
+        ? {
+            install: {
+              rootDevice: {
+                ...(n.install.root_device?.name !== undefined ? { name: n.install.root_device.name } : {}),
+                ...(n.install.root_device?.serial !== undefined ? { serial: n.install.root_device.serial } : {}),
+                ...(n.install.root_device?.min_size_gib !== undefined
+                  ? { minSizeGiB: n.install.root_device.min_size_gib }
+                  : {}),
+              },
+              wipe: n.install.wipe === true,
+            },
+          }
+        : {}),
     };
   });
   const bmcPassword = resolveSecret(raw.bmc?.password);

@@ -7,6 +7,9 @@ const NAME_HINT = 'lower-case letters, digits and dashes (a host name)';
 const SIMPLE_NAME = /^[a-z][a-z0-9_-]{0,40}$/;
 const ROLE_REF = /^[a-z][a-z0-9-]{0,40}\/[a-z][a-z0-9-]{0,40}$/;
 
+/** Disk serials reach the install agent's preseed: the characters a boot script may carry. */
+const DISK_SERIAL = /^[A-Za-z0-9._:\/=-]{1,64}$/;
+
 /** BMC user names that reach the cluster configuration and shell commands: nothing that needs quoting. */
 const BMC_USER = /^[A-Za-z0-9._-]{1,16}$/;
 
@@ -47,6 +50,15 @@ const node = obj(
     // taken out of service on purpose (repair, hardware swap): apply and verify leave it alone, the cloud's
     // health checks expect its services out of service, and nothing puts it back until this is removed
     maintenance: bool(),
+    // how the install agent treats the machine's disks (Ironic's root device hints; wiping needs consent)
+    install: obj({
+      root_device: obj({
+        name: str({ pattern: /^[a-z][a-z0-9]{1,30}$/, patternHint: 'a kernel disk name such as sda, vda or nvme0n1' }),
+        serial: str({ pattern: DISK_SERIAL, patternHint: 'letters, digits and . _ : / = - (as the disk reports it)' }),
+        min_size_gib: int({ min: 1, max: 1_000_000 }),
+      }),
+      wipe: bool(),
+    }),
   },
   ['name', 'roles'],
 );

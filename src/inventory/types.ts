@@ -60,6 +60,13 @@ export interface NodeSpec {
   attributes: Record<string, Record<string, unknown>>;
   /** Out of service on purpose: apply and verify leave it alone; health checks expect it out of service. */
   maintenance?: true;
+  /** Install-time disk choices: root device hints, and whether a disk that is not empty may be wiped. */
+  install?: InstallSettings;
+}
+
+export interface InstallSettings {
+  rootDevice: { name?: string; serial?: string; minSizeGiB?: number };
+  wipe: boolean;
 }
 
 export interface BarclampRoleRef {

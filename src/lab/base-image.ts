@@ -1,6 +1,5 @@
 import {
   existsSync,
-  readFileSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -11,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { mustRun } from '../util/exec.js';
+import { hostMirror } from '../provision/host-mirror.js';
 
 /** Packages every lab node image has: real systemd as PID 1, sshd, sudo, python3 for OpenStack tooling. */
 export const IMAGE_PACKAGES = [
@@ -51,23 +51,6 @@ export const MASKED_UNITS = [
 ];
 
 export const IMAGE_VERSION = 2;
-
-/** The host's Debian mirror (lab nodes use the same one, through the admin node's package cache). */
-export function hostMirror(readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): string {
-  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
-    let text: string;
-    try {
-      text = readFile(file);
-    } catch {
-      continue;
-    }
-    const deb822 = /^URIs:\s*(http\S+\/debian)\/?\s*$/m.exec(text);
-    if (deb822) return deb822[1]!;
-    const classic = /^deb\s+(?:\[[^\]]*\]\s+)?(http\S+\/debian)\/?\s+bookworm/m.exec(text);
-    if (classic) return classic[1]!;
-  }
-  return 'http://deb.debian.org/debian';
-}
 
 /**
  * Builds (once) the shared read-only Debian 12 root every container node overlays. Cached outside the

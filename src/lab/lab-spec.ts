@@ -49,6 +49,8 @@ export interface LabMachineSpec {
    * qemu: a QEMU/TCG virtual machine with a real BIOS and iPXE ROM that boots the discovery kernel.
    */
   kind: 'container' | 'qemu';
+  /** A QEMU machine's firmware (legacy BIOS unless lab.machines says uefi). */
+  firmware?: 'bios' | 'uefi';
 }
 
 /** The inventory network the lab gives every machine a second NIC on (guests' traffic, not the admin NIC's). */
@@ -78,6 +80,7 @@ export function labSpecOf(
   const adminBridgeAddress = `${typeof lab.admin_address === 'string' ? lab.admin_address : (admin?.gateway ?? '10.77.0.1')}/${prefix}`;
   const dir = typeof lab.dir === 'string' ? lab.dir : `${DEFAULT_LAB_ROOT}/${name}`;
   refuseUnsafeLabDir(dir, inventory.file);
+  refuseUnknownMachines(inventory);
   return {
     name,
     adminBridgeAddress,
@@ -127,6 +130,36 @@ const SYSTEM_DIRS = new Set([
 ]);
 
 /** lab.dir: an absolute, normalised path of its own, two levels deep at least, not a system directory. */
+/** lab.machines names inventory nodes and says what they are: anything else is a mistake worth stopping for. */
+function refuseUnknownMachines(inventory: Inventory): void {
+  const machines = inventory.lab?.machines;
+  if (machines === undefined) return;
+  const problems: string[] = [];
+  if (typeof machines !== 'object' || machines === null || Array.isArray(machines))
+    problems.push('lab.machines must map node names to {kind: qemu, firmware: bios|uefi}');
+  else
+    for (const [name, entry] of Object.entries(machines as Record<string, unknown>)) {
+      const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+      if (!inventory.nodes.some((n) => n.name === name)) problems.push(`lab.machines.${name}: no node of that name`);
+      if (e.kind !== 'qemu' && e.kind !== 'container')
+        problems.push(`lab.machines.${name}.kind: ${JSON.stringify(e.kind)} is not qemu or container`);
+      if (e.firmware !== undefined && e.firmware !== 'bios' && e.firmware !== 'uefi')
+        problems.push(`lab.machines.${name}.firmware: ${JSON.stringify(e.firmware)} is not bios or uefi`);
+    }
+  if (problems.length === 0) return;
+  throw new UserError(
+    'invalid-input',
+    problems[0]!,
+    problems.map((summary) => ({
+      severity: 'error' as const,
+      code: 'lab.machines',
+      location: { file: inventory.file, line: 1, col: 1 },
+      summary,
+      suggestion: 'lab: { machines: { NODE: { kind: qemu, firmware: uefi } } } — NODE one of the inventory nodes',
+    })),
+  );
+}
+
 function refuseUnsafeLabDir(dir: string, file: string): void {
   const normal = normalize(dir).replace(/\/+$/, '') || '/';
   const problem = !dir.startsWith('/')
@@ -148,9 +181,20 @@ function refuseUnsafeLabDir(dir: string, file: string): void {
   ]);
 }
 
-/** The last `qemuSpares` spares are QEMU machines; inventory nodes are always container machines. */
+/**
+ * The last `qemuSpares` spares are QEMU machines. Inventory nodes are container machines, unless
+ * `lab.machines: {NAME: {kind: qemu, firmware: bios|uefi}}` makes one a QEMU machine that bootstrap installs
+ * onto its own disk (the real-metal path).
+ */
 function machines(inventory: Inventory, count: number, qemuSpares: number): LabMachineSpec[] {
   const bmcBase = bmcBaseOf(inventory);
+  const chosen = (name: string): { kind: 'container' | 'qemu'; firmware?: 'bios' | 'uefi' } => {
+    const entry = (inventory.lab?.machines as Record<string, { kind?: unknown; firmware?: unknown }> | undefined)?.[
+      name
+    ];
+    if (entry?.kind !== 'qemu') return { kind: 'container' };
+    return { kind: 'qemu', firmware: entry.firmware === 'uefi' ? 'uefi' : 'bios' };
+  };
   const list: LabMachineSpec[] = [];
   for (let i = 0; i < count; i++) {
     const n = inventory.nodes[i];
@@ -165,7 +209,7 @@ function machines(inventory: Inventory, count: number, qemuSpares: number): LabM
         bmcMac,
         managementMac,
         spare: false,
-        kind: 'container',
+        ...chosen(n.name),
       });
     else
       list.push({
@@ -175,7 +219,9 @@ function machines(inventory: Inventory, count: number, qemuSpares: number): LabM
         bmcMac,
         managementMac,
         spare: true,
-        kind: i >= count - qemuSpares ? 'qemu' : 'container',
+        ...(i >= count - qemuSpares
+          ? { kind: 'qemu' as const, firmware: 'bios' as const }
+          : { kind: 'container' as const }),
       });
   }
   return list;

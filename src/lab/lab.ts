@@ -4,7 +4,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { netmaskOf } from '../util/ipv4.js';
-import { ensureBaseImage, hostMirror } from './base-image.js';
+import { ensureBaseImage } from './base-image.js';
+import { hostMirror } from '../provision/host-mirror.js';
 import { mustRun, runCommand, spawnDetached } from '../util/exec.js';
 import {
   deleteLink,
@@ -17,8 +18,9 @@ import {
   ensureNamespaceLink,
   ensureTap,
 } from './network.js';
-import { prepareQemuMachine, QEMU } from './qemu-machine.js';
+import { OVMF_CODE, prepareQemuMachine, QEMU } from './qemu-machine.js';
 import { ensureDiscoveryImage } from '../provision/discovery-image.js';
+import { ensureOsImage, OS_IMAGE_TOOLS } from '../provision/os-image.js';
 import { stopNode } from './container-node.js';
 import { startBmc, type BmcSim } from './bmc-sim.js';
 import { randomSecret } from '../secrets/secret-store.js';
@@ -122,9 +124,12 @@ function labBmcs(
 
 export async function missingTools(spec?: LabSpec): Promise<string[]> {
   const missing: string[] = [];
-  const tools = spec?.nodes.some((n) => n.kind === 'qemu') ? [...REQUIRED_TOOLS, QEMU] : REQUIRED_TOOLS;
+  const tools = spec?.nodes.some((n) => n.kind === 'qemu') ? [...REQUIRED_TOOLS, QEMU] : [...REQUIRED_TOOLS];
+  // a machine installed onto its disk needs the OS image, made without loop devices or mounts
+  if (spec?.nodes.some((n) => n.kind === 'qemu' && !n.spare)) tools.push(...OS_IMAGE_TOOLS);
   for (const tool of tools)
     if ((await runCommand('sh', ['-c', 'command -v "$1"', 'sh', tool])).code !== 0) missing.push(tool);
+  if (spec?.nodes.some((n) => n.firmware === 'uefi') && !existsSync(OVMF_CODE)) missing.push(`${OVMF_CODE} (ovmf)`);
   return missing;
 }
 
@@ -177,6 +182,9 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
     });
     await ensureHostNamespaceHandle(hostNamespace);
   }
+  // an inventory node on a QEMU machine is installed onto its disk: the OS image must be ready to serve
+  if (spec.nodes.some((n) => n.kind === 'qemu' && !n.spare))
+    await ensureOsImage(spec.imagesDir, { run: runCommand, log: deps.log, nowMs: deps.nowMs, mirror: hostMirror() });
   const password = ensurePasswordFile(labBmcPasswordFile(spec));
   const fence =
     spec.fenceUser !== undefined
@@ -267,7 +275,15 @@ export async function labUp(spec: LabSpec, deps: LabDeps): Promise<LabUpResult> 
       const dir = machineDir(spec, machine.name);
       const powerOn =
         machine.kind === 'qemu'
-          ? prepareQemuMachine({ dir, tap: names.tap, hostNamespace, mac: machine.mac, identity })
+          ? prepareQemuMachine({
+              dir,
+              tap: names.tap,
+              hostNamespace,
+              mac: machine.mac,
+              identity,
+              firmware: machine.firmware ?? 'bios',
+              templateDir: deps.templateDir,
+            })
           : prepareMachine({ namespace: names.namespace, dir, baseImage: image, identity }, deps.templateDir);
       recorded.bmcPid = startBmc(bmc, powerOn, deps.templateDir);
       recorded.bmcStart = processStartTime(recorded.bmcPid);

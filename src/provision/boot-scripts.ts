@@ -46,12 +46,25 @@ export class BootScripts {
     netmask: string;
     proxy: string;
     token: string;
+    /** The OS image's URL and SHA-256, both '' when the provisioner has none. */
+    image: string;
+    imageSha256: string;
+    rootName: string;
+    rootSerial: string;
+    /** '' for the agent's default (4 GiB). */
+    rootMinBytes: string;
+    wipe: boolean;
   }): string {
-    return this.render('preseed.cfg.ejs', vars);
+    return this.render('preseed.cfg.ejs', { ...vars, wipe: String(vars.wipe) });
   }
 
   agent(): string {
     return this.text('discovery-agent.sh');
+  }
+
+  /** The install agent the install ramdisk runs (writes the OS image, reports each step's failure). */
+  installer(): string {
+    return this.text('image-installer.sh');
   }
 
   private render(name: string, locals: Record<string, string>): string {

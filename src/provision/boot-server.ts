@@ -9,6 +9,7 @@ import type { BootScripts } from './boot-scripts.js';
 import { parseHardwareReport } from './hardware-report.js';
 import { bootActionFor, IllegalTransition } from './machine-state.js';
 import { unknownMachineId, type MachineRecord, type MachineStore } from './machine-store.js';
+import { readOsImage } from './os-image.js';
 import { bootServerUrl, type ProvisionerConfig } from './provisioner-config.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -64,6 +65,7 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
   deps.log(`${request.socket.remoteAddress ?? '?'} ${request.method} ${path}`);
   if (request.method === 'GET' && path === '/boot.ipxe') return reply(response, 200, deps.scripts.entry(server));
   if (request.method === 'GET' && path === '/agent.sh') return reply(response, 200, deps.scripts.agent());
+  if (request.method === 'GET' && path === '/installer.sh') return reply(response, 200, deps.scripts.installer());
   if (request.method === 'GET' && parts[0] === 'images' && parts.length > 1)
     return serveImage(deps.config.imagesDir, parts.slice(1), response);
   if (request.method === 'GET' && parts[0] === 'boot' && parts.length === 2) {
@@ -98,6 +100,9 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
       );
       return reply(response, 403, 'the preseed is served to the machine being installed only\n');
     }
+    const image = readOsImage(deps.config.imagesDir);
+    const install = machine.install;
+    const hints = install?.rootDevice;
     return reply(
       response,
       200,
@@ -110,6 +115,12 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
         netmask: deps.config.netmask,
         proxy: deps.aptProxy,
         token: machine.installToken,
+        image: image ? `${server}/images/${image.path}` : '',
+        imageSha256: image?.sha256 ?? '',
+        rootName: hints?.name ?? '',
+        rootSerial: hints?.serial ?? '',
+        rootMinBytes: hints?.minSizeGiB !== undefined ? String(hints.minSizeGiB * 1024 ** 3) : '',
+        wipe: install?.wipe ?? false,
       }),
     );
   }
@@ -135,14 +146,11 @@ async function handle(deps: BootServerDeps, request: IncomingMessage, response: 
     const body = await readBody(request);
     if (body === undefined) return reply(response, 413, `body larger than ${MAX_BODY} bytes\n`);
     if (parts[2] === 'inventory') return inventoryCallback(deps, mac, body, response);
-    if (parts[2] === 'installed')
-      return installedCallback(
-        deps,
-        mac,
-        body,
-        { peer, token: new URL(request.url ?? '/', 'http://boot').searchParams.get('token') ?? '' },
-        response,
-      );
+    const query = new URL(request.url ?? '/', 'http://boot').searchParams;
+    const from = { peer, token: query.get('token') ?? '' };
+    if (parts[2] === 'installed') return installedCallback(deps, mac, body, from, response);
+    if (parts[2] === 'failed')
+      return failedCallback(deps, mac, body, { ...from, step: query.get('step') ?? '' }, response);
   }
   reply(response, 404, 'not found\n');
 }
@@ -228,26 +236,8 @@ function installedCallback(
   from: { peer: string | undefined; token: string },
   response: ServerResponse,
 ): void {
-  const machine = deps.store.byMac(mac);
-  const id = machineIdFor(deps.config, machine, mac);
-  if (!machine || machine.state !== 'installing' || !machine.installToken) {
-    deps.store.sight(
-      id,
-      'rejected',
-      `install callback from ${from.peer ?? 'an unknown address'} in state ${machine?.state ?? 'unknown'}`,
-    );
-    return reply(response, 409, 'this machine is not being installed\n');
-  }
-  const reservation = deps.config.reservations.find((r) => r.mac === mac);
-  const fromMachine = reservation !== undefined && machineAddress(deps, mac, reservation.address, from.peer);
-  if (!fromMachine || !sameSecret(from.token, machine.installToken)) {
-    deps.store.sight(
-      machine.id,
-      'rejected',
-      `install callback from ${from.peer ?? 'an unknown address'} ${!fromMachine ? `instead of the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation?.address ?? 'none'})` : "without this install's token"}`,
-    );
-    return reply(response, 403, "not this install's callback\n");
-  }
+  const machine = installCallbackMachine(deps, mac, from, 'install', response);
+  if (!machine) return;
   const hostKey = body.trim();
   if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(hostKey.split(/\s+/).slice(0, 2).join(' ')))
     return reply(response, 400, 'expected the ssh-ed25519 host public key\n');
@@ -257,6 +247,65 @@ function installedCallback(
     delete r.installToken;
   });
   reply(response, 200, 'ok\n');
+}
+
+/**
+ * The install agent's report that a step failed: where the install stopped and its log. Accepted on the same
+ * terms as the installed callback (from the machine, with this install's token); apply records it as a failure.
+ */
+function failedCallback(
+  deps: BootServerDeps,
+  mac: string,
+  body: string,
+  from: { peer: string | undefined; token: string; step: string },
+  response: ServerResponse,
+): void {
+  const machine = installCallbackMachine(deps, mac, from, 'install failure', response);
+  if (!machine) return;
+  const step = /^[a-z-]{1,20}$/.test(from.step) ? from.step : 'unknown';
+  const report = body.slice(0, 16 * 1024);
+  deps.store.sight(machine.id, 'install-failed', `step ${step}: ${report.split('\n')[0]}`);
+  deps.store.transition(machine.id, 'install-failed', `install agent: step ${step} failed`, (r) => {
+    r.installFailure = { step, report };
+    delete r.installToken;
+  });
+  reply(response, 200, 'ok\n');
+}
+
+/**
+ * The machine an install callback speaks for, when it is being installed and the call comes from the machine
+ * itself with this install's token; otherwise a rejected sighting, the refusal sent, and undefined.
+ */
+function installCallbackMachine(
+  deps: BootServerDeps,
+  mac: string,
+  from: { peer: string | undefined; token: string },
+  what: string,
+  response: ServerResponse,
+): MachineRecord | undefined {
+  const machine = deps.store.byMac(mac);
+  const id = machineIdFor(deps.config, machine, mac);
+  if (!machine || machine.state !== 'installing' || !machine.installToken) {
+    deps.store.sight(
+      id,
+      'rejected',
+      `${what} callback from ${from.peer ?? 'an unknown address'} in state ${machine?.state ?? 'unknown'}`,
+    );
+    reply(response, 409, 'this machine is not being installed\n');
+    return undefined;
+  }
+  const reservation = deps.config.reservations.find((r) => r.mac === mac);
+  const fromMachine = reservation !== undefined && machineAddress(deps, mac, reservation.address, from.peer);
+  if (!fromMachine || !sameSecret(from.token, machine.installToken)) {
+    deps.store.sight(
+      machine.id,
+      'rejected',
+      `${what} callback from ${from.peer ?? 'an unknown address'} ${!fromMachine ? `instead of the machine (its lease ${deps.leaseOf?.(mac) ?? 'none'}, its reservation ${reservation?.address ?? 'none'})` : "without this install's token"}`,
+    );
+    reply(response, 403, "not this install's callback\n");
+    return undefined;
+  }
+  return machine;
 }
 
 /** The machine speaks from the address DHCP leased to its MAC (an installer) or its reservation (the installed system). */

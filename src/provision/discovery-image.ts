@@ -6,13 +6,28 @@ import { gzipCpio, type CpioEntry } from '../util/cpio.js';
 import { moduleDepends, moduleLoadOrder } from './kernel-modules.js';
 
 /** Bumped whenever the ramdisk's content changes: an image built by another version is rebuilt. */
-export const DISCOVERY_IMAGE_VERSION = 1;
+export const DISCOVERY_IMAGE_VERSION = 2;
 /** Debian's kernel for virtual and simple machines: small, and it boots under QEMU/TCG. */
 export const KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
 /** Statically linked busybox (Debian busybox-static): the discovery ramdisk's whole userland. */
 export const BUSYBOX_STATIC = '/bin/busybox';
-/** NIC and disk drivers the cloud kernel builds as modules (virtio for QEMU machines). */
-const RAMDISK_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'virtio_scsi', 'e1000', 'e1000e', 'ahci', 'sd_mod'];
+/**
+ * NIC and disk drivers the cloud kernel builds as modules (virtio for QEMU machines), and ext4 with the
+ * checksum it asks the crypto API for (a soft dependency, not in its `depends=`): the install agent mounts
+ * the root file system it wrote.
+ */
+const RAMDISK_MODULES = [
+  'virtio_pci',
+  'virtio_net',
+  'virtio_blk',
+  'virtio_scsi',
+  'e1000',
+  'e1000e',
+  'ahci',
+  'sd_mod',
+  'crc32c_generic',
+  'ext4',
+];
 
 export interface DiscoveryImage {
   dir: string;
@@ -49,7 +64,8 @@ export function discoveryImageDir(imagesDir: string): string {
 }
 
 /**
- * The discovery image: Debian's cloud kernel and a busybox initramfs whose /init runs the discovery agent.
+ * The discovery image: Debian's cloud kernel and a busybox initramfs whose /init runs the discovery agent
+ * (or, booted to install, the install agent).
  * Built once from the admin node's own package mirror (no internet), then reused; built into a temporary
  * directory and renamed into place, so a crash never leaves half an image to serve.
  */

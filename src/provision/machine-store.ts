@@ -1,3 +1,4 @@
+import type { InstallSettings } from '../inventory/types.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLineDurable, writeFileAtomic } from '../util/atomic-file.js';
@@ -14,6 +15,13 @@ export interface MachineRecord {
   since: string;
   history: { from: MachineState | null; to: MachineState; at: string; reason: string }[];
   lastFailure?: { gene: string; message: string; at: string };
+  /**
+   * The inventory's disk choices for the install under way, written when apply starts it: the long-running
+   * provisioner serves them in the preseed, whatever inventory it was started with.
+   */
+  install?: InstallSettings;
+  /** What the install agent reported when a step of the install failed (from its failure callback). */
+  installFailure?: { step: string; report: string };
   hardware?: HardwareReport;
   /** The SSH host key the installer reported (pinned when the machine is handed to the barclamps). */
   hostKey?: string;
@@ -27,7 +35,7 @@ export interface MachineRecord {
 /** What the boot server saw a machine do (DHCP, boot script, callbacks): appended, never rewritten. */
 export interface MachineSighting {
   at: string;
-  what: 'dhcp' | 'boot-script' | 'agent-report' | 'installed' | 'rejected';
+  what: 'dhcp' | 'boot-script' | 'agent-report' | 'installed' | 'install-failed' | 'rejected';
   detail: string;
 }
 

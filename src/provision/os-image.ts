@@ -40,6 +40,8 @@ export const OS_IMAGE_PACKAGES = [
   'grub-pc-bin',
   'grub-efi-amd64-bin',
 ];
+/** What the admin node runs to build the image (Debian packages debootstrap, fdisk, e2fsprogs, dosfstools, mtools). */
+export const OS_IMAGE_TOOLS = ['debootstrap', 'sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'mmd', 'mcopy', 'gzip', 'dd'];
 /** The whole disk image; its root partition grows to the machine's disk on first boot. */
 const IMAGE_BYTES = 1536 * 1024 ** 2;
 
@@ -76,7 +78,13 @@ export function readOsImage(imagesDir: string): OsImage | undefined {
       version: number;
     };
     if (stamp.version !== OS_IMAGE_VERSION || !existsSync(join(osImageDir(imagesDir), stamp.file))) return undefined;
-    return { path: `os/${stamp.file}`, file: stamp.file, sha256: stamp.sha256, bytes: stamp.bytes, kernel: stamp.kernel };
+    return {
+      path: `os/${stamp.file}`,
+      file: stamp.file,
+      sha256: stamp.sha256,
+      bytes: stamp.bytes,
+      kernel: stamp.kernel,
+    };
   } catch {
     return undefined;
   }
@@ -143,11 +151,13 @@ export async function ensureOsImage(imagesDir: string, deps: OsImageDeps): Promi
 
 /** What the image carries beyond the packages: its own mount table and boot menu, nothing machine-specific. */
 function prepareRoot(root: string, layout: DiskLayout, kernel: string, mirror: string): void {
-  for (const f of readdirSync(join(root, 'etc/ssh')))
-    if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f));
+  for (const f of readdirSync(join(root, 'etc/ssh'))) if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f));
   writeFileAtomic(join(root, 'etc/machine-id'), '');
   writeFileAtomic(join(root, 'etc/fstab'), `UUID=${layout.rootUuid} / ext4 errors=remount-ro 0 1\n`);
-  writeFileAtomic(join(root, 'etc/apt/sources.list'), `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`);
+  writeFileAtomic(
+    join(root, 'etc/apt/sources.list'),
+    `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`,
+  );
   writeFileAtomic(
     join(root, 'etc/ssh/sshd_config.d/bootstrap.conf'),
     'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
@@ -209,10 +219,17 @@ WantedBy=multi-user.target
 /** The partition table with sfdisk, the ext4 root from the directory, the ESP with mtools, GRUB's boot code. */
 async function assemble(deps: OsImageDeps, work: string, root: string, layout: DiskLayout, disk: string) {
   await must(deps, 'truncate', ['-s', String(layout.bytes), disk], 'cannot create the disk image', 'is the disk full?');
-  await must(deps, 'sh', ['-c', `sfdisk --quiet disk.raw < partitions`], 'sfdisk failed', 'util-linux fdisk is needed', {
-    cwd: work,
-    write: { name: 'partitions', text: layout.sfdisk },
-  });
+  await must(
+    deps,
+    'sh',
+    ['-c', `sfdisk --quiet disk.raw < partitions`],
+    'sfdisk failed',
+    'util-linux fdisk is needed',
+    {
+      cwd: work,
+      write: { name: 'partitions', text: layout.sfdisk },
+    },
+  );
   // the boot images, from the image's own GRUB: BIOS core in the BIOS boot partition, EFI loader on the ESP
   const early = `search --no-floppy --fs-uuid --set=root ${layout.rootUuid}\nset prefix=($root)/boot/grub\n`;
   writeFileAtomic(join(root, 'tmp/bootstrap-early.cfg'), early);
@@ -220,14 +237,41 @@ async function assemble(deps: OsImageDeps, work: string, root: string, layout: D
   await must(
     deps,
     'chroot',
-    [root, 'grub-mkimage', '-O', 'i386-pc', '-o', '/tmp/core.img', '-c', '/tmp/bootstrap-early.cfg', '-p', '/boot/grub', 'biosdisk', ...modules],
+    [
+      root,
+      'grub-mkimage',
+      '-O',
+      'i386-pc',
+      '-o',
+      '/tmp/core.img',
+      '-c',
+      '/tmp/bootstrap-early.cfg',
+      '-p',
+      '/boot/grub',
+      'biosdisk',
+      ...modules,
+    ],
     'grub-mkimage (i386-pc) failed',
     'the image needs grub-pc-bin',
   );
   await must(
     deps,
     'chroot',
-    [root, 'grub-mkimage', '-O', 'x86_64-efi', '-o', '/tmp/BOOTX64.EFI', '-c', '/tmp/bootstrap-early.cfg', '-p', '/boot/grub', ...modules, 'fat', 'part_msdos'],
+    [
+      root,
+      'grub-mkimage',
+      '-O',
+      'x86_64-efi',
+      '-o',
+      '/tmp/BOOTX64.EFI',
+      '-c',
+      '/tmp/bootstrap-early.cfg',
+      '-p',
+      '/boot/grub',
+      ...modules,
+      'fat',
+      'part_msdos',
+    ],
     'grub-mkimage (x86_64-efi) failed',
     'the image needs grub-efi-amd64-bin',
   );
@@ -238,7 +282,13 @@ async function assemble(deps: OsImageDeps, work: string, root: string, layout: D
   rmSync(join(root, 'tmp/bootstrap-early.cfg'));
   const boot = readFileSync(join(root, 'usr/lib/grub/i386-pc/boot.img'));
   const esp = join(work, 'esp.img');
-  await must(deps, 'mkfs.vfat', ['-C', '-F', '32', '-n', 'EFI', esp, String(layout.esp.bytes / 1024)], 'mkfs.vfat failed', 'dosfstools is needed');
+  await must(
+    deps,
+    'mkfs.vfat',
+    ['-C', '-F', '32', '-n', 'EFI', esp, String(layout.esp.bytes / 1024)],
+    'mkfs.vfat failed',
+    'dosfstools is needed',
+  );
   await must(deps, 'mmd', ['-i', esp, '::/EFI', '::/EFI/BOOT'], 'mmd failed', 'mtools is needed');
   await must(deps, 'mcopy', ['-i', esp, efi, '::/EFI/BOOT/BOOTX64.EFI'], 'mcopy failed', 'mtools is needed');
   const rootfs = join(work, 'root.ext4');
@@ -257,7 +307,15 @@ async function assemble(deps: OsImageDeps, work: string, root: string, layout: D
     await must(
       deps,
       'dd',
-      [`if=${file}`, `of=${disk}`, 'bs=1M', `seek=${part.start * 512}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none'],
+      [
+        `if=${file}`,
+        `of=${disk}`,
+        'bs=1M',
+        `seek=${part.start * 512}`,
+        'oflag=seek_bytes',
+        'conv=notrunc,sparse',
+        'status=none',
+      ],
       'cannot write a partition into the image',
       'is the disk full?',
     );

@@ -77,12 +77,11 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   if (current.state === 'discovered' || current.state === 'inspected' || current.state === 'inspect-failed')
     deps.store.transition(node.name, 'allocated', 'in the inventory');
   // Sightings from before this install (an earlier attempt) must not count as progress.
-  const sinceInstall = deps.store.transition(
-    node.name,
-    'installing',
-    'apply: node has no operating system',
-    (r) => (r.installToken = randomBytes(24).toString('hex')),
-  ).since;
+  const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system', (r) => {
+    r.installToken = randomBytes(24).toString('hex');
+    if (node.install) r.install = node.install;
+    else delete r.install;
+  }).since;
   try {
     phase('power', 'boot device PXE, power-cycling through the BMC');
     await driver.setBootDevice('pxe', false);
@@ -97,6 +96,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   while (!deps.signal.aborted) {
     const now = deps.store.get(node.name);
     if (now?.state === 'installed') break;
+    if (now?.state === 'install-failed' && now.installFailure) return fail(stepFailed(node, now.installFailure));
     const seen = deps.store.sightings(node.name).filter((s) => s.at >= sinceInstall);
     const latest = describeLatest(seen);
     if (latest !== reported) {
@@ -124,8 +124,22 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   }
   phase('boot', 'installed; waiting for sshd on the installed system');
   const sshDeadline = deps.nowMs() + deps.sshDeadlineMs;
+  let powerAsked = deps.nowMs();
   while (!(await deps.sshAnswers(node))) {
     if (deps.signal.aborted) return false;
+    // an install agent powers the machine off when it is done (a container machine's boots its disk at once)
+    if (deps.nowMs() - powerAsked >= 2_000) {
+      powerAsked = deps.nowMs();
+      try {
+        if ((await driver.powerState()) === 'off') {
+          phase('boot', 'installed and powered off: powering on from its disk');
+          await driver.powerOn();
+        }
+      } catch (error) {
+        if (!(error instanceof IpmiError)) throw error;
+        return fail(bmcObservation(error));
+      }
+    }
     if (deps.nowMs() > sshDeadline)
       return fail({
         source: 'pxe',
@@ -206,6 +220,17 @@ function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observa
       (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }),
     );
   return false;
+}
+
+/** The install agent's own report of the step that failed, with its log: where the install stopped. */
+function stepFailed(node: NodeSpec, failure: { step: string; report: string }): Observation {
+  const [summary, ...log] = failure.report.split('\n');
+  return {
+    source: 'pxe',
+    kind: `install-${failure.step}`,
+    message: `the install of ${node.name} stopped at step '${failure.step}': ${summary ?? ''}`,
+    stderr: log.join('\n'),
+  };
 }
 
 function describeLatest(seen: readonly MachineSighting[]): string {

@@ -222,7 +222,8 @@ describe('apply under interruption, faults, concurrency and deadlines', () => {
 
   it('a second apply is refused while one runs; plan, status and verify keep working meanwhile', async () => {
     await resetCanary();
-    const file = inventory({ delay: 6 });
+    // long enough that plan, status and verify all run inside it on a loaded machine too
+    const file = inventory({ delay: 15 });
     const first = startApply([file]);
     try {
       await until(() => first.stdout.includes('"type":"batch.start"'));

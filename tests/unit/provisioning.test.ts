@@ -168,6 +168,12 @@ describe('boot scripts', () => {
     netmask: '255.255.255.0',
     proxy: '',
     token: 'a1b2c3',
+    image: 'http://10.77.0.1:8080/images/os/debian-12-v1.raw.gz',
+    imageSha256: 'ab12',
+    rootName: '',
+    rootSerial: 'DISK-SRV-1',
+    rootMinBytes: '10737418240',
+    wipe: false,
   };
 
   it("puts the machine's values into the iPXE scripts and the preseed as they are, the install token in the late_command's callback only", () => {
@@ -177,6 +183,20 @@ describe('boot scripts', () => {
       /late_command string .*'http:\/\/10\.77\.0\.1:8080\/callback\/52:54:00:77:00:11\/installed\?token=a1b2c3'$/m,
     );
     expect(scripts.forMachine('install', machine)).toContain('url=http://10.77.0.1:8080/preseed/52:54:00:77:00:11 ');
+  });
+
+  it("tells the install agent the OS image with its checksum, the inventory's root device hints and whether it may wipe", () => {
+    const preseed = scripts.preseed(machine);
+    expect(preseed).toContain('bootstrap bootstrap/image string http://10.77.0.1:8080/images/os/debian-12-v1.raw.gz\n');
+    expect(preseed).toContain('bootstrap bootstrap/image-sha256 string ab12\n');
+    expect(preseed).toContain('bootstrap bootstrap/root-name string \n');
+    expect(preseed).toContain('bootstrap bootstrap/root-serial string DISK-SRV-1\n');
+    expect(preseed).toContain('bootstrap bootstrap/root-min-bytes string 10737418240\n');
+    expect(preseed).toContain('bootstrap bootstrap/wipe boolean false\n');
+    expect(scripts.preseed({ ...machine, wipe: true })).toContain('bootstrap bootstrap/wipe boolean true\n');
+    // the one-time token stays in the late command's callback: the agent reads it from there
+    expect(preseed.match(/a1b2c3/g)).toHaveLength(1);
+    expect(() => scripts.preseed({ ...machine, rootSerial: 'DISK 1; reboot' })).toThrow(/into a boot script/);
   });
 
   it("refuses any value that could end a line, a word or a quote in iPXE, debconf or the late_command's shell", () => {

@@ -7,6 +7,8 @@ import { machineStoreOf } from '../../engine/provision-phase.js';
 import { provisionerConfigOf, type ProvisionerConfig } from '../../provision/provisioner-config.js';
 import { ProvisionerError, startProvisioner } from '../../provision/provisioner.js';
 import { ensureDiscoveryImage } from '../../provision/discovery-image.js';
+import { ensureOsImage } from '../../provision/os-image.js';
+import { hostMirror } from '../../provision/host-mirror.js';
 import { runCommand } from '../../util/exec.js';
 import { usage, type ParsedArgs } from '../args.js';
 import { EXIT, type CommandIO } from '../io.js';
@@ -35,6 +37,9 @@ export async function provisionerCommand(args: ParsedArgs, io: CommandIO): Promi
       nowMs: io.env.nowMs,
       buildImages: async () => {
         await ensureDiscoveryImage(config.imagesDir, { run: runCommand, log, nowMs: io.env.nowMs, templateDir });
+        // the lab builds the OS image itself, only when it has a machine to install onto a disk
+        if (!deployment.inventory.lab)
+          await ensureOsImage(config.imagesDir, { run: runCommand, log, nowMs: io.env.nowMs, mirror: hostMirror() });
       },
     });
     await new Promise<void>((resolve) => io.stop.addEventListener('abort', () => resolve(), { once: true }));

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ensureBaseImage, hostMirror } from '../../../src/lab/base-image.js';
+import { ensureBaseImage } from '../../../src/lab/base-image.js';
+import { hostMirror } from '../../../src/provision/host-mirror.js';
 import { mustRun, runCommand } from '../../../src/util/exec.js';
 import { deleteLink, deleteNamespace, ensureBridge, ensureNamespace } from '../../../src/lab/network.js';
 import { startNode, stopNode, waitForSsh, type ContainerNode } from '../../../src/lab/container-node.js';
