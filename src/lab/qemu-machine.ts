@@ -48,6 +48,7 @@ export function prepareQemuMachine(machine: {
     'sh',
     join(machine.templateDir, 'qemu-power-on.sh'),
     machine.dir,
+    machine.firmware,
     `virtio-net-pci,netdev=nic0,mac=${machine.mac}`,
     `virtio-blk-pci,drive=disk0,serial=${qemuOption(`DISK-${identity.serial}`)}`,
     // the BMC runs this inside its own namespace; the tap device is where the lab bridge is

@@ -92,7 +92,19 @@ describe('real install: a QEMU machine installed onto its own disk and booted fr
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a root device hint no disk matches stops the install at INSTALL-NO-ROOT-DISK, listing the disks it saw', async () => {
+    writeInventory({ root_device: { serial: 'NO-SUCH-DISK' } });
+    const stopped = await cli(['apply', inventory]);
+    expect(stopped.code, `${stopped.stdout}\n${diagnostics()}`).toBe(1);
+    const failure = latestFailures(stateDir).find((r) => r.node === node.name);
+    expect(failure?.gene, diagnostics()).toBe('INSTALL-NO-ROOT-DISK');
+    expect(failure?.evidence.message).toContain("serial 'NO-SUCH-DISK'");
+    expect(failure?.evidence.message).toContain('vda(DISK-SRV-TD-D1, 4096 MiB)');
+    expect(firstBytes()).toContain('precious data, keep me');
+  }, 300_000);
+
   it('refuses to wipe a disk that is not empty without install.wipe, says so as INSTALL-DISK-NOT-ALLOWED, and leaves the disk as it was', async () => {
+    writeInventory();
     const refused = await cli(['apply', inventory]);
     expect(refused.code, `${refused.stdout}\n${diagnostics()}`).toBe(1);
     const failure = latestFailures(stateDir).find((r) => r.node === node.name);
