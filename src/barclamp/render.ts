@@ -28,6 +28,8 @@ export interface TemplateNode {
   bmc?: { address: string; fence_username: string };
   /** Out of service on purpose (inventory): health checks expect it so, nothing puts it back into service. */
   maintenance: boolean;
+  /** Package → version the inventory's pinned bill of materials holds this node to (empty: nothing pinned). */
+  pins: Readonly<Record<string, string>>;
 }
 
 /** Compiled templates of one run, keyed by file and text (so an edited template is never served stale). */

@@ -5,6 +5,7 @@ import { checkSchema } from '../core/schema.js';
 import { loadCatalog, type Catalog } from '../barclamp/catalog.js';
 import { normalizeMac } from '../util/ipv4.js';
 import { parseYaml } from '../core/yaml-source.js';
+import { readPinnedPackages } from './pinned-packages.js';
 import { inventorySchema } from './schema.js';
 import { semanticChecks } from './semantic-checks.js';
 import type { Inventory, Network, NodeSpec, SecretSource, SshSettings } from './types.js';
@@ -58,9 +59,22 @@ export function loadInventory(file: string, options: LoadOptions): LoadedInvento
   const catalog = loadCatalog([...extraPaths, options.builtinBarclamps]);
   diagnostics.push(...catalog.diagnostics);
   diagnostics.push(...semanticChecks(source, catalog.barclamps, catalog.broken));
+  const pinned = typeof raw?.bom?.pin === 'string' ? readPinnedPackages(resolve(baseDir, raw.bom.pin)) : undefined;
+  if (pinned && 'problem' in pinned)
+    diagnostics.push({
+      severity: 'error',
+      code: 'inventory.bom.pin',
+      location: source.locate(['bom', 'pin'], 'value'),
+      path: 'bom.pin',
+      summary: `the bill of materials ${raw.bom.pin} ${pinned.problem}`,
+      suggestion:
+        "pin a bill an apply recorded: `bootstrap bom INVENTORY --run ID --json > known-good.json`, or a run directory's bom.json",
+    });
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { catalog, diagnostics: sorted };
-  return { inventory: normalize(raw, absolute, extraPaths, options.home), catalog, diagnostics: sorted };
+  const inventory = normalize(raw, absolute, extraPaths, options.home);
+  if (pinned && 'pins' in pinned) inventory.pinnedPackages = pinned.pins;
+  return { inventory, catalog, diagnostics: sorted };
 }
 
 function normalize(raw: Record<string, any>, file: string, barclampPaths: string[], home: string): Inventory {

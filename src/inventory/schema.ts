@@ -96,6 +96,8 @@ export const inventorySchema: Schema = obj(
       'a role name',
     ),
     attributes: map(map({ kind: 'any' }), SIMPLE_NAME, 'a barclamp name'),
+    // a known-good bill of materials (a run's bom.json): the base barclamp pins its package versions
+    bom: obj({ pin: str({ maxLength: 4096 }) }, ['pin']),
     lab: map({ kind: 'any' }),
   },
   ['deployment', 'release', 'os', 'networks', 'nodes', 'roles'],

@@ -1,4 +1,6 @@
 /** The validated, normalised inventory: what the rest of the tool works from. */
+import type { PinnedPackages } from './pinned-packages.js';
+
 export interface Inventory {
   /** Absolute path of the inventory file (for messages and relative paths). */
   file: string;
@@ -17,6 +19,8 @@ export interface Inventory {
   barclampPaths: string[];
   /** The `lab:` section, interpreted by the lab. */
   lab: Record<string, unknown> | undefined;
+  /** `bom.pin`: the package versions every node is held to. */
+  pinnedPackages?: PinnedPackages;
 }
 
 export interface Network {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pinsForNode } from '../inventory/pinned-packages.js';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { dependencyOrder } from '../barclamp/graph.js';
@@ -80,6 +81,7 @@ export function computeDesired(input: DesiredInput): DesiredResult {
       roles: [...n.roles],
       barclampRoles: [...nodeRefs.get(n.name)!].sort(),
       maintenance: n.maintenance === true,
+      pins: pinsForNode(inventory.pinnedPackages, n.name),
       ...(n.bmc && fence ? { bmc: { address: n.bmc.address, fence_username: fence.username } } : {}),
     };
   });

@@ -82,6 +82,40 @@ describe('plan and apply over SSH on real systemd nodes', () => {
     expect(diff.stdout).toMatch(/^0 package change\(s\) from /);
   });
 
+  it('an inventory that pins the recorded bill holds apt to its versions; a version the mirror no longer has stops apply as BOM-VERSION-UNAVAILABLE, naming the package', async () => {
+    const bom = await rack.cli(['bom', inventory, '--json']);
+    const bill = JSON.parse(bom.stdout) as { nodes: Record<string, Record<string, string>> };
+    const chrony = bill.nodes.ctl1!.chrony!;
+    writeFileSync(join(rack.stateDir, 'known-good.json'), bom.stdout);
+    const pinned = rack.baseInventory();
+    pinned.bom = { pin: join(rack.stateDir, 'known-good.json') };
+    const same = await rack.cli(['apply', rack.writeInventory(pinned), '--json']);
+    expect(same.code, same.stdout.slice(-2000)).toBe(0);
+    expect(rack.diskFile('ctl1', 'etc/apt/preferences.d/bootstrap-bom')).toContain(
+      `Package: chrony\nPin: version ${chrony}\nPin-Priority: 1001\n`,
+    );
+    expect((await rack.exec('ctl1', 'apt-cache policy chrony')).stdout).toContain(`Candidate: ${chrony}`);
+    // the mirror never had this one: no silent upgrade or downgrade, a failure that names the package
+    for (const node of Object.keys(bill.nodes)) bill.nodes[node]!.chrony = '9:9.9-1';
+    writeFileSync(join(rack.stateDir, 'gone.json'), JSON.stringify({ format: 'bootstrap-bom/1', nodes: bill.nodes }));
+    pinned.bom = { pin: join(rack.stateDir, 'gone.json') };
+    const gone = await rack.cli(['apply', rack.writeInventory(pinned), '--json']);
+    expect(gone.code).toBe(1);
+    const failure = events(gone.stdout).find((e) => e.type === 'failure.recorded')?.record as
+      | { gene: string; evidence: { stderrTail?: string } }
+      | undefined;
+    expect(failure?.gene).toBe('BOM-VERSION-UNAVAILABLE');
+    expect(failure?.evidence.stderrTail).toMatch(
+      new RegExp(
+        `package chrony: version 9:9\\.9-1 is pinned by the bill of materials .*offers: ${chrony.replace(/[.+]/g, '\\$&')}`,
+      ),
+    );
+    expect((await rack.exec('ctl1', "dpkg-query -W -f '${Version}' chrony")).stdout).toBe(chrony);
+    // back to no pins, converged, for the specs that follow
+    inventory = rack.writeInventory(rack.baseInventory());
+    expect((await rack.cli(['apply', inventory])).code).toBe(0);
+  });
+
   it('a changed attribute rewrites exactly one file and restarts exactly its service, on that node only', async () => {
     const doc = rack.baseInventory();
     doc.nodes[1].attributes = { ntp: { makestep: '0.5 5' } };

@@ -61,12 +61,12 @@ describe('planner', () => {
     expect(JSON.stringify(computePlan(desired, facts, 'digest'))).toBe(JSON.stringify(plan));
     expect(plan.batches.map((b) => `${b.barclamp}/${b.role}`)).toEqual(['base/node', 'ntp/server', 'ntp/client']);
     expect(plan.nodes.find((n) => n.name === 'ctl1')!.steps.map((s) => `${s.action} ${s.summary}`)).toMatchSnapshot();
-    expect(plan.summary).toEqual({ create: 30, update: 3, run: 3, noop: 0 });
+    expect(plan.summary).toEqual({ create: 36, update: 3, run: 6, noop: 0 });
   });
 
   it('plans nothing on converged nodes', () => {
     const plan = computePlan(desired, new Map(nodes.map((n) => [n, convergedFacts(desired, n)])), 'digest');
-    expect(plan.summary).toEqual({ create: 0, update: 0, run: 0, noop: 36 });
+    expect(plan.summary).toEqual({ create: 0, update: 0, run: 0, noop: 45 });
   });
 
   it('updates one changed file with a diff and restarts only the service it notifies', () => {

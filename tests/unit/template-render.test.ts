@@ -12,6 +12,7 @@ const node = {
   roles: ['controller'],
   barclampRoles: ['ntp/server'],
   maintenance: false,
+  pins: {},
 };
 const context: TemplateContext = {
   deployment: 'd',
