@@ -8,25 +8,29 @@
 #   image-installer.sh PRESEED_URL
 set -u
 url=$1
-log=/tmp/install.log
+# the machine as the ramdisk sees it; the unit specs point these at a pretend machine
+SYS=${BOOTSTRAP_SYSFS:-/sys}
+DEV=${BOOTSTRAP_DEV:-/dev}
+TMP=${TMPDIR:-/tmp}
+log=$TMP/install.log
 step=preseed
 say() { echo "installer: $*" | tee -a "$log"; }
-value() { sed -n "s|^[a-z-]* $1 [a-z]* ||p" /tmp/preseed.cfg | head -n 1; }
+value() { sed -n "s|^[a-z-]* $1 [a-z]* ||p" "$TMP/preseed.cfg" | head -n 1; }
 # The provisioner hears where the install stopped, with this log (the install token proves it is this install).
 fail() {
   say "step $step failed: $*"
   # a half-installed disk is left empty, so that re-running the install needs no consent to wipe it
-  [ "${wrote:-}" = 1 ] && dd if=/dev/zero of="/dev/$disk" bs=1M count=1 conv=fsync 2>/dev/null
+  [ "${wrote:-}" = 1 ] && dd if=/dev/zero of="$DEV/$disk" bs=1M count=1 conv=notrunc,fsync 2>/dev/null
   if [ -n "${mac:-}" ] && [ -n "${token:-}" ]; then
-    { echo "$*"; echo '--- install log ---'; tail -n 40 "$log"; } > /tmp/failure
-    wget -q -O /dev/null --post-file=/tmp/failure "$server/callback/$mac/failed?token=$token&step=$step" ||
+    { echo "$*"; echo '--- install log ---'; tail -n 40 "$log"; } > "$TMP/failure"
+    wget -q -O /dev/null --post-file="$TMP/failure" "$server/callback/$mac/failed?token=$token&step=$step" ||
       say "could not report the failure to $server"
   fi
   exit 1
 }
 server=${url%/preseed/*}
 for attempt in 1 2 3 4 5; do
-  wget -q -O /tmp/preseed.cfg "$url" && break
+  wget -q -O "$TMP/preseed.cfg" "$url" && break
   [ "$attempt" = 5 ] && fail "cannot fetch the preseed file $url"
   sleep "$attempt"
 done
@@ -46,7 +50,7 @@ min_bytes=$(value bootstrap/root-min-bytes)
 # minimum size); of those the smallest, as Ironic's agent picks (a small boot disk beside large data disks).
 step=disk
 disk=''; disk_bytes=0; seen=''
-for dev in /sys/block/*; do
+for dev in "$SYS"/block/*; do
   name=${dev##*/}
   case $name in loop*|ram*|zram*|sr*|fd*|dm-*|md*|nbd*) continue ;; esac
   bytes=$(( $(cat "$dev/size") * 512 ))
@@ -63,7 +67,7 @@ say "root disk /dev/$disk ($((disk_bytes / 1048576)) MiB)"
 # A disk that holds anything in its first MiB (partition table, boot sector, file system) is wiped only when
 # the inventory says so: an install must never destroy data nobody meant to give up.
 step=wipe
-used=$(dd if="/dev/$disk" bs=1M count=1 2>/dev/null | tr -d '\000' | wc -c)
+used=$(dd if="$DEV/$disk" bs=1M count=1 2>/dev/null | tr -d '\000' | wc -c)
 if [ "$used" -gt 0 ] && [ "$wipe" != true ]; then
   fail "disk /dev/$disk is not empty (a partition table or data in its first MiB) and the inventory does not allow wiping it: set install.wipe: true for $hostname, or give it an empty disk"
 fi
@@ -73,17 +77,17 @@ step=image
 say "writing $image"
 wrote=1
 set -o pipefail
-rm -f /tmp/image.fifo; mkfifo /tmp/image.fifo
-sha256sum < /tmp/image.fifo > /tmp/image.sha256 &
+rm -f "$TMP/image.fifo"; mkfifo "$TMP/image.fifo"
+sha256sum < "$TMP/image.fifo" > "$TMP/image.sha256" &
 summer=$!
-if ! wget -q -O - "$image" 2>>"$log" | tee /tmp/image.fifo | gunzip -c 2>>"$log" | dd of="/dev/$disk" bs=1M 2>>"$log"; then
+if ! wget -q -O - "$image" 2>>"$log" | tee "$TMP/image.fifo" | gunzip -c 2>>"$log" | dd of="$DEV/$disk" bs=1M 2>>"$log"; then
   wait "$summer"
   fail "cannot download or write $image"
 fi
 wait "$summer"
 set +o pipefail
 step=checksum
-got=$(cut -d ' ' -f 1 /tmp/image.sha256)
+got=$(cut -d ' ' -f 1 "$TMP/image.sha256")
 if [ "$got" != "$sha256" ]; then
   # fail() clears the disk's first MiB: never leave a disk that boots an image nobody vouched for
   fail "the image's SHA-256 is $got, the provisioner's is $sha256: the download was damaged or the image is not the provisioner's"
@@ -93,10 +97,10 @@ say "image written and verified ($sha256)"
 
 # The machine's own settings, on its root file system (the image's third partition).
 step=configure
-blockdev --rereadpt "/dev/$disk" 2>>"$log"
+blockdev --rereadpt "$DEV/$disk" 2>>"$log"
 root=''
 for attempt in 1 2 3 4 5; do
-  for part in /sys/block/"$disk"/"$disk"*3; do [ -e "$part" ] && root=/dev/${part##*/}; done
+  for part in "$SYS"/block/"$disk"/"$disk"*3; do [ -e "$part" ] && root=$DEV/${part##*/}; done
   [ -n "$root" ] && [ -b "$root" ] && break
   sleep 1
 done
