@@ -12,8 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import type { CommandResult } from '../util/exec.js';
-import { ImageBuildError } from './discovery-image.js';
+import { ImageBuildError, type ImageBuildDeps } from './discovery-image.js';
 import { diskLayout, grubConfig, writeBootSectors, type DiskLayout } from './disk-layout.js';
 
 /** Bumped whenever what goes into the image changes: an image built by another version is rebuilt. */
@@ -54,17 +53,10 @@ export interface OsImage {
   kernel: string;
 }
 
-export interface OsImageDeps {
-  run: (
-    file: string,
-    args: readonly string[],
-    options?: { cwd?: string; timeoutMs?: number },
-  ) => Promise<CommandResult>;
-  log: (line: string) => void;
-  nowMs: () => number;
+export type OsImageDeps = Pick<ImageBuildDeps, 'run' | 'log' | 'nowMs'> & {
   /** The Debian mirror the admin node's own apt uses (no internet at install time beyond it). */
   mirror: string;
-}
+};
 
 /** `<imagesDir>/os/`: the whole-disk image the install agent writes, and its stamp with the checksum. */
 export function osImageDir(imagesDir: string): string {
@@ -222,7 +214,7 @@ async function assemble(deps: OsImageDeps, work: string, root: string, layout: D
   await must(
     deps,
     'sh',
-    ['-c', `sfdisk --quiet disk.raw < partitions`],
+    ['-c', 'sfdisk --quiet disk.raw < partitions'],
     'sfdisk failed',
     'util-linux fdisk is needed',
     {
@@ -234,47 +226,19 @@ async function assemble(deps: OsImageDeps, work: string, root: string, layout: D
   const early = `search --no-floppy --fs-uuid --set=root ${layout.rootUuid}\nset prefix=($root)/boot/grub\n`;
   writeFileAtomic(join(root, 'tmp/bootstrap-early.cfg'), early);
   const modules = ['part_gpt', 'ext2', 'search', 'search_fs_uuid', 'normal', 'configfile', 'linux', 'echo', 'test'];
-  await must(
-    deps,
-    'chroot',
-    [
-      root,
-      'grub-mkimage',
-      '-O',
-      'i386-pc',
-      '-o',
-      '/tmp/core.img',
-      '-c',
-      '/tmp/bootstrap-early.cfg',
-      '-p',
-      '/boot/grub',
-      'biosdisk',
-      ...modules,
-    ],
-    'grub-mkimage (i386-pc) failed',
-    'the image needs grub-pc-bin',
-  );
-  await must(
-    deps,
-    'chroot',
-    [
-      root,
-      'grub-mkimage',
-      '-O',
-      'x86_64-efi',
-      '-o',
-      '/tmp/BOOTX64.EFI',
-      '-c',
-      '/tmp/bootstrap-early.cfg',
-      '-p',
-      '/boot/grub',
-      ...modules,
-      'fat',
-      'part_msdos',
-    ],
-    'grub-mkimage (x86_64-efi) failed',
-    'the image needs grub-efi-amd64-bin',
-  );
+  const grubImage = (platform: string, output: string, extra: readonly string[], needs: string) =>
+    must(
+      deps,
+      'chroot',
+      [root, 'grub-mkimage', '-O', platform, '-o', output, '-c', '/tmp/bootstrap-early.cfg', '-p', '/boot/grub'].concat(
+        modules,
+        extra,
+      ),
+      `grub-mkimage (${platform}) failed`,
+      `the image needs ${needs}`,
+    );
+  await grubImage('i386-pc', '/tmp/core.img', ['biosdisk'], 'grub-pc-bin');
+  await grubImage('x86_64-efi', '/tmp/BOOTX64.EFI', ['fat', 'part_msdos'], 'grub-efi-amd64-bin');
   const core = readFileSync(join(root, 'tmp/core.img'));
   const efi = join(work, 'BOOTX64.EFI');
   renameSync(join(root, 'tmp/BOOTX64.EFI'), efi);
