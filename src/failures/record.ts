@@ -64,6 +64,11 @@ export class FailureRecorder {
 
   constructor(private readonly options: RecorderOptions) {}
 
+  /** A text with every secret value of the deployment replaced (for what is shown or saved outside a record). */
+  redact(text: string): string {
+    return redactSecrets(text, this.options.secrets());
+  }
+
   classify(observation: Observation): Gene {
     return classify(this.options.taxonomy, observation);
   }

@@ -35,6 +35,12 @@ export async function gatherFacts(
         .run(gatherScript(request), { timeoutMs: GATHER_TIMEOUT_MS, signal: deps.signal });
       const parsed = parseGatherOutput(node, request, result.stdout);
       if (result.code === 0 && parsed.ok) {
+        // what guards printed goes into the plan: no secret value may ride along
+        const reasons = parsed.facts.guardReasons;
+        if (reasons)
+          parsed.facts.guardReasons = Object.fromEntries(
+            Object.entries(reasons).map(([id, said]) => [id, deps.recorder.redact(said)]),
+          );
         facts.set(node, parsed.facts);
         deps.sink({ type: 'gather.ok', node, ms: Math.round(deps.nowMs() - started) });
         return;

@@ -18,6 +18,8 @@ export interface NodeFacts {
   services: Record<string, { enabled: boolean; active: boolean }>;
   /** Command resource id → its guard says it is already done. */
   guards: Record<string, boolean>;
+  /** Command resource id → the last line a failing `unless` guard printed (what is left to do), redacted. */
+  guardReasons?: Record<string, string>;
   /**
    * Services whose configuration changed in an earlier run that ended before their restart (crash, Ctrl-C,
    * a failed step): marked on the node next to the change, cleared by the restart.

@@ -69,17 +69,24 @@ export function gatherScript(request: FactRequest): string {
       `trap 'rm -rf "$guards"' EXIT`,
     );
   request.guards.forEach((guard, i) => {
-    const tests: string[] = [];
-    if (guard.creates !== undefined) tests.push(`[ -e ${shellQuote(guard.creates)} ]`);
+    const branches: string[] = [];
+    if (guard.creates !== undefined) branches.push(`[ -e ${shellQuote(guard.creates)} ]`);
     if (guard.unless !== undefined) {
       let end = `BOOTSTRAP_GUARD_${i}_END`;
       while (guard.unless.split('\n').includes(end)) end += '_';
       lines.push(`cat > "$guards/${i}" <<'${end}'`, guard.unless.replace(/\n$/, ''), end);
-      tests.push(`timeout 60 sh "$guards/${i}" </dev/null >/dev/null 2>&1`);
+      branches.push(`out=$(timeout 60 sh "$guards/${i}" </dev/null 2>&1)`);
     }
     // guards are independent read-only probes, some slow (API clients, database tools): run them side by
-    // side so a node's gather costs its slowest guard, not their sum; each result is one short atomic line
-    lines.push(`( if ${tests.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\n"; fi ) &`);
+    // side so a node's gather costs its slowest guard, not their sum; each result is one short atomic line,
+    // with the last line a failing `unless` printed (what it says is left to do), control characters dropped
+    const reason =
+      guard.unless !== undefined
+        ? `"$(printf '%s\\n' "$out" | tr -d '\\000-\\010\\013-\\037\\177' | tr '\\t' ' ' | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-200)"`
+        : "''";
+    lines.push(
+      `( out=''; if ${branches.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\t%s\\n" ${reason}; fi ) &`,
+    );
   });
   if (request.guards.length > 0) lines.push('wait');
   lines.push(`for f in ${PENDING_RESTART_DIR}/*; do [ -f "$f" ] && printf "R\\t%s\\n" "\${f##*/}"; done`);
@@ -131,7 +138,9 @@ export function parseGatherOutput(node: string, request: FactRequest, stdout: st
       }
       case 'G': {
         const guard = request.guards[Number(fields[1])];
-        if (guard) facts.guards[guard.id] = fields[2] === '1';
+        if (!guard) break;
+        facts.guards[guard.id] = fields[2] === '1';
+        if (fields[2] === '0' && fields[3]) facts.guardReasons = { ...facts.guardReasons, [guard.id]: fields[3] };
         break;
       }
     }

@@ -173,12 +173,17 @@ function planResource(
               resource.creates !== undefined
                 ? `${resource.creates} is missing`
                 : resource.unless !== undefined
-                  ? 'guard (unless) failed'
+                  ? guardSaid(resource, facts.guardReasons?.[resource.id])
                   : 'unguarded: always runs',
             ],
       };
     }
   }
+}
+
+/** Why a command runs: what its failing guard printed last, unless the command is sensitive (it may echo a secret). */
+function guardSaid(resource: { sensitive: boolean }, said: string | undefined): string {
+  return said && !resource.sensitive ? `guard (unless) says: ${said}` : 'guard (unless) failed';
 }
 
 /** A command runs when a file it watches changes in the same batch, whatever its guard said before the change. */

@@ -36,6 +36,29 @@ describe('fact gathering script', () => {
     expect(parsed.facts.guards).toEqual({ g1: true, g2: false, g3: true });
   });
 
+  it('keeps the last line a failing `unless` guard printed, stdout or stderr, control characters dropped: what it says is left to do', () => {
+    const request = {
+      paths: [],
+      packages: [],
+      services: [],
+      guards: [
+        {
+          id: 'todo',
+          unless:
+            "echo checking segments\necho 'to do: add host cmp2 to segment compute\t(\\033[31mnow\\033[0m)' >&2\necho\nexit 1",
+        },
+        { id: 'quiet', unless: 'exit 1' },
+        { id: 'done', unless: 'echo all there' },
+        { id: 'made', creates: '/' },
+      ],
+    };
+    const stdout = execFileSync('sh', ['-s'], { input: gatherScript(request) }).toString();
+    const parsed = parseGatherOutput('n', request, stdout);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    expect(parsed.facts.guards).toEqual({ todo: false, quiet: false, done: true, made: true });
+    expect(parsed.facts.guardReasons).toEqual({ todo: 'to do: add host cmp2 to segment compute ([31mnow[0m)' });
+  });
+
   it("runs an `unless` guard without its text in any process's arguments (it may carry a password), and leaves no copy behind", () => {
     // the guard passes only when its own shell's command line does not carry its text
     const unless = "MYSQL_PWD='s3cr3t-marker' ; ! tr '\\0' ' ' < /proc/$$/cmdline | grep -q s3cr3t-marker";

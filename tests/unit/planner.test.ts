@@ -69,6 +69,34 @@ describe('planner', () => {
     expect(plan.summary).toEqual({ create: 0, update: 0, run: 0, noop: 45 });
   });
 
+  it("says why a command runs in its guard's own words (what it printed last), and not for a sensitive command", () => {
+    const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
+    const ctl1 = facts.get('ctl1')!;
+    const command = desired.nodes
+      .find((n) => n.node === 'ctl1')!
+      .batches.flatMap((b) => b.resources)
+      .find((r) => r.type === 'command' && r.unless !== undefined)!;
+    ctl1.guards[command.id] = false;
+    ctl1.guardReasons = { [command.id]: 'to do: add host cmp2 to segment compute' };
+    const step = (plan: ReturnType<typeof computePlan>) =>
+      plan.nodes.find((n) => n.name === 'ctl1')!.steps.find((s) => s.id === command.id)!;
+    expect(step(computePlan(desired, facts, 'digest'))).toMatchObject({
+      action: 'run',
+      changes: ['guard (unless) says: to do: add host cmp2 to segment compute'],
+    });
+    const secretive: DesiredState = {
+      ...desired,
+      nodes: desired.nodes.map((n) => ({
+        ...n,
+        batches: n.batches.map((b) => ({
+          ...b,
+          resources: b.resources.map((r) => (r.id === command.id ? { ...r, sensitive: true } : r)),
+        })),
+      })),
+    };
+    expect(step(computePlan(secretive, facts, 'digest')).changes).toEqual(['guard (unless) failed']);
+  });
+
   it('updates one changed file with a diff and restarts only the service it notifies', () => {
     const facts = new Map(nodes.map((n) => [n, convergedFacts(desired, n)]));
     const cmp1 = facts.get('cmp1')!;
