@@ -250,6 +250,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [],
     examples: ['bootstrap complete nodes apply inventory/lab.yaml --limit'],
   },
+  reinstall: {
+    usage: ['reinstall INVENTORY NODE'],
+    summary:
+      'Marks an installed node for reinstallation: the next apply power-cycles it into PXE and installs it again onto its disk, and pins the new host key it reports. Needs install.wipe: true for the node (its disk is written over); refused while an apply runs.',
+    options: [STATE_DIR],
+    examples: ['bootstrap reinstall rack.yaml srv-12 && bootstrap apply rack.yaml --limit srv-12'],
+  },
   hostkey: {
     usage: ['hostkey forget INVENTORY NODE'],
     summary:

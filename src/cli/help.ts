@@ -49,6 +49,7 @@ Commands:
   bom [INVENTORY]               per node the installed packages and versions of the latest apply
       --run ID | --diff A,B       another apply's, or what changed between two applies
   hostkey forget INVENTORY NODE forget a node's pinned SSH host key (after a deliberate reinstall)
+  reinstall INVENTORY NODE      the next apply installs NODE again (needs install.wipe: true)
   help [COMMAND] | version       COMMAND --help: its usage, options with defaults, examples, exit codes
   completion bash|zsh           a completion script: source <(bootstrap completion bash)
 

@@ -10,6 +10,7 @@ import { parseArgs, usage, type ParsedArgs } from './args.js';
 import { applyCommand } from './commands/apply.js';
 import { barclampsCommand } from './commands/barclamps.js';
 import { hostkeyCommand } from './commands/hostkey.js';
+import { reinstallCommand } from './commands/reinstall.js';
 import { labCommand } from './commands/lab.js';
 import { planCommand } from './commands/plan.js';
 import { provisionerCommand } from './commands/provisioner.js';
@@ -45,6 +46,7 @@ export const COMMANDS: Record<string, { run: Command; values: string[]; booleans
   barclamps: { run: barclampsCommand, values: [], booleans: ['json'] },
   taxonomy: { run: taxonomyCommand, values: [], booleans: ['json'] },
   hostkey: { run: hostkeyCommand, values: ['state-dir'], booleans: [] },
+  reinstall: { run: reinstallCommand, values: ['state-dir'], booleans: [] },
   lab: { run: labCommand, values: ['state-dir', 'nodes', 'qemu', 'name', 'node', 'port'], booleans: ['json'] },
   provisioner: { run: provisionerCommand, values: ['state-dir'], booleans: [] },
   discover: {

@@ -23,12 +23,13 @@ const TRANSITIONS: Record<MachineState, readonly MachineState[]> = {
   inspected: ['inspected', 'allocated', 'inspect-failed'],
   allocated: ['installing', 'inspected'],
   installing: ['installing', 'installed', 'install-failed'],
-  installed: ['installing', 'deploying'],
+  // allocated again: an operator asked for a reinstall (bootstrap reinstall)
+  installed: ['installing', 'deploying', 'allocated'],
   deploying: ['deployed', 'deploy-failed', 'installing'],
-  deployed: ['deploying', 'installing'],
+  deployed: ['deploying', 'installing', 'allocated'],
   'inspect-failed': ['discovered', 'inspected', 'allocated'],
   'install-failed': ['installing', 'allocated'],
-  'deploy-failed': ['deploying', 'installing'],
+  'deploy-failed': ['deploying', 'installing', 'allocated'],
 };
 
 export function canTransition(from: MachineState, to: MachineState): boolean {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KnownHosts } from '../../src/transport/known-hosts.js';
 import { runCommand } from '../../src/util/exec.js';
 import { labInventory, labIpmitool, latestFailures } from './support/lab-harness.js';
 import { runCli, sleep } from './support/test-rack.js';
@@ -306,6 +307,28 @@ describe('lab: PXE discovery and provisioning through BMCs', () => {
       active = (await cli(['lab', 'exec', 'n2', inventory, '--', 'systemctl', 'is-active', 'ssh'])).stdout.trim();
     }
     expect(active).toBe('active');
+  });
+
+  it("bootstrap reinstall, with the inventory's consent to wipe: the next apply installs n1 again from PXE onto an empty disk, and pins its new host key", async () => {
+    const pinned = () => new KnownHosts(join(stateDir, 'known_hosts.json')).pinned('10.79.220.11:22');
+    const before = pinned();
+    expect(before).toBeDefined();
+    // without consent nothing happens
+    expect((await cli(['reinstall', inventory, 'n1'])).code).toBe(2);
+    expect(pinned()).toBe(before);
+    const consenting = inventoryFor(join(labDir, 'bmc-password')) as { nodes: Record<string, unknown>[] };
+    consenting.nodes[0]!.install = { wipe: true };
+    const file = join(dir, 'reinstall.yaml');
+    writeFileSync(file, stringify(consenting));
+    const marked = await cli(['reinstall', file, 'n1']);
+    expect(marked.code, marked.stderr).toBe(0);
+    expect(marked.stdout).toContain('n1 (deployed) will be reinstalled by the next apply');
+    const applied = await cli(['apply', file, '--limit', 'n1']);
+    expect(applied.code, `${applied.stdout}\n${consoleOf('n1')}`).toBe(0);
+    expect(applied.stdout).toContain('n1: installed over PXE');
+    expect((await cli(['lab', 'exec', 'n1', file, '--', 'test', '-e', '/root/only-on-n1'])).code).toBe(1);
+    expect(pinned()).toBeDefined();
+    expect(pinned()).not.toBe(before);
   });
 
   it('lab down leaves nothing behind: no namespace, bridge, mount, process or directory of the lab', async () => {
