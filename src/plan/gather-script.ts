@@ -75,17 +75,18 @@ export function gatherScript(request: FactRequest): string {
       let end = `BOOTSTRAP_GUARD_${i}_END`;
       while (guard.unless.split('\n').includes(end)) end += '_';
       lines.push(`cat > "$guards/${i}" <<'${end}'`, guard.unless.replace(/\n$/, ''), end);
-      branches.push(`out=$(timeout 60 sh "$guards/${i}" </dev/null 2>&1)`);
+      // output to a file, not a pipe: a daemon a guard leaves behind must not hold the gather open
+      branches.push(`timeout 60 sh "$guards/${i}" </dev/null >"$guards/${i}.out" 2>&1`);
     }
     // guards are independent read-only probes, some slow (API clients, database tools): run them side by
     // side so a node's gather costs its slowest guard, not their sum; each result is one short atomic line,
     // with the last line a failing `unless` printed (what it says is left to do), control characters dropped
     const reason =
       guard.unless !== undefined
-        ? `"$(printf '%s\\n' "$out" | tr -d '\\000-\\010\\013-\\037\\177' | tr '\\t' ' ' | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-200)"`
+        ? `"$(tr -d '\\000-\\010\\013-\\037\\177' <"$guards/${i}.out" | tr '\\t' ' ' | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-200)"`
         : "''";
     lines.push(
-      `( out=''; if ${branches.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\t%s\\n" ${reason}; fi ) &`,
+      `( if ${branches.join(' || ')}; then printf "G\\t${i}\\t1\\n"; else printf "G\\t${i}\\t0\\t%s\\n" ${reason}; fi ) &`,
     );
   });
   if (request.guards.length > 0) lines.push('wait');
