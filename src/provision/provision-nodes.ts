@@ -212,13 +212,12 @@ function phaseSink(node: NodeSpec, deps: ProvisionDeps): (name: string, message:
 function failProvision(node: NodeSpec, deps: ProvisionDeps, observation: Observation): false {
   const record = deps.recorder.record({ node: node.name, step: 'provision' }, observation);
   deps.sink({ type: 'provision.fail', node: node.name, gene: record.gene, message: observation.message });
-  if (deps.store.get(node.name)?.state === 'installing')
-    deps.store.transition(
-      node.name,
-      'install-failed',
-      observation.message,
-      (r) => (r.lastFailure = { gene: record.gene, message: observation.message, at: record.time }),
-    );
+  const lastFailure = { gene: record.gene, message: observation.message, at: record.time };
+  const state = deps.store.get(node.name)?.state;
+  if (state === 'installing')
+    deps.store.transition(node.name, 'install-failed', observation.message, (r) => (r.lastFailure = lastFailure));
+  // the install agent's failure callback moved it there already: status shows what apply made of it
+  else if (state === 'install-failed') deps.store.update(node.name, (r) => (r.lastFailure = lastFailure));
   return false;
 }
 

@@ -31,6 +31,7 @@ describe('real install: a QEMU machine installed onto its own disk and booted fr
     JSON.parse(readFileSync(join(stateDir, 'machines', `${node.name}.json`), 'utf8')) as {
       state: string;
       hostKey?: string;
+      lastFailure?: { gene: string };
     };
   const cli = (args: string[]) =>
     runCli(args, { cwd: dir, env: { BOOTSTRAP_STATE_DIR: stateDir }, timeoutMs: 1_200_000 });
@@ -113,7 +114,7 @@ describe('real install: a QEMU machine installed onto its own disk and booted fr
     expect(failure?.evidence.message).toContain('/dev/vda is not empty');
     expect(failure?.evidence.stderrTail).toContain('root disk /dev/vda');
     expect(firstBytes()).toContain('precious data, keep me');
-    expect(record().state).toBe('install-failed');
+    expect(record()).toMatchObject({ state: 'install-failed', lastFailure: { gene: 'INSTALL-DISK-NOT-ALLOWED' } });
   }, 300_000);
 
   it('with install.wipe, installs the OS image onto the disk and boots it through its own GRUB to SSH and the base barclamp', async () => {
