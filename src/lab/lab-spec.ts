@@ -129,7 +129,6 @@ const SYSTEM_DIRS = new Set([
   '/var/log',
 ]);
 
-/** lab.dir: an absolute, normalised path of its own, two levels deep at least, not a system directory. */
 /** lab.machines names inventory nodes and says what they are: anything else is a mistake worth stopping for. */
 function refuseUnknownMachines(inventory: Inventory): void {
   const machines = inventory.lab?.machines;
@@ -160,6 +159,7 @@ function refuseUnknownMachines(inventory: Inventory): void {
   );
 }
 
+/** lab.dir: an absolute, normalised path of its own, two levels deep at least, not a system directory. */
 function refuseUnsafeLabDir(dir: string, file: string): void {
   const normal = normalize(dir).replace(/\/+$/, '') || '/';
   const problem = !dir.startsWith('/')

@@ -79,6 +79,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   // Sightings from before this install (an earlier attempt) must not count as progress.
   const sinceInstall = deps.store.transition(node.name, 'installing', 'apply: node has no operating system', (r) => {
     r.installToken = randomBytes(24).toString('hex');
+    delete r.installFailure;
     if (node.install) r.install = node.install;
     else delete r.install;
   }).since;
@@ -127,7 +128,7 @@ async function provisionOne(node: NodeSpec, deps: ProvisionDeps): Promise<boolea
   let powerAsked = deps.nowMs();
   while (!(await deps.sshAnswers(node))) {
     if (deps.signal.aborted) return false;
-    // an install agent powers the machine off when it is done (a container machine's boots its disk at once)
+    // an install agent powers the machine off when it is done (a container machine boots its disk at once)
     if (deps.nowMs() - powerAsked >= 2_000) {
       powerAsked = deps.nowMs();
       try {
