@@ -288,7 +288,7 @@ async function installSection(rounds: number): Promise<Section> {
     return `| ${label} | ${spread(of.map((r) => r.installS))} | ${spread(of.map((r) => r.bootS))} | **${spread(of.map((r) => r.totalS))}** |`;
   };
   const markdown = [
-    `Per round a fresh lab with two QEMU/TCG machines (512 MiB, one vCPU each, 4 GiB virtio disk) in the inventory, installed side by side by one \`bootstrap apply\` (base barclamp) from powered-off, empty disks: PXE → the install ramdisk → the OS image (1.5 GiB raw, gzip) written and its SHA-256 checked → host keys, address, NIC name → callback → power-off → firmware → GRUB → the installed kernel → sshd. ${result.length / 2} round(s), median (min–max).`,
+    `Per round a fresh lab with two QEMU/TCG machines (512 MiB, one vCPU each, 4 GiB virtio disk) in the inventory, installed side by side by one \`bootstrap apply\` (base barclamp) from powered-off, empty disks: PXE → the install ramdisk → the OS image (1 GiB raw, gzip) written and its SHA-256 checked → host keys, address, NIC name → callback → power-off → firmware → GRUB → the installed kernel → sshd. ${result.length / 2} round(s), median (min–max).`,
     '',
     '| firmware | power-cycle → installed callback | callback → SSH | power-cycle → SSH |',
     '|---|---:|---:|---:|',

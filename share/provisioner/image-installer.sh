@@ -99,10 +99,10 @@ say "image written and verified ($sha256)"
 step=configure
 blockdev --rereadpt "$DEV/$disk" 2>>"$log"
 root=''
-for attempt in 1 2 3 4 5; do
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
   for part in "$SYS"/block/"$disk"/"$disk"*3; do [ -e "$part" ] && root=$DEV/${part##*/}; done
   [ -n "$root" ] && [ -b "$root" ] && break
-  sleep 1
+  sleep 0.3
 done
 [ -n "$root" ] || fail "the written disk has no third (root) partition"
 mkdir -p /target

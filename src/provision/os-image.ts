@@ -16,7 +16,7 @@ import { ImageBuildError, type ImageBuildDeps } from './discovery-image.js';
 import { diskLayout, grubConfig, writeBootSectors, type DiskLayout } from './disk-layout.js';
 
 /** Bumped whenever what goes into the image changes: an image built by another version is rebuilt. */
-export const OS_IMAGE_VERSION = 1;
+export const OS_IMAGE_VERSION = 2;
 /** What a machine installed from the image has: the lab base's userland plus a kernel, boot loaders and disk tools. */
 export const OS_IMAGE_PACKAGES = [
   'systemd',
@@ -41,8 +41,11 @@ export const OS_IMAGE_PACKAGES = [
 ];
 /** What the admin node runs to build the image (Debian packages debootstrap, fdisk, e2fsprogs, dosfstools, mtools). */
 export const OS_IMAGE_TOOLS = ['debootstrap', 'sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'mmd', 'mcopy', 'gzip', 'dd'];
-/** The whole disk image; its root partition grows to the machine's disk on first boot. */
-const IMAGE_BYTES = 1536 * 1024 ** 2;
+/**
+ * The whole disk image: the root file system holds about 550 MB of it, and grows to the machine's disk on
+ * first boot. Every byte of it is streamed through gunzip and written at install time, so it is kept small.
+ */
+const IMAGE_BYTES = 1024 * 1024 ** 2;
 
 export interface OsImage {
   /** Path under the boot server's /images/. */

@@ -138,7 +138,7 @@ describe('real install: a QEMU machine installed onto its own disk and booted fr
     expect(root).toBe('/dev/vda3 ext4');
     expect(link).toContain(node.mac); // the admin NIC, named by its MAC
     expect(ssh).toBe('active');
-    // the image's root partition grew to the disk on first boot (image 1.5 GiB, disk 4 GiB)
+    // the image's root partition grew to the disk on first boot (image 1 GiB, disk 4 GiB)
     expect(Number(rootBytes)).toBeGreaterThan(3.5 * 1024 ** 3);
     expect(record().state).toBe('deployed');
   }, 900_000);
