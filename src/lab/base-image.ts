@@ -1,16 +1,8 @@
-import {
-  existsSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  mkdirSync,
-  readdirSync,
-} from 'node:fs';
+import { existsSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustRun } from '../util/exec.js';
 import { hostMirror } from '../provision/host-mirror.js';
+import { generaliseImageRoot } from '../provision/image-root.js';
 
 /** Packages every lab node image has: real systemd as PID 1, sshd, sudo, python3 for OpenStack tooling. */
 export const IMAGE_PACKAGES = [
@@ -79,19 +71,7 @@ export async function ensureBaseImage(cacheDir: string, log: (line: string) => v
     symlinkSync('/dev/null', link);
   }
   // Every node generates its own host keys and machine id on first boot.
-  for (const f of readdirSync(join(building, 'etc/ssh')))
-    if (f.startsWith('ssh_host_')) rmSync(join(building, 'etc/ssh', f));
-  writeFileSync(join(building, 'etc/machine-id'), '');
-  writeFileSync(
-    join(building, 'etc/apt/sources.list'),
-    `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`,
-  );
-  writeFileSync(
-    join(building, 'etc/ssh/sshd_config.d/bootstrap-lab.conf'),
-    'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
-  );
-  rmSync(join(building, 'var/cache/apt/archives'), { recursive: true, force: true });
-  mkdirSync(join(building, 'var/cache/apt/archives/partial'), { recursive: true });
+  generaliseImageRoot(building, mirror, 'bootstrap-lab.conf');
   writeFileSync(join(building, '.complete'), `${IMAGE_PACKAGES.join(' ')}\n`);
   renameSync(building, image);
   return image;

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  copyFileSync,
   createReadStream,
   existsSync,
   mkdirSync,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { generaliseImageRoot } from './image-root.js';
 import { ImageBuildError, type ImageBuildDeps } from './discovery-image.js';
 import { diskLayout, grubConfig, writeBootSectors, type DiskLayout } from './disk-layout.js';
 
@@ -146,23 +148,15 @@ export async function ensureOsImage(imagesDir: string, deps: OsImageDeps): Promi
 
 /** What the image carries beyond the packages: its own mount table and boot menu, nothing machine-specific. */
 function prepareRoot(root: string, layout: DiskLayout, kernel: string, mirror: string): void {
-  for (const f of readdirSync(join(root, 'etc/ssh'))) if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f));
-  writeFileAtomic(join(root, 'etc/machine-id'), '');
+  generaliseImageRoot(root, mirror, 'bootstrap.conf');
   writeFileAtomic(join(root, 'etc/fstab'), `UUID=${layout.rootUuid} / ext4 errors=remount-ro 0 1\n`);
-  writeFileAtomic(
-    join(root, 'etc/apt/sources.list'),
-    `deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`,
-  );
-  writeFileAtomic(
-    join(root, 'etc/ssh/sshd_config.d/bootstrap.conf'),
-    'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
-  );
   // GRUB finds its modules and menu on the root file system (the boot sectors only carry the search for it)
   for (const platform of ['i386-pc', 'x86_64-efi']) {
     mkdirSync(join(root, 'boot/grub', platform), { recursive: true });
+    // a plain copy: the whole image is built in a work directory and renamed into place when complete
     for (const f of readdirSync(join(root, 'usr/lib/grub', platform)))
       if (f.endsWith('.mod') || f.endsWith('.lst'))
-        writeFileAtomic(join(root, 'boot/grub', platform, f), readFileSync(join(root, 'usr/lib/grub', platform, f)));
+        copyFileSync(join(root, 'usr/lib/grub', platform, f), join(root, 'boot/grub', platform, f));
   }
   // the package manager keeps /vmlinuz and /initrd.img pointing at the newest kernel; GRUB follows the links
   const linked = existsSync(join(root, 'vmlinuz')) && existsSync(join(root, 'initrd.img'));
@@ -181,8 +175,6 @@ function prepareRoot(root: string, layout: DiskLayout, kernel: string, mirror: s
   mkdirSync(wants, { recursive: true });
   rmSync(join(wants, 'bootstrap-grow-root.service'), { force: true });
   symlinkSync('/etc/systemd/system/bootstrap-grow-root.service', join(wants, 'bootstrap-grow-root.service'));
-  rmSync(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
-  mkdirSync(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
 }
 
 /** First boot: the root partition and file system take the whole disk (the image is smaller than any disk). */
